@@ -1,0 +1,20 @@
+//! The AWS side of hoist.
+//!
+//! - [`session`]: turns profile / region / endpoint settings into an
+//!   [`aws_types::SdkConfig`] with timeouts that never hang, and runs every
+//!   SDK call through [`Session::call`] so that each call is tied to its
+//!   catalog entry and every failure becomes an [`AwsError`].
+//! - [`catalog`]: every AWS operation hoist performs, declared once, with
+//!   the IAM actions it needs.
+//! - [`error`]: typed classification of SDK failures (credentials,
+//!   unreachable endpoint, access denied, service error).
+//! - [`identity`]: who the caller is (STS).
+
+pub mod catalog;
+pub mod error;
+pub mod identity;
+pub mod session;
+
+pub use catalog::Op;
+pub use error::{AwsError, ErrorKind};
+pub use session::{ConnectOptions, Session};

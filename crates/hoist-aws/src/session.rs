@@ -1,0 +1,146 @@
+//! Turning hoist's profile / region / endpoint settings into an SDK
+//! configuration, and the single path every SDK call takes.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::SdkConfig;
+
+use crate::catalog::Op;
+use crate::error::{AwsError, classify};
+
+/// How long to wait for a TCP (and TLS) connection. An unreachable
+/// endpoint must fail within seconds, not hang: with three attempts this
+/// bounds a black-holed address to well under ten seconds.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a single read may stall. Generous, because S3 may take a while
+/// to answer CompleteMultipartUpload; stalled streams are caught by the
+/// SDK's own stalled-stream protection.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What the user chose; `None` means "let the SDK's own chain decide"
+/// (environment variables, `~/.aws/config`, SSO, instance metadata).
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// Problems that stop hoist before any request is sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(
+        "no AWS region is configured\n\
+         Set one with `--region`, the AWS_REGION environment variable, \
+         `region = \"...\"` in hoist's config file, or `region` in your AWS profile."
+    )]
+    NoRegion,
+}
+
+/// A ready-to-use SDK configuration plus what hoist needs to explain
+/// failures (which endpoint it was talking to).
+#[derive(Debug, Clone)]
+pub struct Session {
+    sdk: SdkConfig,
+}
+
+impl Session {
+    /// Build the SDK configuration. Reads profile files but sends no
+    /// request: credentials are resolved lazily by the first call.
+    pub async fn connect(opts: &ConnectOptions) -> Result<Self, SessionError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .read_timeout(READ_TIMEOUT)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(3));
+        if let Some(profile) = &opts.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &opts.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        // The SDK reads AWS_ENDPOINT_URL (and per-service variants) on its
+        // own; an explicit value from a flag or hoist's config wins.
+        if let Some(url) = &opts.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let sdk = loader.load().await;
+        if sdk.region().is_none() {
+            return Err(SessionError::NoRegion);
+        }
+        Ok(Self { sdk })
+    }
+
+    /// Wrap an existing configuration (tests, and callers that built their
+    /// own). The region must be set.
+    pub fn from_sdk_config(sdk: SdkConfig) -> Result<Self, SessionError> {
+        if sdk.region().is_none() {
+            return Err(SessionError::NoRegion);
+        }
+        Ok(Self { sdk })
+    }
+
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.sdk
+    }
+
+    pub fn region(&self) -> &str {
+        self.sdk.region().map(|r| r.as_ref()).unwrap_or_default()
+    }
+
+    /// The endpoint override in force, if any (`None`: AWS's own endpoints).
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.sdk.endpoint_url()
+    }
+
+    /// Human description of where requests go, for messages.
+    pub fn endpoint_description(&self, service: &str) -> String {
+        match self.endpoint_url() {
+            Some(url) => url.to_string(),
+            None => format!("the AWS {service} endpoint in {}", self.region()),
+        }
+    }
+
+    /// Send one SDK request declared in the catalog as `op`, acting on
+    /// `resource` (an ARN or name, for messages). Every hoist call to AWS
+    /// goes through here, so every failure names its operation.
+    pub async fn call<T, E, F>(
+        &self,
+        op: Op,
+        resource: Option<&str>,
+        request: F,
+    ) -> Result<T, AwsError>
+    where
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let started = Instant::now();
+        let result = request.await;
+        let elapsed = started.elapsed();
+        match result {
+            Ok(out) => {
+                tracing::debug!(op = %op, resource, ?elapsed, "aws call ok");
+                Ok(out)
+            }
+            Err(err) => {
+                tracing::debug!(op = %op, resource, ?elapsed, error = ?err, "aws call failed");
+                Err(AwsError {
+                    op,
+                    resource: resource.map(str::to_owned),
+                    endpoint: self.endpoint_description(op.service),
+                    kind: classify(&err),
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! A fresh moto server per test, on a free loopback port.
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use aws_types::SdkConfig;
+use tempfile::TempDir;
+
+use crate::env::IsolatedEnv;
+
+/// The account moto answers for.
+pub const ACCOUNT: &str = "123456789012";
+
+/// Region the harness configures unless a test chooses another.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How the server is started.
+#[derive(Debug, Clone, Default)]
+pub struct EmulatorOptions {
+    /// Judge requests against the signing IAM user's policies (after the
+    /// harness has created an all-powerful bootstrap user).
+    pub enforce_iam: bool,
+    /// Make AWS managed policies (e.g. `arn:aws:iam::aws:policy/...`)
+    /// attachable. Slower start-up.
+    pub load_managed_policies: bool,
+}
+
+/// An access key pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// A running moto server. Killed when dropped.
+pub struct Emulator {
+    child: Child,
+    endpoint: String,
+    /// Keys with full rights: moto's default ones, or, under enforcement,
+    /// those of the bootstrap admin user.
+    admin: Keys,
+    log_dir: TempDir,
+}
+
+/// Where the pinned moto was installed by `scripts/test`.
+fn moto_server_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("HOIST_MOTO_SERVER") {
+        return PathBuf::from(path);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.join(".venv/bin/moto_server")
+}
+
+impl Emulator {
+    /// Start a plain server (no IAM enforcement). Panics, with the server's
+    /// own output, if it cannot start.
+    pub fn start() -> Self {
+        Self::spawn(&EmulatorOptions::default(), None)
+    }
+
+    /// Start a server with options. Under `enforce_iam` this creates the
+    /// bootstrap admin user, so it is async.
+    pub async fn start_with(opts: EmulatorOptions) -> Self {
+        if !opts.enforce_iam {
+            return Self::spawn(&opts, None);
+        }
+        // moto lets the first N service requests through unauthenticated,
+        // then judges every request. The harness spends exactly those N on
+        // creating an admin user, and uses its keys from then on.
+        const BOOTSTRAP_REQUESTS: u32 = 3;
+        let mut emulator = Self::spawn(&opts, Some(BOOTSTRAP_REQUESTS));
+        let admin = emulator
+            .create_user_with_policy("hoist-test-admin", &allow_all_policy())
+            .await;
+        emulator.admin = admin;
+        emulator
+    }
+
+    fn spawn(opts: &EmulatorOptions, no_auth_count: Option<u32>) -> Self {
+        let program = moto_server_path();
+        assert!(
+            program.exists(),
+            "the AWS emulator is not installed at {}.\n\
+             Run `scripts/test` (it creates .venv and installs the version pinned in \
+             tests/emulator/requirements.txt), or set HOIST_MOTO_SERVER.",
+            program.display()
+        );
+        let log_dir = tempfile::Builder::new().prefix("hoist-moto-").tempdir().expect("temp dir");
+        let mut last_error = String::new();
+        // A port found free can be taken by someone else before moto binds
+        // it; try a few times before giving up.
+        for _attempt in 0..3 {
+            let port = free_port();
+            let log_path = log_dir.path().join(format!("moto-{port}.log"));
+            let log = std::fs::File::create(&log_path).expect("create moto log");
+            let mut cmd = Command::new(&program);
+            cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", if opts.load_managed_policies { "true" } else { "false" })
+                .env_remove("AWS_ENDPOINT_URL");
+            if let Some(n) = no_auth_count {
+                cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
+            }
+            // If the test process dies without running destructors (killed
+            // by a timeout), the kernel kills the server too: no orphans.
+            unsafe {
+                cmd.pre_exec(|| {
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+            let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+            match wait_until_listening(&mut child, port) {
+                Ok(()) => {
+                    return Self {
+                        child,
+                        endpoint: format!("http://127.0.0.1:{port}"),
+                        admin: Keys {
+                            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+                            secret_access_key: "testing".into(),
+                        },
+                        log_dir,
+                    };
+                }
+                Err(reason) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let mut output = String::new();
+                    let _ = std::fs::File::open(&log_path).and_then(|mut f| f.read_to_string(&mut output));
+                    last_error = format!("{reason}\n--- moto output ---\n{output}");
+                }
+            }
+        }
+        panic!("the AWS emulator did not start: {last_error}");
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    pub fn admin_keys(&self) -> &Keys {
+        &self.admin
+    }
+
+    /// SDK configuration with the admin keys, for setting up and inspecting
+    /// state directly.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        self.sdk_config_for(&self.admin, DEFAULT_REGION).await
+    }
+
+    /// SDK configuration with the given keys and region.
+    pub async fn sdk_config_for(&self, keys: &Keys, region: &str) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(Credentials::new(
+                &keys.access_key_id,
+                &keys.secret_access_key,
+                None,
+                None,
+                "hoist-testkit",
+            ))
+            .load()
+            .await
+    }
+
+    /// An isolated environment whose AWS settings point at this server,
+    /// signed with the admin keys.
+    pub fn env(&self) -> IsolatedEnv {
+        self.env_for(&self.admin)
+    }
+
+    /// An isolated environment signed with `keys`.
+    pub fn env_for(&self, keys: &Keys) -> IsolatedEnv {
+        let mut env = IsolatedEnv::new();
+        env.set("AWS_ACCESS_KEY_ID", &keys.access_key_id)
+            .set("AWS_SECRET_ACCESS_KEY", &keys.secret_access_key)
+            .set("AWS_REGION", DEFAULT_REGION)
+            .set("AWS_ENDPOINT_URL", &self.endpoint);
+        env
+    }
+
+    /// Create an IAM user holding exactly `policy` (one inline policy) and
+    /// return its access keys. Requests signed with them are judged by
+    /// that policy when the server enforces IAM.
+    pub async fn create_user_with_policy(&self, user: &str, policy: &serde_json::Value) -> Keys {
+        let iam = aws_sdk_iam::Client::new(&self.sdk_config().await);
+        iam.create_user().user_name(user).send().await.expect("iam:CreateUser");
+        iam.put_user_policy()
+            .user_name(user)
+            .policy_name("policy")
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .expect("iam:PutUserPolicy");
+        let key = iam
+            .create_access_key()
+            .user_name(user)
+            .send()
+            .await
+            .expect("iam:CreateAccessKey")
+            .access_key
+            .expect("access key in response");
+        Keys { access_key_id: key.access_key_id, secret_access_key: key.secret_access_key }
+    }
+
+    /// The server's own log so far (for assertion messages).
+    pub fn log(&self) -> String {
+        let mut all = String::new();
+        if let Ok(entries) = std::fs::read_dir(self.log_dir.path()) {
+            for entry in entries.flatten() {
+                all.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            }
+        }
+        all
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn allow_all_policy() -> serde_json::Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("find a free loopback port")
+}
+
+/// Poll until the server accepts connections, or it exits, or time runs out.
+fn wait_until_listening(child: &mut Child, port: u16) -> Result<(), String> {
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(20);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("moto exited early with {status}"));
+        }
+        if TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        if started.elapsed() > STARTUP_TIMEOUT {
+            return Err(format!("moto did not listen on port {port} within {STARTUP_TIMEOUT:?}"));
+        }
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(Duration::from_millis(200));
+    }
+}

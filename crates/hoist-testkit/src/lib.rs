@@ -1,0 +1,13 @@
+//! Test support for hoist: a real AWS emulator (moto) per test, and an
+//! isolated environment for running the `hoist` binary against it.
+//!
+//! Integration tests talk to a real server over loopback, never to mocks,
+//! so the production code path (SDK, signing, endpoint resolution, error
+//! parsing) is the one under test. If the emulator cannot be started the
+//! test panics with the reason: it never skips silently.
+
+mod emulator;
+mod env;
+
+pub use emulator::{Emulator, EmulatorOptions, Keys, ACCOUNT};
+pub use env::IsolatedEnv;

@@ -1,0 +1,38 @@
+//! One module per command. Each takes the resolved [`Context`] and its own
+//! arguments, does its work, and prints through the [`Printer`].
+
+mod config;
+mod whoami;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use hoist_aws::Session;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+/// Everything a command needs from the global options.
+pub struct Context {
+    pub settings: Settings,
+    pub printer: Printer,
+}
+
+impl Context {
+    /// The AWS session for commands that talk to AWS. Reads profile files
+    /// but sends nothing; read-only local commands never call this.
+    pub async fn session(&self) -> Result<Session> {
+        Ok(Session::connect(&self.settings.connect_options()).await?)
+    }
+}
+
+pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let settings = Settings::resolve(&cli.global)?;
+    let printer = Printer { format: settings.output.value, quiet: cli.global.quiet };
+    let ctx = Context { settings, printer };
+    match cli.command {
+        Command::Whoami => whoami::run(&ctx).await,
+        Command::Config(ConfigCommand::Show) => config::show(&ctx).await,
+    }
+}

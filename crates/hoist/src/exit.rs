@@ -1,0 +1,118 @@
+//! Exit codes say whose problem an error is, and errors print once, with
+//! their causes, and without a Rust backtrace unless RUST_BACKTRACE asks.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use hoist_aws::{AwsError, ErrorKind};
+use hoist_aws::session::SessionError;
+
+use crate::settings::SettingsError;
+
+/// The documented exit codes (also in `hoist --help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    /// Something failed that is not covered below (a job failed, a local
+    /// file could not be written).
+    Failure = 1,
+    /// Invalid usage or input: flags, config file, task file.
+    Usage = 2,
+    /// No usable AWS credentials.
+    Credentials = 3,
+    /// An AWS request failed: denied, unreachable, or a service error.
+    Aws = 4,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// An error in what the user asked for. Exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Which exit code an error deserves, from the first typed error in its
+/// chain that decides it.
+pub fn classify(err: &anyhow::Error) -> Exit {
+    for cause in err.chain() {
+        if let Some(aws) = cause.downcast_ref::<AwsError>() {
+            return match aws.kind {
+                ErrorKind::Credentials(_) => Exit::Credentials,
+                _ => Exit::Aws,
+            };
+        }
+        if cause.is::<UsageError>() || cause.is::<SettingsError>() {
+            return Exit::Usage;
+        }
+        if let Some(SessionError::NoRegion) = cause.downcast_ref::<SessionError>() {
+            return Exit::Usage;
+        }
+    }
+    Exit::Failure
+}
+
+/// True when the error is only that stdout was closed (`hoist ... | head`):
+/// that is success, as in ripgrep.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Print the error chain once to stderr and return its exit code.
+pub fn report(err: &anyhow::Error) -> ExitCode {
+    if is_broken_pipe(err) {
+        return ExitCode::SUCCESS;
+    }
+    let mut stderr = std::io::stderr().lock();
+    let mut first = true;
+    for cause in err.chain() {
+        let text = cause.to_string();
+        let mut lines = text.lines();
+        let head = lines.next().unwrap_or_default();
+        if first {
+            let _ = writeln!(stderr, "error: {head}");
+            first = false;
+        } else {
+            let _ = writeln!(stderr, "  caused by: {head}");
+        }
+        for line in lines {
+            let _ = writeln!(stderr, "  {line}");
+        }
+    }
+    if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+        let _ = writeln!(stderr, "\n{}", err.backtrace());
+    }
+    classify(err).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_typed_cause() {
+        let usage = anyhow::Error::new(UsageError("bad".into())).context("while parsing");
+        assert_eq!(classify(&usage), Exit::Usage);
+        let other = anyhow::anyhow!("disk full");
+        assert_eq!(classify(&other), Exit::Failure);
+        let aws = AwsError {
+            op: hoist_aws::catalog::sts::GET_CALLER_IDENTITY,
+            resource: None,
+            endpoint: "e".into(),
+            kind: ErrorKind::Credentials("none".into()),
+        };
+        assert_eq!(classify(&anyhow::Error::new(aws)), Exit::Credentials);
+    }
+
+    #[test]
+    fn broken_pipe_is_recognised_through_context() {
+        let err = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+            .context("writing the report");
+        assert!(is_broken_pipe(&err));
+    }
+}

@@ -1,0 +1,61 @@
+//! hoist: run machine-learning work in your own AWS account with the least
+//! IAM permission possible.
+//!
+//! Layout: [`cli`] declares the command line; [`settings`] resolves every
+//! configurable value (flag > environment > config file > default) and
+//! remembers where it came from; [`commands`] has one module per verb;
+//! [`printer`] decides what goes to stdout and stderr; [`exit`] maps errors
+//! to exit codes and prints them once.
+
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod printer;
+pub mod settings;
+pub mod suggest;
+pub mod workspace;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// The whole program: parse, run, report. Returns the exit code rather
+/// than calling `process::exit`, so destructors (temp files, child
+/// processes) always run.
+pub fn main() -> ExitCode {
+    let cli = cli::Cli::parse(); // usage errors exit 2, --help exits 0
+    init_tracing(&cli.global);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => return exit::report(&anyhow::Error::new(err).context("starting the async runtime")),
+    };
+    match runtime.block_on(commands::dispatch(cli)) {
+        Ok(code) => code,
+        Err(err) => exit::report(&err),
+    }
+}
+
+/// Logs go to stderr. `-v` shows hoist's progress details, `-vv` adds every
+/// AWS call, `-vvv` everything including the SDK's internals. `HOIST_LOG`
+/// (a tracing filter such as `hoist_aws=debug`) overrides all of that.
+fn init_tracing(global: &cli::GlobalArgs) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "warn,hoist=info,hoist_aws=info",
+        (false, 2) => "info,hoist=debug,hoist_aws=debug",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_env("HOIST_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(global.verbose >= 2)
+        .without_time()
+        .try_init();
+}

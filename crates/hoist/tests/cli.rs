@@ -1,0 +1,153 @@
+//! Global options, configuration precedence and `--help`, through the real
+//! binary. None of these need the emulator: they must work offline.
+
+mod common;
+
+use clap::CommandFactory;
+use common::hoist;
+use hoist_testkit::IsolatedEnv;
+
+fn setting<'a>(report: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
+    report["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == key)
+        .unwrap_or_else(|| panic!("no {key} in {report}"))
+}
+
+#[test]
+fn config_precedence_is_flag_then_env_then_file_then_default() {
+    let mut env = IsolatedEnv::new();
+    env.write_hoist_config("region = \"eu-west-1\"\nworkspace = \"from-file\"\noutput = \"json\"\n");
+    let config_path = env.hoist_config_path();
+
+    // File only.
+    let run = hoist(&env, &["config", "show"]);
+    run.expect_code(0);
+    let v = run.json(); // output = "json" from the file took effect
+    assert_eq!(setting(&v, "region")["value"], "eu-west-1");
+    assert_eq!(setting(&v, "region")["source"]["kind"], "file");
+    assert_eq!(setting(&v, "region")["source"]["line"], 1);
+    assert_eq!(setting(&v, "workspace")["value"], "from-file");
+    assert_eq!(setting(&v, "output")["source"]["kind"], "file");
+    assert_eq!(v["config_file"]["path"], config_path.to_str().unwrap());
+    assert_eq!(v["config_file"]["exists"], true);
+
+    // Environment beats the file.
+    env.set("AWS_REGION", "us-west-2").set("HOIST_WORKSPACE", "from-env");
+    let v = hoist(&env, &["config", "show"]).json();
+    assert_eq!(setting(&v, "region")["value"], "us-west-2");
+    assert_eq!(setting(&v, "region")["source"]["var"], "AWS_REGION");
+    assert_eq!(setting(&v, "workspace")["value"], "from-env");
+
+    // Flags beat the environment.
+    let v = hoist(&env, &["config", "show", "--region", "ap-south-1", "-w", "from-flag"]).json();
+    assert_eq!(setting(&v, "region")["value"], "ap-south-1");
+    assert_eq!(setting(&v, "region")["source"]["flag"], "--region");
+    assert_eq!(setting(&v, "workspace")["value"], "from-flag");
+
+    // Defaults when nothing is set.
+    let bare = IsolatedEnv::new();
+    let v = hoist(&bare, &["config", "show", "-o", "json"]).json();
+    assert_eq!(setting(&v, "workspace")["value"], "default");
+    assert_eq!(setting(&v, "workspace")["source"]["kind"], "default");
+    assert_eq!(v["config_file"]["exists"], false);
+}
+
+#[test]
+fn config_show_text_lists_each_key_with_its_source() {
+    let mut env = IsolatedEnv::new();
+    env.set("HOIST_WORKSPACE", "team-a");
+    let run = hoist(&env, &["config", "show", "--region", "eu-north-1"]);
+    run.expect_code(0);
+    let row = |key: &str| run.stdout.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(row("region").contains("eu-north-1") && row("region").ends_with("flag --region"), "{}", run.stdout);
+    assert!(row("workspace").contains("team-a") && row("workspace").ends_with("environment HOIST_WORKSPACE"));
+    assert!(row("profile").contains("(not set)"));
+    assert!(run.stdout.contains("config file:"));
+}
+
+#[test]
+fn bad_config_file_is_a_usage_error_naming_file_line_and_key() {
+    let env = IsolatedEnv::new();
+    env.write_hoist_config("region = \"eu-west-1\"\nworksapce = \"x\"\n");
+    let run = hoist(&env, &["config", "show"]);
+    run.expect_code(2);
+    let expected = format!("error: {}:2: unknown key `worksapce` (did you mean `workspace`?)", env.hoist_config_path().display());
+    assert!(run.stderr.starts_with(&expected), "{}", run.stderr);
+}
+
+#[test]
+fn invalid_workspace_names_exit_2_from_any_source() {
+    let env = IsolatedEnv::new();
+    for bad in ["Team", "a_b", "this-name-is-far-too-long", "9lives"] {
+        let run = hoist(&env, &["config", "show", "--workspace", bad]);
+        run.expect_code(2);
+        assert!(run.stderr.contains("invalid workspace name"), "{bad}: {}", run.stderr);
+        assert!(run.stderr.contains("flag --workspace"), "{bad}: {}", run.stderr);
+    }
+    let mut env = IsolatedEnv::new();
+    env.set("HOIST_WORKSPACE", "UPPER");
+    let run = hoist(&env, &["whoami"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("environment HOIST_WORKSPACE: invalid workspace name \"UPPER\""), "{}", run.stderr);
+}
+
+#[test]
+fn unknown_flag_and_bad_output_format_are_usage_errors() {
+    let env = IsolatedEnv::new();
+    hoist(&env, &["whoami", "--no-such-flag"]).expect_code(2);
+    let run = hoist(&env, &["whoami", "--output", "yaml"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("possible values: text, json"), "{}", run.stderr);
+    hoist(&env, &[]).expect_code(2);
+}
+
+/// Every command and subcommand, found from the CLI definition itself so
+/// that a new command is covered without editing this test.
+fn all_command_paths() -> Vec<Vec<String>> {
+    fn walk(cmd: &clap::Command, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+            let mut path = prefix.clone();
+            path.push(sub.get_name().to_string());
+            out.push(path.clone());
+            walk(sub, path, out);
+        }
+    }
+    let mut out = vec![vec![]];
+    walk(&hoist::cli::Cli::command(), vec![], &mut out);
+    out
+}
+
+#[test]
+fn help_works_for_every_command() {
+    let env = IsolatedEnv::new();
+    let paths = all_command_paths();
+    assert!(paths.len() >= 4, "{paths:?}");
+    for path in paths {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let run = hoist(&env, &args);
+        run.expect_code(0);
+        let usage = format!("Usage: hoist {}", path.join(" "));
+        assert!(run.stdout.contains(usage.trim_end()), "{args:?}:\n{}", run.stdout);
+        assert!(run.stdout.contains("--workspace"), "global options shown for {args:?}");
+    }
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    let env = IsolatedEnv::new();
+    let mut child = env
+        .command(env!("CARGO_BIN_EXE_hoist"))
+        .args(["config", "show"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before hoist writes
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -1,0 +1,108 @@
+//! `hoist whoami` against the emulator, and the error paths every AWS
+//! command shares: missing credentials, unreachable endpoint, bad input.
+
+mod common;
+
+use std::time::Duration;
+
+use common::hoist;
+use hoist_testkit::{ACCOUNT, Emulator, IsolatedEnv};
+
+#[test]
+fn whoami_text_names_caller_account_region_endpoint_workspace() {
+    let emu = Emulator::start();
+    let run = hoist(&emu.env(), &["whoami"]);
+    run.expect_code(0);
+    let line = |key: &str| {
+        run.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no `{key}` line in:\n{}", run.stdout))
+    };
+    assert_eq!(line("account"), ACCOUNT);
+    assert!(line("caller").starts_with("arn:aws:"), "{}", run.stdout);
+    assert!(line("caller").contains(ACCOUNT));
+    assert_eq!(line("partition"), "aws");
+    assert_eq!(line("region"), "us-east-1");
+    assert_eq!(line("endpoint"), emu.endpoint());
+    assert_eq!(line("workspace"), "default");
+}
+
+#[test]
+fn whoami_json_with_explicit_endpoint_flag() {
+    let emu = Emulator::start();
+    let mut env = emu.env();
+    env.remove("AWS_ENDPOINT_URL");
+    let run = hoist(&env, &["whoami", "--endpoint-url", emu.endpoint(), "--output", "json", "-w", "team-a"]);
+    run.expect_code(0);
+    let v = run.json();
+    assert_eq!(v["account"], ACCOUNT);
+    assert_eq!(v["partition"], "aws");
+    assert_eq!(v["region"], "us-east-1");
+    assert_eq!(v["endpoint"], emu.endpoint());
+    assert_eq!(v["workspace"], "team-a");
+    assert!(v["arn"].as_str().unwrap().contains(ACCOUNT));
+    assert!(run.stderr.is_empty(), "nothing on stderr for a JSON success: {}", run.stderr);
+}
+
+#[test]
+fn region_from_flag_is_used_and_other_regions_work() {
+    let emu = Emulator::start();
+    let run = hoist(&emu.env(), &["whoami", "--region", "eu-west-1", "-o", "json"]);
+    run.expect_code(0);
+    assert_eq!(run.json()["region"], "eu-west-1");
+}
+
+#[test]
+fn missing_credentials_exit_3_and_explain_how_to_provide_them() {
+    let emu = Emulator::start();
+    let mut env = emu.env();
+    env.remove("AWS_ACCESS_KEY_ID").remove("AWS_SECRET_ACCESS_KEY");
+    let run = hoist(&env, &["whoami"]);
+    run.expect_code(3);
+    assert!(run.stderr.starts_with("error: sts:GetCallerIdentity failed: no usable AWS credentials"), "{}", run.stderr);
+    for how in ["AWS_ACCESS_KEY_ID", "--profile", "sso login", "instance role"] {
+        assert!(run.stderr.contains(how), "message lacks {how:?}:\n{}", run.stderr);
+    }
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn rejected_credentials_exit_3() {
+    // Under IAM enforcement moto rejects keys it never issued, as AWS does.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let emu = rt.block_on(Emulator::start_with(hoist_testkit::EmulatorOptions {
+        enforce_iam: true,
+        ..Default::default()
+    }));
+    let bogus = hoist_testkit::Keys { access_key_id: "AKIABOGUSBOGUSBOGUS1".into(), secret_access_key: "nope".into() };
+    let run = hoist(&emu.env_for(&bogus), &["whoami"]);
+    run.expect_code(3);
+    assert!(run.stderr.contains("InvalidClientTokenId"), "{}", run.stderr);
+}
+
+#[test]
+fn unreachable_endpoint_fails_fast_with_exit_4_naming_it() {
+    // A loopback port with nothing listening: connection refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let mut env = IsolatedEnv::new();
+    env.set("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE").set("AWS_SECRET_ACCESS_KEY", "x");
+    let run = hoist(&env, &["whoami", "--region", "us-east-1", "--endpoint-url", &endpoint]);
+    run.expect_code(4);
+    assert!(run.elapsed < Duration::from_secs(10), "took {:?}", run.elapsed);
+    assert!(run.stderr.contains(&format!("could not reach {endpoint}")), "{}", run.stderr);
+    assert!(run.stderr.contains("sts:GetCallerIdentity"), "{}", run.stderr);
+    assert!(!run.stderr.contains("Backtrace") && !run.stderr.contains("  0: "), "{}", run.stderr);
+}
+
+#[test]
+fn no_region_anywhere_is_a_usage_error() {
+    let emu = Emulator::start();
+    let mut env = emu.env();
+    env.remove("AWS_REGION");
+    let run = hoist(&env, &["whoami"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("no AWS region is configured"), "{}", run.stderr);
+    assert!(run.stderr.contains("--region"), "{}", run.stderr);
+}
