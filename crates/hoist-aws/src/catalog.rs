@@ -41,9 +41,43 @@ pub mod sts {
     pub const GET_CALLER_IDENTITY: Op = op!("sts", "GetCallerIdentity", []);
 }
 
+/// Amazon S3: the artifact bucket (job records, bundles, checkpoints,
+/// artifacts).
+pub mod s3 {
+    use super::Op;
+
+    pub const PUT_OBJECT: Op = op!("s3", "PutObject", ["s3:PutObject"]);
+    pub const GET_OBJECT: Op = op!("s3", "GetObject", ["s3:GetObject"]);
+    /// HeadObject is authorized as s3:GetObject.
+    pub const HEAD_OBJECT: Op = op!("s3", "HeadObject", ["s3:GetObject"]);
+    /// ListObjectsV2 is authorized as s3:ListBucket, on the bucket ARN.
+    pub const LIST_OBJECTS_V2: Op = op!("s3", "ListObjectsV2", ["s3:ListBucket"]);
+    /// DeleteObjects is authorized per key as s3:DeleteObject.
+    pub const DELETE_OBJECTS: Op = op!("s3", "DeleteObjects", ["s3:DeleteObject"]);
+}
+
+/// Amazon CloudWatch Logs: job logs.
+pub mod logs {
+    use super::Op;
+
+    pub const CREATE_LOG_STREAM: Op = op!("logs", "CreateLogStream", ["logs:CreateLogStream"]);
+    pub const PUT_LOG_EVENTS: Op = op!("logs", "PutLogEvents", ["logs:PutLogEvents"]);
+    pub const GET_LOG_EVENTS: Op = op!("logs", "GetLogEvents", ["logs:GetLogEvents"]);
+}
+
 /// Every operation in the catalog, for the policy generator and for tests
 /// that check recorded calls against declarations.
-pub const ALL: &[Op] = &[sts::GET_CALLER_IDENTITY];
+pub const ALL: &[Op] = &[
+    sts::GET_CALLER_IDENTITY,
+    s3::PUT_OBJECT,
+    s3::GET_OBJECT,
+    s3::HEAD_OBJECT,
+    s3::LIST_OBJECTS_V2,
+    s3::DELETE_OBJECTS,
+    logs::CREATE_LOG_STREAM,
+    logs::PUT_LOG_EVENTS,
+    logs::GET_LOG_EVENTS,
+];
 
 #[cfg(test)]
 mod tests {

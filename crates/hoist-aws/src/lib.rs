@@ -9,10 +9,14 @@
 //! - [`error`]: typed classification of SDK failures (credentials,
 //!   unreachable endpoint, access denied, service error).
 //! - [`identity`]: who the caller is (STS).
+//! - [`s3`]: objects in a bucket (job records, bundles, checkpoints).
+//! - [`logs`]: CloudWatch Logs streams (job logs).
 
 pub mod catalog;
 pub mod error;
 pub mod identity;
+pub mod logs;
+pub mod s3;
 pub mod session;
 
 pub use catalog::Op;

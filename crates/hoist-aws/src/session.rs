@@ -94,6 +94,16 @@ impl Session {
         &self.sdk
     }
 
+    /// An S3 client. With an endpoint override (an emulator, a gateway)
+    /// buckets are addressed by path, since `bucket.127.0.0.1` does not
+    /// resolve; against AWS itself, virtual-hosted style as AWS requires.
+    pub fn s3_client(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk)
+            .force_path_style(self.endpoint_url().is_some())
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
     pub fn region(&self) -> &str {
         self.sdk.region().map(|r| r.as_ref()).unwrap_or_default()
     }

@@ -45,7 +45,7 @@ pub fn classify(err: &anyhow::Error) -> Exit {
                 _ => Exit::Aws,
             };
         }
-        if cause.is::<UsageError>() || cause.is::<SettingsError>() {
+        if cause.is::<UsageError>() || cause.is::<SettingsError>() || cause.is::<crate::task::TaskError>() {
             return Exit::Usage;
         }
         if let Some(SessionError::NoRegion) = cause.downcast_ref::<SessionError>() {

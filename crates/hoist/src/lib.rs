@@ -10,9 +10,11 @@
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod jobs;
 pub mod printer;
 pub mod settings;
 pub mod suggest;
+pub mod task;
 pub mod workspace;
 
 use std::process::ExitCode;

@@ -1,0 +1,270 @@
+//! Job logs: a JSON-lines file per attempt on this machine, or a
+//! CloudWatch Logs stream per attempt in AWS. The agent writes through
+//! [`LogWriter`]; `hoist logs` reads through [`LogReader`].
+
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use hoist_aws::logs::{Event, LogStream};
+use hoist_aws::{ErrorKind, Session};
+use serde::{Deserialize, Serialize};
+
+use super::log_batch::Batcher;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Out,
+    Err,
+    /// hoist's own notes about the job (restored checkpoint, exit code).
+    Hoist,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// Milliseconds since the Unix epoch.
+    pub t: i64,
+    pub s: Stream,
+    pub l: String,
+}
+
+/// In CloudWatch, hoist's own lines carry this prefix; the job's stdout
+/// and stderr lines are stored exactly as printed.
+const HOIST_PREFIX: &str = "[hoist] ";
+
+#[derive(Debug, Clone)]
+pub enum LogStore {
+    Local { root: PathBuf },
+    CloudWatch { session: Session, group: String },
+}
+
+fn stream_name(job: &str, attempt: u32) -> String {
+    format!("{job}/{attempt}")
+}
+
+impl LogStore {
+    /// `file:///DIR` or `cloudwatch:GROUP`, as the agent is told.
+    pub fn url(&self) -> String {
+        match self {
+            LogStore::Local { root } => format!("file://{}", root.display()),
+            LogStore::CloudWatch { group, .. } => format!("cloudwatch:{group}"),
+        }
+    }
+
+    pub fn from_url(url: &str, session: Option<&Session>) -> Result<Self> {
+        if let Some(path) = url.strip_prefix("file://") {
+            return Ok(LogStore::Local { root: PathBuf::from(path) });
+        }
+        if let Some(group) = url.strip_prefix("cloudwatch:") {
+            let session = session.context("a cloudwatch: log store needs AWS settings")?.clone();
+            return Ok(LogStore::CloudWatch { session, group: group.to_string() });
+        }
+        bail!("invalid log store URL {url:?}: expected file:///DIR or cloudwatch:GROUP")
+    }
+
+    fn local_path(root: &std::path::Path, job: &str, attempt: u32) -> PathBuf {
+        root.join("jobs").join(job).join("logs").join(format!("{attempt}.jsonl"))
+    }
+
+    pub async fn writer(&self, job: &str, attempt: u32) -> Result<LogWriter> {
+        match self {
+            LogStore::Local { root } => {
+                let path = Self::local_path(root, job, attempt);
+                std::fs::create_dir_all(path.parent().unwrap())?;
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .with_context(|| format!("opening {}", path.display()))?;
+                Ok(LogWriter::Local(std::io::BufWriter::new(file)))
+            }
+            LogStore::CloudWatch { session, group } => {
+                let stream = LogStream::new(session, group, stream_name(job, attempt));
+                stream.create().await?;
+                Ok(LogWriter::CloudWatch(Shipper::new(stream)))
+            }
+        }
+    }
+
+    pub fn reader(&self, job: &str, attempt: u32) -> LogReader {
+        match self {
+            LogStore::Local { root } => LogReader::Local { path: Self::local_path(root, job, attempt), offset: 0 },
+            LogStore::CloudWatch { session, group } => LogReader::CloudWatch {
+                stream: LogStream::new(session, group, stream_name(job, attempt)),
+                token: None,
+            },
+        }
+    }
+}
+
+pub enum LogWriter {
+    Local(std::io::BufWriter<std::fs::File>),
+    CloudWatch(Shipper),
+}
+
+impl LogWriter {
+    pub async fn write(&mut self, line: LogLine) -> Result<()> {
+        match self {
+            LogWriter::Local(w) => {
+                serde_json::to_writer(&mut *w, &line)?;
+                w.write_all(b"\n")?;
+                Ok(())
+            }
+            LogWriter::CloudWatch(s) => {
+                let message = match line.s {
+                    Stream::Hoist => format!("{HOIST_PREFIX}{}", line.l),
+                    Stream::Out | Stream::Err => line.l,
+                };
+                s.push(Event { timestamp_ms: line.t, message }).await
+            }
+        }
+    }
+
+    /// Make everything written so far visible to readers.
+    pub async fn flush(&mut self) -> Result<()> {
+        match self {
+            LogWriter::Local(w) => Ok(w.flush()?),
+            LogWriter::CloudWatch(s) => s.flush().await,
+        }
+    }
+}
+
+/// Sends batches to CloudWatch, retrying throttling and transient
+/// failures with backoff: a line is dropped only if the stream keeps
+/// failing for about a minute, and then the error says so.
+pub struct Shipper {
+    stream: LogStream,
+    batcher: Batcher,
+    pub events_sent: u64,
+    pub batches_sent: u64,
+}
+
+const SEND_ATTEMPTS: u32 = 10;
+
+impl Shipper {
+    pub fn new(stream: LogStream) -> Self {
+        Self { stream, batcher: Batcher::default(), events_sent: 0, batches_sent: 0 }
+    }
+
+    pub async fn push(&mut self, event: Event) -> Result<()> {
+        match self.batcher.push(event) {
+            Some(batch) => self.send(batch).await,
+            None => Ok(()),
+        }
+    }
+
+    pub async fn flush(&mut self) -> Result<()> {
+        match self.batcher.take() {
+            Some(batch) => self.send(batch).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn send(&mut self, batch: Vec<Event>) -> Result<()> {
+        let mut delay = Duration::from_millis(200);
+        for attempt in 1..=SEND_ATTEMPTS {
+            match self.stream.put(&batch).await {
+                Ok(rejected) => {
+                    if rejected.any() {
+                        tracing::warn!(?rejected, "CloudWatch rejected some log events (outside its accepted time range)");
+                    }
+                    self.events_sent += batch.len() as u64;
+                    self.batches_sent += 1;
+                    return Ok(());
+                }
+                Err(e) if e.code() == Some("ResourceNotFoundException") => {
+                    // The stream was deleted under us (or never made): make
+                    // it again and resend.
+                    self.stream.create().await?;
+                }
+                Err(e) if is_transient(&e) && attempt < SEND_ATTEMPTS => {
+                    tracing::debug!(attempt, error = %e, "retrying PutLogEvents");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+                Err(e) => {
+                    return Err(anyhow::Error::new(e).context(format!(
+                        "{} log lines could not be shipped to {}/{}",
+                        batch.len(),
+                        self.stream.group(),
+                        self.stream.stream()
+                    )));
+                }
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+}
+
+fn is_transient(e: &hoist_aws::AwsError) -> bool {
+    match &e.kind {
+        ErrorKind::Timeout(_) | ErrorKind::Unreachable(_) => true,
+        ErrorKind::Service { code, .. } => matches!(
+            code.as_str(),
+            "ThrottlingException" | "ServiceUnavailableException" | "ServiceUnavailable" | "InternalFailure" | "HTTP 500" | "HTTP 503"
+        ),
+        _ => false,
+    }
+}
+
+pub enum LogReader {
+    Local { path: PathBuf, offset: u64 },
+    CloudWatch { stream: LogStream, token: Option<String> },
+}
+
+impl LogReader {
+    /// Lines written since the previous call (none yet is fine).
+    pub async fn next(&mut self) -> Result<Vec<LogLine>> {
+        match self {
+            LogReader::Local { path, offset } => {
+                let mut file = match std::fs::File::open(&*path) {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+                    Err(e) => return Err(e).with_context(|| format!("opening {}", path.display())),
+                };
+                file.seek(SeekFrom::Start(*offset))?;
+                let mut reader = BufReader::new(file);
+                let mut lines = Vec::new();
+                let mut buf = Vec::new();
+                loop {
+                    buf.clear();
+                    let n = reader.read_until(b'\n', &mut buf)?;
+                    // Stop at end of file or at a line still being written.
+                    if n == 0 || buf.last() != Some(&b'\n') {
+                        break;
+                    }
+                    *offset += n as u64;
+                    lines.push(serde_json::from_slice(&buf).with_context(|| format!("{} is corrupt", path.display()))?);
+                }
+                Ok(lines)
+            }
+            LogReader::CloudWatch { stream, token } => {
+                let mut lines = Vec::new();
+                loop {
+                    let page = match stream.read(token.clone()).await {
+                        Ok(p) => p,
+                        // Not created yet: the agent has not started.
+                        Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(lines),
+                        Err(e) => return Err(e.into()),
+                    };
+                    let done = page.events.is_empty() || page.next_token == *token;
+                    for e in page.events {
+                        let (s, l) = match e.message.strip_prefix(HOIST_PREFIX) {
+                            Some(rest) => (Stream::Hoist, rest.to_string()),
+                            None => (Stream::Out, e.message),
+                        };
+                        lines.push(LogLine { t: e.timestamp_ms, s, l });
+                    }
+                    if page.next_token.is_some() {
+                        *token = page.next_token;
+                    }
+                    if done {
+                        return Ok(lines);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Where job state lives: a directory on this machine (the local backend)
+//! or the workspace's S3 bucket (the AWS backends). Both have the same
+//! layout, so the agent and every command work unchanged on either:
+//!
+//! ```text
+//! jobs/<id>/job.json          the record
+//! jobs/<id>/bundle.tar.gz     the workdir snapshot
+//! jobs/<id>/checkpoints/...   mirror of the checkpoint directory
+//! jobs/<id>/artifacts/...     kept outputs
+//! jobs/<id>/cancel            present once cancellation was requested
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use hoist_aws::s3::Bucket;
+
+use super::record::JobRecord;
+
+#[derive(Debug, Clone)]
+pub enum Store {
+    Local { root: PathBuf },
+    S3 { bucket: Bucket, prefix: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Key relative to the store's root.
+    pub key: String,
+    pub size: u64,
+}
+
+pub fn job_key(id: &str, rest: &str) -> String {
+    format!("jobs/{id}/{rest}")
+}
+
+impl Store {
+    /// `file:///abs/dir` or `s3://bucket[/prefix]`, as the agent is told.
+    pub fn url(&self) -> String {
+        match self {
+            Store::Local { root } => format!("file://{}", root.display()),
+            Store::S3 { bucket, prefix } => format!("s3://{}/{}", bucket.name(), prefix.trim_end_matches('/')),
+        }
+    }
+
+    /// Parse a store URL. S3 needs a session to talk to AWS.
+    pub fn from_url(url: &str, session: Option<&hoist_aws::Session>) -> Result<Self> {
+        if let Some(path) = url.strip_prefix("file://") {
+            return Ok(Store::Local { root: PathBuf::from(path) });
+        }
+        if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let session = session.context("an s3:// store needs AWS settings")?;
+            let prefix = if prefix.is_empty() { String::new() } else { format!("{}/", prefix.trim_end_matches('/')) };
+            return Ok(Store::S3 { bucket: Bucket::new(session, bucket), prefix });
+        }
+        bail!("invalid store URL {url:?}: expected file:///DIR or s3://BUCKET[/PREFIX]")
+    }
+
+    fn local_path(root: &Path, key: &str) -> PathBuf {
+        root.join(key)
+    }
+
+    pub async fn put(&self, key: &str, data: Vec<u8>) -> Result<()> {
+        match self {
+            Store::Local { root } => {
+                let path = Self::local_path(root, key);
+                write_atomic(&path, &data).with_context(|| format!("writing {}", path.display()))
+            }
+            Store::S3 { bucket, prefix } => Ok(bucket.put(&format!("{prefix}{key}"), data).await?),
+        }
+    }
+
+    pub async fn put_file(&self, key: &str, file: &Path) -> Result<()> {
+        match self {
+            Store::Local { root } => {
+                let path = Self::local_path(root, key);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let tmp = tmp_path(&path);
+                std::fs::copy(file, &tmp).with_context(|| format!("copying {} to {}", file.display(), path.display()))?;
+                std::fs::rename(&tmp, &path)?;
+                Ok(())
+            }
+            Store::S3 { bucket, prefix } => Ok(bucket.put_file(&format!("{prefix}{key}"), file).await?),
+        }
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match self {
+            Store::Local { root } => match std::fs::read(Self::local_path(root, key)) {
+                Ok(data) => Ok(Some(data)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e).with_context(|| format!("reading {key}")),
+            },
+            Store::S3 { bucket, prefix } => Ok(bucket.get(&format!("{prefix}{key}")).await?),
+        }
+    }
+
+    pub async fn exists(&self, key: &str) -> Result<bool> {
+        match self {
+            Store::Local { root } => Ok(Self::local_path(root, key).exists()),
+            Store::S3 { bucket, prefix } => Ok(bucket.exists(&format!("{prefix}{key}")).await?),
+        }
+    }
+
+    /// Download `key` to `dest` (parents created). False if no such key.
+    pub async fn get_to_file(&self, key: &str, dest: &Path) -> Result<bool> {
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        match self {
+            Store::Local { root } => match std::fs::copy(Self::local_path(root, key), dest) {
+                Ok(_) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(e).with_context(|| format!("copying {key} to {}", dest.display())),
+            },
+            Store::S3 { .. } => match self.get(key).await? {
+                Some(data) => {
+                    std::fs::write(dest, data).with_context(|| format!("writing {}", dest.display()))?;
+                    Ok(true)
+                }
+                None => Ok(false),
+            },
+        }
+    }
+
+    /// Every object under `prefix` (a key prefix ending in `/`).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<Entry>> {
+        match self {
+            Store::Local { root } => {
+                let mut out = Vec::new();
+                let dir = Self::local_path(root, prefix);
+                walk(&dir, &mut |path, size| {
+                    if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains(".tmp-")) {
+                        return; // an unfinished atomic write
+                    }
+                    let rel = path.strip_prefix(root).expect("under root");
+                    out.push(Entry { key: rel.to_string_lossy().replace('\\', "/"), size });
+                })?;
+                out.sort_by(|a, b| a.key.cmp(&b.key));
+                Ok(out)
+            }
+            Store::S3 { bucket, prefix: p } => Ok(bucket
+                .list(&format!("{p}{prefix}"))
+                .await?
+                .into_iter()
+                .map(|o| Entry { key: o.key[p.len()..].to_string(), size: o.size })
+                .collect()),
+        }
+    }
+
+    pub async fn delete(&self, keys: &[String]) -> Result<()> {
+        match self {
+            Store::Local { root } => {
+                for key in keys {
+                    match std::fs::remove_file(Self::local_path(root, key)) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(e).with_context(|| format!("deleting {key}")),
+                    }
+                }
+                Ok(())
+            }
+            Store::S3 { bucket, prefix } => {
+                let full: Vec<String> = keys.iter().map(|k| format!("{prefix}{k}")).collect();
+                Ok(bucket.delete(&full).await?)
+            }
+        }
+    }
+
+    pub async fn load_record(&self, id: &str) -> Result<Option<JobRecord>> {
+        let key = job_key(id, "job.json");
+        match self.get(&key).await? {
+            Some(data) => Ok(Some(serde_json::from_slice(&data).with_context(|| format!("{key} is not a valid job record"))?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn save_record(&self, record: &JobRecord) -> Result<()> {
+        let data = serde_json::to_vec_pretty(record)?;
+        self.put(&job_key(&record.id, "job.json"), data).await
+    }
+
+    /// Every job record, newest first.
+    pub async fn list_records(&self) -> Result<Vec<JobRecord>> {
+        let mut records = Vec::new();
+        match self {
+            Store::Local { root } => {
+                let jobs = root.join("jobs");
+                let entries = match std::fs::read_dir(&jobs) {
+                    Ok(e) => e,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(records),
+                    Err(e) => return Err(e).with_context(|| format!("listing {}", jobs.display())),
+                };
+                for entry in entries.flatten() {
+                    let path = entry.path().join("job.json");
+                    if let Ok(data) = std::fs::read(&path) {
+                        match serde_json::from_slice::<JobRecord>(&data) {
+                            Ok(r) => records.push(r),
+                            Err(e) => tracing::warn!("skipping {}: not a valid job record ({e})", path.display()),
+                        }
+                    }
+                }
+            }
+            Store::S3 { .. } => {
+                let keys: Vec<String> =
+                    self.list("jobs/").await?.into_iter().map(|e| e.key).filter(|k| k.ends_with("/job.json")).collect();
+                for key in keys {
+                    if let Some(data) = self.get(&key).await? {
+                        records.push(serde_json::from_slice(&data).with_context(|| format!("{key} is not a valid job record"))?);
+                    }
+                }
+            }
+        }
+        records.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+        Ok(records)
+    }
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp-{}", std::process::id()));
+    path.with_file_name(name)
+}
+
+/// Write via a temporary file and rename, so a reader never sees half a
+/// record and a crash never leaves one.
+pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = tmp_path(path);
+    std::fs::write(&tmp, data)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn walk(dir: &Path, f: &mut dyn FnMut(&Path, u64)) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        if meta.is_dir() {
+            walk(&entry.path(), f)?;
+        } else {
+            f(&entry.path(), meta.len());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! The task file as written, with source positions, and the translation of
+//! YAML/serde errors into [`TaskError`]s.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::{Location, MessageFormatter, Spanned, UserMessageFormatter};
+
+use super::error::TaskError;
+use crate::suggest::did_you_mean;
+
+// `rename` sets the name serde uses in messages ("expected struct task").
+#[derive(Debug, Deserialize)]
+#[serde(rename = "task", deny_unknown_fields)]
+pub struct RawTask {
+    pub name: Option<Spanned<String>>,
+    pub workdir: Option<Spanned<String>>,
+    pub envs: Option<Spanned<BTreeMap<String, Spanned<Option<String>>>>>,
+    pub secrets: Option<Spanned<RawSecrets>>,
+    pub setup: Option<Spanned<String>>,
+    pub run: Option<Spanned<String>>,
+    pub checkpoints: Option<Spanned<String>>,
+    pub artifacts: Option<Spanned<Vec<Spanned<String>>>>,
+    pub resources: Option<Spanned<RawResources>>,
+    pub backend: Option<Spanned<String>>,
+    // SkyPilot fields hoist knows but does not support: accepted by the
+    // parser only so that validation can say exactly that, rather than
+    // "unknown field".
+    pub num_nodes: Option<Spanned<u32>>,
+    pub file_mounts: Option<Spanned<IgnoredAny>>,
+    pub service: Option<Spanned<IgnoredAny>>,
+    pub config: Option<Spanned<IgnoredAny>>,
+    pub volumes: Option<Spanned<IgnoredAny>>,
+    pub event_callback: Option<Spanned<IgnoredAny>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename = "resources", deny_unknown_fields)]
+pub struct RawResources {
+    pub instance_type: Option<Spanned<String>>,
+    pub accelerators: Option<Spanned<RawAccelerators>>,
+    pub use_spot: Option<Spanned<bool>>,
+    pub disk_size: Option<Spanned<u32>>,
+    pub image_id: Option<Spanned<String>>,
+    pub max_runtime: Option<Spanned<RawDuration>>,
+    // SkyPilot: `cloud: aws` (and `infra: aws`) are fine; the rest are
+    // refused with an explanation during validation.
+    pub cloud: Option<Spanned<String>>,
+    pub infra: Option<Spanned<String>>,
+    pub region: Option<Spanned<IgnoredAny>>,
+    pub zone: Option<Spanned<IgnoredAny>>,
+    pub cpus: Option<Spanned<IgnoredAny>>,
+    pub memory: Option<Spanned<IgnoredAny>>,
+    pub ports: Option<Spanned<IgnoredAny>>,
+    pub disk_tier: Option<Spanned<IgnoredAny>>,
+    pub any_of: Option<Spanned<IgnoredAny>>,
+    pub ordered: Option<Spanned<IgnoredAny>>,
+    pub labels: Option<Spanned<IgnoredAny>>,
+    pub job_recovery: Option<Spanned<IgnoredAny>>,
+    pub autostop: Option<Spanned<IgnoredAny>>,
+    pub accelerator_args: Option<Spanned<IgnoredAny>>,
+}
+
+/// `secrets:` as a list of names, or SkyPilot's mapping form whose values
+/// must be null (values never belong in a task file).
+#[derive(Debug)]
+pub enum RawSecrets {
+    Names(Vec<Spanned<String>>),
+    Map(Vec<(Spanned<String>, Option<String>)>),
+}
+
+impl<'de> Deserialize<'de> for RawSecrets {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawSecrets;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of secret names, or a mapping of names to null")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<Spanned<String>>()? {
+                    names.push(name);
+                }
+                Ok(RawSecrets::Names(names))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(name) = map.next_key::<Spanned<String>>()? {
+                    entries.push((name, map.next_value::<Option<String>>()?));
+                }
+                Ok(RawSecrets::Map(entries))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `V100`, `V100:4`, or `{V100: 4}`.
+#[derive(Debug)]
+pub struct RawAccelerators {
+    pub name: String,
+    pub count: u32,
+}
+
+impl<'de> Deserialize<'de> for RawAccelerators {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawAccelerators;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an accelerator like `A10G`, `A10G:4` or `{A10G: 4}`")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                let (name, count) = match s.split_once(':') {
+                    Some((name, count)) => (
+                        name.trim(),
+                        count.trim().parse::<u32>().map_err(|_| {
+                            E::custom(format!("invalid accelerator count {count:?} in {s:?}: expected a whole number, as in `A10G:4`"))
+                        })?,
+                    ),
+                    None => (s.trim(), 1),
+                };
+                Ok(RawAccelerators { name: name.to_string(), count })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let Some((name, count)) = map.next_entry::<String, u32>()? else {
+                    return Err(de::Error::custom("empty accelerators mapping: expected `{A10G: 4}`"));
+                };
+                if map.next_key::<IgnoredAny>()?.is_some() {
+                    return Err(de::Error::custom("only one accelerator type per task: expected `{A10G: 4}`"));
+                }
+                Ok(RawAccelerators { name, count })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `max_runtime: 3600` (seconds) or `max_runtime: 2h30m`.
+#[derive(Debug)]
+pub struct RawDuration(pub u64);
+
+impl<'de> Deserialize<'de> for RawDuration {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawDuration;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration such as `90m`, `2h30m` or a number of seconds")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(RawDuration(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                u64::try_from(v).map(RawDuration).map_err(|_| E::custom("a duration cannot be negative"))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                humantime::parse_duration(s)
+                    .map(|d| RawDuration(d.as_secs()))
+                    .map_err(|e| E::custom(format!("invalid duration {s:?} ({e}): expected e.g. `90m`, `2h30m` or seconds")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Parse the YAML into the raw model. Errors carry file:line:column and
+/// the dotted field path.
+pub fn parse(path: &Path, text: &str) -> Result<RawTask, TaskError> {
+    if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        return Err(TaskError::at(path, 1, 1, None, "the file is empty: a task needs at least a `run` command"));
+    }
+    serde_saphyr::from_str::<RawTask>(text).map_err(|e| translate(path, text, &e))
+}
+
+fn translate(path: &Path, text: &str, err: &serde_saphyr::Error) -> TaskError {
+    let (line, column) = err.location().map(|l| (l.line() as usize, l.column() as usize)).unwrap_or((1, 1));
+    let field = field_path_at(text, line);
+    let field = (!field.is_empty()).then_some(field);
+    let message = match err.without_snippet() {
+        serde_saphyr::Error::SerdeUnknownField { field: key, expected, .. } => {
+            let hint = match did_you_mean(key, expected.iter().copied()) {
+                Some(s) => format!(" (did you mean `{s}`?)"),
+                None => String::new(),
+            };
+            format!("unknown field `{key}`{hint}; expected one of: {}", expected.join(", "))
+        }
+        inner => UserMessageFormatter.format_message(inner).into_owned(),
+    };
+    TaskError::at(path, line, column, field, message)
+}
+
+/// Position of a spanned value, as (line, column).
+pub fn pos(loc: &Location) -> (usize, usize) {
+    (loc.line() as usize, loc.column() as usize)
+}
+
+/// The dotted path of the mapping key in force on `line` (1-based) of a
+/// block-style YAML document, e.g. `resources.disk_size`. Used to name the
+/// field in errors the YAML layer reports only by position. Block scalars
+/// (`run: |`) are skipped so their contents are not mistaken for keys.
+pub fn field_path_at(text: &str, line: usize) -> String {
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut block_scalar_indent: Option<usize> = None;
+    for raw_line in text.lines().take(line) {
+        let trimmed = raw_line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let mut indent = raw_line.len() - trimmed.len();
+        if let Some(block) = block_scalar_indent {
+            if indent > block {
+                continue;
+            }
+            block_scalar_indent = None;
+        }
+        let mut content = trimmed;
+        while let Some(rest) = content.strip_prefix("- ") {
+            indent += 2;
+            content = rest.trim_start();
+        }
+        let Some((key, value)) = split_key(content) else { continue };
+        while stack.last().is_some_and(|(i, _)| *i >= indent) {
+            stack.pop();
+        }
+        stack.push((indent, key.to_string()));
+        let value = value.trim();
+        if value.starts_with('|') || value.starts_with('>') {
+            block_scalar_indent = Some(indent);
+        }
+    }
+    stack.into_iter().map(|(_, k)| k).collect::<Vec<_>>().join(".")
+}
+
+/// `key: value` → (key, value); `None` for lines that are not a plain
+/// mapping entry.
+fn split_key(content: &str) -> Option<(&str, &str)> {
+    let idx = content.find(':')?;
+    let (key, rest) = content.split_at(idx);
+    let rest = &rest[1..];
+    if !(rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t')) {
+        return None;
+    }
+    let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
+    if key.is_empty() || key.contains(' ') && !key.is_ascii() {
+        return None;
+    }
+    Some((key, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_path_at;
+
+    #[test]
+    fn field_paths_follow_indentation_and_skip_block_scalars() {
+        let text = "name: a\nrun: |\n  echo a: b\n  x: y\nresources:\n  disk_size: big\n  use_spot: 3\nenvs:\n  A: 1\n";
+        assert_eq!(field_path_at(text, 1), "name");
+        assert_eq!(field_path_at(text, 4), "run");
+        assert_eq!(field_path_at(text, 6), "resources.disk_size");
+        assert_eq!(field_path_at(text, 7), "resources.use_spot");
+        assert_eq!(field_path_at(text, 9), "envs.A");
+    }
+}
