@@ -2,6 +2,7 @@
 //! configuration, and the single path every SDK call takes.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
@@ -45,10 +46,11 @@ pub enum SessionError {
 }
 
 /// A ready-to-use SDK configuration plus what hoist needs to explain
-/// failures (which endpoint it was talking to).
+/// failures (which endpoint it was talking to). Cheap to clone: every
+/// store and client holds one.
 #[derive(Debug, Clone)]
 pub struct Session {
-    sdk: SdkConfig,
+    sdk: Arc<SdkConfig>,
 }
 
 impl Session {
@@ -78,7 +80,7 @@ impl Session {
         if sdk.region().is_none() {
             return Err(SessionError::NoRegion);
         }
-        Ok(Self { sdk })
+        Ok(Self { sdk: Arc::new(sdk) })
     }
 
     /// Wrap an existing configuration (tests, and callers that built their
@@ -87,7 +89,7 @@ impl Session {
         if sdk.region().is_none() {
             return Err(SessionError::NoRegion);
         }
-        Ok(Self { sdk })
+        Ok(Self { sdk: Arc::new(sdk) })
     }
 
     pub fn sdk_config(&self) -> &SdkConfig {
@@ -98,7 +100,7 @@ impl Session {
     /// buckets are addressed by path, since `bucket.127.0.0.1` does not
     /// resolve; against AWS itself, virtual-hosted style as AWS requires.
     pub fn s3_client(&self) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::config::Builder::from(&self.sdk)
+        let config = aws_sdk_s3::config::Builder::from(self.sdk.as_ref())
             .force_path_style(self.endpoint_url().is_some())
             .build();
         aws_sdk_s3::Client::from_conf(config)

@@ -4,6 +4,8 @@
 //! environment variables and the config file itself in [`crate::settings`],
 //! so that `hoist config show` can say where every value came from.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const ABOUT: &str = "Run machine-learning work in your own AWS account, with the least IAM permission possible.";
@@ -16,9 +18,11 @@ Exit status: 0 success, 1 failure, 2 invalid usage or input, 3 no usable AWS
 credentials, 4 an AWS request failed (denied, unreachable, service error).
 
 Examples:
-  hoist whoami                          who AWS thinks you are, and where hoist will act
-  hoist --region eu-west-1 whoami --output json
-  hoist config show                     effective settings and their sources";
+  hoist run examples/quickstart/task.yaml   train on this machine (no AWS account needed)
+  hoist jobs                                 list jobs
+  hoist logs -f JOB                          follow a job's output
+  hoist whoami                               who AWS thinks you are, and where hoist will act
+  hoist config show                          effective settings and their sources";
 
 #[derive(Debug, Parser)]
 #[command(name = "hoist", version, about = ABOUT, after_help = AFTER_HELP)]
@@ -77,9 +81,137 @@ pub enum Command {
         Examples:\n  hoist whoami\n  hoist whoami --output json | jq -r .account")]
     Whoami,
 
+    /// Run a training task from a task file (on this machine by default)
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
+
+    /// List the workspace's jobs, newest first
+    #[command(after_help = "Examples:\n  hoist jobs\n  hoist jobs -o json | jq -r '.[] | select(.status == \"running\") | .id'")]
+    Jobs,
+
+    /// Print a job's output (the newest job's if none is named)
+    #[command(after_help = "The job's stdout goes to stdout, its stderr and hoist's own notes to stderr.\n\n\
+        Examples:\n  hoist logs -f quickstart-1a2b3c4d\n  hoist logs quick          (any unique prefix of an id)\n  hoist logs --attempt 1 JOB")]
+    Logs(LogsArgs),
+
+    /// Stop a running job; its checkpoint is saved and it can be resumed
+    #[command(after_help = "The job's processes get SIGTERM, then SIGKILL after a grace period (10 s);\n\
+        its checkpoint directory is synced one last time. Resume with `hoist run --resume JOB`.")]
+    Cancel(CancelArgs),
+
     /// Show or locate hoist's configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+
+    /// Run a job's pending attempt (started by hoist itself, locally or on an instance)
+    #[command(hide = true)]
+    Agent(AgentArgs),
+}
+
+const RUN_HELP: &str = "\
+The task file is YAML, with SkyPilot's field names where they mean the same:
+  name: train                  # job ids are NAME-<8 hex digits>
+  workdir: .                   # bundled (honours .gitignore and .hoistignore), relative to the task file
+  envs: {EPOCHS: 3}
+  secrets: [HF_TOKEN]          # names only: values come from --secret or your environment
+  setup: pip install -r requirements.txt
+  run: python train.py
+  checkpoints: ckpt            # synced while running, restored on --resume
+  artifacts: [model.pt]        # kept after the run
+  resources: {instance_type: g5.xlarge, use_spot: true, max_runtime: 2h}
+  backend: local
+
+The job sees HOIST_JOB_ID, HOIST_CHECKPOINT_DIR and HOIST_ARTIFACT_DIR. Attached
+(the default), hoist streams the job's output and exits with its exit code;
+Ctrl-C cancels the job (checkpoint saved).
+
+Examples:
+  hoist run examples/quickstart/task.yaml
+  hoist run task.yaml --detach --env EPOCHS=10
+  hoist run --resume train-1a2b3c4d";
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The task file (YAML)
+    #[arg(value_name = "TASK.yaml", required_unless_present = "resume", conflicts_with = "resume")]
+    pub task: Option<PathBuf>,
+
+    /// Start a new attempt of a finished job, from its last checkpoint
+    #[arg(long, value_name = "JOB")]
+    pub resume: Option<String>,
+
+    /// Where to run: local (this machine) [default: the task's `backend`, then config, then local]
+    #[arg(long, value_name = "BACKEND")]
+    pub backend: Option<String>,
+
+    /// Job name, instead of the task's `name`
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Set an environment variable for the job (repeatable); overrides the task's `envs`
+    #[arg(long = "env", short = 'e', value_name = "NAME=VALUE")]
+    pub envs: Vec<String>,
+
+    /// Value of one of the task's secrets (repeatable). Prefer an environment
+    /// variable of the same name: flags are visible to other local users
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+
+    /// Print the job id and return instead of streaming its output
+    #[arg(long, short = 'd')]
+    pub detach: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Job id, or a unique prefix of one [default: the newest job]
+    #[arg(value_name = "JOB")]
+    pub job: Option<String>,
+
+    /// Keep printing new output until the job ends (Ctrl-C stops watching, not the job)
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+
+    /// Which attempt's output [default: the latest]
+    #[arg(long, value_name = "N")]
+    pub attempt: Option<u32>,
+
+    /// Prefix each line with its time (RFC 3339, UTC)
+    #[arg(long, short = 't')]
+    pub timestamps: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// Job id, or a unique prefix of one
+    #[arg(value_name = "JOB")]
+    pub job: String,
+
+    /// Return once the stop is requested, without waiting for the job to end
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// Job store: file:///DIR or s3://BUCKET[/PREFIX]
+    #[arg(long, value_name = "URL")]
+    pub store: String,
+    /// Log store: file:///DIR or cloudwatch:GROUP
+    #[arg(long, value_name = "URL")]
+    pub logs: String,
+    #[arg(long, value_name = "ID")]
+    pub job: String,
+    /// Directory for working copies
+    #[arg(long, value_name = "DIR")]
+    pub scratch: Option<PathBuf>,
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub checkpoint_interval: humantime::Duration,
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub heartbeat_interval: humantime::Duration,
+    /// Time between SIGTERM and SIGKILL when stopping the job
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub grace: humantime::Duration,
 }
 
 #[derive(Debug, Subcommand)]

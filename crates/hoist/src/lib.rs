@@ -7,9 +7,12 @@
 //! [`printer`] decides what goes to stdout and stderr; [`exit`] maps errors
 //! to exit codes and prints them once.
 
+pub mod agent;
+pub mod backends;
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod humanize;
 pub mod jobs;
 pub mod printer;
 pub mod settings;

@@ -42,7 +42,7 @@ pub struct Sourced<T> {
 }
 
 /// The keys a config file may hold, in display order.
-pub const KEYS: &[&str] = &["profile", "region", "endpoint_url", "workspace", "output"];
+pub const KEYS: &[&str] = &["profile", "region", "endpoint_url", "workspace", "output", "backend"];
 
 /// Environment variables consulted for each key, first match wins. hoist's
 /// own names come first so they can override the AWS ones for hoist alone.
@@ -53,6 +53,7 @@ fn env_vars(key: &str) -> &'static [&'static str] {
         "endpoint_url" => &["HOIST_ENDPOINT_URL", "AWS_ENDPOINT_URL"],
         "workspace" => &["HOIST_WORKSPACE"],
         "output" => &["HOIST_OUTPUT"],
+        "backend" => &["HOIST_BACKEND"],
         _ => &[],
     }
 }
@@ -75,6 +76,8 @@ pub struct Settings {
     pub endpoint_url: Option<Sourced<String>>,
     pub workspace: Sourced<Workspace>,
     pub output: Sourced<OutputFormat>,
+    /// Where `hoist run` sends a task that names no backend.
+    pub backend: Option<Sourced<crate::task::Backend>>,
     pub config_file: ConfigFileInfo,
 }
 
@@ -249,7 +252,17 @@ impl Settings {
             });
         }
 
+        let backend = match raw("backend", None) {
+            None => None,
+            Some(s) => Some(Sourced {
+                value: crate::task::parse_backend(&s.value)
+                    .map_err(|message| SettingsError::Invalid { source_desc: s.source.to_string(), message })?,
+                source: s.source,
+            }),
+        };
+
         Ok(Self {
+            backend,
             profile: raw("profile", flags.profile.as_ref()),
             region: raw("region", flags.region.as_ref()),
             endpoint_url,

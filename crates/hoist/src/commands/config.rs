@@ -67,6 +67,10 @@ pub async fn show(ctx: &Context) -> Result<ExitCode> {
                 value: Some(format!("{:?}", s.output.value).to_lowercase()),
                 source: s.output.source.clone(),
             },
+            match &s.backend {
+                Some(b) => Entry { key: "backend", value: Some(b.value.to_string()), source: b.source.clone() },
+                None => Entry { key: "backend", value: Some("local".into()), source: Source::Default },
+            },
         ],
     };
     ctx.printer.report(&report)?;

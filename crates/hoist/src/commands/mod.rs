@@ -1,7 +1,13 @@
 //! One module per command. Each takes the resolved [`Context`] and its own
 //! arguments, does its work, and prints through the [`Printer`].
 
+mod agent;
+mod cancel;
 mod config;
+mod follow;
+mod jobs;
+mod logs;
+mod run;
 mod whoami;
 
 use std::process::ExitCode;
@@ -34,5 +40,10 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Whoami => whoami::run(&ctx).await,
         Command::Config(ConfigCommand::Show) => config::show(&ctx).await,
+        Command::Run(args) => run::run(&ctx, &args).await,
+        Command::Jobs => jobs::run(&ctx).await,
+        Command::Logs(args) => logs::run(&ctx, &args).await,
+        Command::Cancel(args) => cancel::run(&ctx, &args).await,
+        Command::Agent(args) => agent::run(&ctx, &args).await,
     }
 }

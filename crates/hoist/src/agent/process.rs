@@ -1,0 +1,111 @@
+//! Running one phase (`setup` or `run`) of a job: a shell in its own
+//! process group, its stdout and stderr read line by line into a single
+//! ordered channel, and the whole group signalled on stop.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::SystemTime;
+
+use anyhow::{Context as _, Result};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+use crate::jobs::log_batch::{MAX_EVENT_BYTES, split_message};
+use crate::jobs::logstore::{LogLine, Stream};
+
+pub struct Phase {
+    pub child: Child,
+    pub pid: u32,
+    /// Lines from both streams, in the order they were read. Closed when
+    /// both streams reach end of file.
+    pub lines: mpsc::UnboundedReceiver<LogLine>,
+}
+
+/// The shell that runs `setup` and `run`: bash when present (task files
+/// are written for it, as in SkyPilot), otherwise sh.
+fn shell() -> &'static str {
+    if Path::new("/bin/bash").exists() { "/bin/bash" } else { "/bin/sh" }
+}
+
+pub fn spawn(script: &str, cwd: &Path, env: &BTreeMap<String, String>) -> Result<Phase> {
+    let mut cmd = Command::new(shell());
+    cmd.arg("-c")
+        .arg(script)
+        .current_dir(cwd)
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group, so that stopping the job reaches every
+        // process it started (a training script's data-loader workers).
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().with_context(|| format!("starting {}", shell()))?;
+    let pid = child.id().context("the job process exited before it could be tracked")?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(pump(child.stdout.take().expect("piped"), Stream::Out, tx.clone()));
+    tokio::spawn(pump(child.stderr.take().expect("piped"), Stream::Err, tx));
+    Ok(Phase { child, pid, lines: rx })
+}
+
+/// Read a stream to its end, one line at a time (bytes, so invalid UTF-8
+/// cannot stop it), splitting lines longer than one log event can hold.
+async fn pump(stream: impl AsyncRead + Unpin, s: Stream, tx: mpsc::UnboundedSender<LogLine>) {
+    let mut reader = BufReader::with_capacity(64 * 1024, stream);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf).await {
+            Ok(0) => return,
+            Ok(_) => {
+                let t = now_ms();
+                let text = String::from_utf8_lossy(&buf);
+                let text = text.strip_suffix('\n').unwrap_or(&text);
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                for piece in split_message(text, MAX_EVENT_BYTES) {
+                    if tx.send(LogLine { t, s, l: piece.to_string() }).is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(LogLine { t: now_ms(), s: Stream::Hoist, l: format!("error reading job output: {e}") });
+                return;
+            }
+        }
+    }
+}
+
+/// Send `signal` to every process in the group led by `pid`.
+pub fn signal_group(pid: u32, signal: i32) {
+    // SAFETY: kill(2) with a negative pid addresses the process group; it
+    // has no memory-safety preconditions.
+    unsafe {
+        libc::kill(-(pid as i32), signal);
+    }
+}
+
+/// Whether a process exists (signal 0 checks without sending anything).
+pub fn pid_alive(pid: u32) -> bool {
+    // SAFETY: as above.
+    let r = unsafe { libc::kill(pid as i32, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+pub fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates
+    // within it or truncates.
+    let r = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if r != 0 {
+        return "localhost".into();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}

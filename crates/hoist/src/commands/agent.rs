@@ -1,0 +1,29 @@
+//! `hoist agent` (hidden): run a job's pending attempt. Started by the
+//! local backend as a detached process, and by an EC2 instance at boot.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::Context;
+use crate::agent::{self, Options};
+use crate::cli::AgentArgs;
+use crate::jobs::logstore::LogStore;
+use crate::jobs::store::Store;
+
+pub async fn run(ctx: &Context, args: &AgentArgs) -> Result<ExitCode> {
+    let needs_aws = !args.store.starts_with("file://") || !args.logs.starts_with("file://");
+    let session = if needs_aws { Some(ctx.session().await?) } else { None };
+    let opts = Options {
+        store: Store::from_url(&args.store, session.as_ref())?,
+        logs: LogStore::from_url(&args.logs, session.as_ref())?,
+        job_id: args.job.clone(),
+        scratch: args.scratch.clone().unwrap_or_else(|| std::env::temp_dir().join("hoist-agent")),
+        checkpoint_interval: *args.checkpoint_interval,
+        heartbeat_interval: *args.heartbeat_interval,
+        grace: *args.grace,
+    };
+    let code = agent::run(opts).await?;
+    // The job's own exit code, so a service manager sees how it ended.
+    Ok(ExitCode::from(code.clamp(0, 255) as u8))
+}

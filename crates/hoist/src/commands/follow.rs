@@ -1,0 +1,130 @@
+//! Shared by `run`, `logs` and `cancel`: finding a job by id prefix, and
+//! printing (and following) its log.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::backends::local::Local;
+use crate::exit::UsageError;
+use crate::jobs::logstore::{LogLine, Stream};
+use crate::jobs::record::{Attempt, JobRecord};
+
+/// The job `query` names: an exact id, or a prefix of exactly one id.
+/// `None` means the newest job.
+pub async fn resolve(local: &Local, workspace: &str, query: Option<&str>) -> Result<JobRecord> {
+    let store = local.store();
+    if let Some(q) = query
+        && let Some(record) = store.load_record(q).await?
+    {
+        return Ok(record);
+    }
+    let records = store.list_records().await?;
+    let Some(q) = query else {
+        return records.into_iter().next().ok_or_else(|| {
+            UsageError(format!("no jobs yet in workspace {workspace}: start one with `hoist run TASK.yaml`")).into()
+        });
+    };
+    let matches: Vec<JobRecord> = records.into_iter().filter(|r| r.id.starts_with(q)).collect();
+    match matches.len() {
+        1 => Ok(matches.into_iter().next().expect("one")),
+        0 => Err(UsageError(format!("no job {q:?} in workspace {workspace} (`hoist jobs` lists them)")).into()),
+        _ => {
+            let ids: Vec<&str> = matches.iter().map(|r| r.id.as_str()).take(5).collect();
+            Err(UsageError(format!("{q:?} matches several jobs ({}): give more of the id", ids.join(", "))).into())
+        }
+    }
+}
+
+/// How log lines are shown.
+#[derive(Debug, Clone, Copy)]
+pub struct LineFormat {
+    /// One JSON object per line on stdout (`--output json`).
+    pub json: bool,
+    pub timestamps: bool,
+}
+
+/// Print one line: the job's stdout to stdout, its stderr and hoist's own
+/// notes to stderr, so `hoist logs JOB > out.txt` captures what the job
+/// printed.
+pub fn print_line(line: &LogLine, format: LineFormat) -> std::io::Result<()> {
+    if format.json {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer(&mut out, line).map_err(std::io::Error::other)?;
+        return writeln!(out);
+    }
+    let stamp = if format.timestamps {
+        let t = std::time::UNIX_EPOCH + Duration::from_millis(line.t.max(0) as u64);
+        format!("{} ", humantime::format_rfc3339_millis(t))
+    } else {
+        String::new()
+    };
+    match line.s {
+        Stream::Out => writeln!(std::io::stdout().lock(), "{stamp}{}", line.l),
+        Stream::Err => writeln!(std::io::stderr().lock(), "{stamp}{}", line.l),
+        Stream::Hoist => writeln!(std::io::stderr().lock(), "{stamp}hoist: {}", line.l),
+    }
+}
+
+/// What to do on Ctrl-C while following.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnInterrupt {
+    /// `hoist run` (local): you are watching your own machine's job, so
+    /// Ctrl-C stops it, saving its checkpoint.
+    Cancel,
+    /// `hoist logs -f`: stop following; the job goes on.
+    Detach,
+}
+
+/// Print the attempt's log from the start and, if `follow`, keep printing
+/// until the attempt ends. Returns the attempt as last seen, or `None` if
+/// the user detached.
+pub async fn show_log(
+    local: &Local,
+    id: &str,
+    attempt: u32,
+    format: LineFormat,
+    follow: bool,
+    on_interrupt: OnInterrupt,
+    mut agent: Option<std::process::Child>,
+) -> Result<Option<Attempt>> {
+    let store = local.store();
+    let mut reader = local.logs().reader(id, attempt);
+    let mut interrupted = false;
+    let mut poll = Duration::from_millis(50);
+    loop {
+        for line in reader.next().await? {
+            print_line(&line, format)?;
+        }
+        let mut record = store.load_record(id).await?.ok_or_else(|| anyhow::anyhow!("job {id} disappeared"))?;
+        local.reconcile(&mut record).await?;
+        let current = record.attempts.iter().find(|a| a.number == attempt).cloned().expect("attempt exists");
+        if !follow || current.status.is_terminal() {
+            // The agent flushes its last lines before its final status.
+            for line in reader.next().await? {
+                print_line(&line, format)?;
+            }
+            return Ok(Some(current));
+        }
+        if let Some(child) = agent.as_mut() {
+            let _ = child.try_wait(); // reap it if it is done
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = tokio::signal::ctrl_c() => match (on_interrupt, interrupted) {
+                (OnInterrupt::Cancel, false) => {
+                    interrupted = true;
+                    eprintln!("hoist: cancelling job {id} (its checkpoint is saved); press Ctrl-C again to stop watching");
+                    local.request_cancel(&record).await?;
+                }
+                _ => {
+                    eprintln!("hoist: stopped watching; job {id} goes on (`hoist logs -f {id}` to watch, `hoist cancel {id}` to stop)");
+                    return Ok(None);
+                }
+            },
+        }
+        // Fast at first so short jobs feel instant, then gentle on the disk.
+        poll = (poll * 2).min(Duration::from_millis(500));
+    }
+}

@@ -1,0 +1,26 @@
+//! `hoist logs [JOB] [-f]`: a job's output, from the start.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::Context;
+use super::follow::{LineFormat, OnInterrupt, resolve, show_log};
+use crate::backends::local::Local;
+use crate::cli::LogsArgs;
+use crate::exit::UsageError;
+
+pub async fn run(ctx: &Context, args: &LogsArgs) -> Result<ExitCode> {
+    let local = Local::new(&ctx.settings.workspace.value);
+    let record = resolve(&local, ctx.settings.workspace.value.as_str(), args.job.as_deref()).await?;
+    let attempt = match args.attempt {
+        None => record.attempt().number,
+        Some(n) if record.attempts.iter().any(|a| a.number == n) => n,
+        Some(n) => {
+            return Err(UsageError(format!("job {} has no attempt {n} (it has {})", record.id, record.attempts.len())).into());
+        }
+    };
+    let format = LineFormat { json: ctx.printer.is_json(), timestamps: args.timestamps };
+    show_log(&local, &record.id, attempt, format, args.follow, OnInterrupt::Detach, None).await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,283 @@
+//! Local jobs through the real binary: `run`, `jobs`, `logs`, `cancel`,
+//! `--resume`, exit codes, secrets. No AWS involved: the local backend
+//! needs no account.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::{Run, hoist};
+use hoist_testkit::IsolatedEnv;
+
+struct Jobs {
+    env: IsolatedEnv,
+    data: PathBuf,
+}
+
+impl Jobs {
+    fn new() -> Self {
+        let mut env = IsolatedEnv::new();
+        let data = env.path().join("data");
+        env.set("HOIST_DATA_DIR", &data);
+        Self { env, data }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        hoist(&self.env, args)
+    }
+
+    /// Write a task directory with `task.yaml` and extra files.
+    fn task(&self, name: &str, yaml: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir = self.env.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (path, text) in files {
+            let p = dir.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let task = dir.join("task.yaml");
+        std::fs::write(&task, yaml).unwrap();
+        task
+    }
+
+    fn record(&self, id: &str) -> serde_json::Value {
+        let path = self.data.join("default/jobs").join(id).join("job.json");
+        serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+    }
+
+    fn job_dir(&self, id: &str) -> PathBuf {
+        self.data.join("default/jobs").join(id)
+    }
+
+    fn job_ids(&self) -> Vec<String> {
+        match std::fs::read_dir(self.data.join("default/jobs")) {
+            Ok(entries) => entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Poll `hoist logs JOB` until its output contains `needle`.
+    fn wait_for_log(&self, id: &str, needle: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let run = self.run(&["logs", id]);
+            let all = format!("{}{}", run.stdout, run.stderr);
+            if all.contains(needle) {
+                return all;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "no {needle:?} in the log of {id}:\n{all}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn quickstart() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/quickstart/task.yaml")
+}
+
+#[test]
+fn quickstart_trains_locally_and_keeps_checkpoint_and_artifacts() {
+    let jobs = Jobs::new();
+    let run = jobs.run(&["run", quickstart().to_str().unwrap(), "-e", "STEP_DELAY=0"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("training from scratch"), "{}", run.stdout);
+    assert!(run.stdout.contains("step  300/300"), "{}", run.stdout);
+    assert!(run.stdout.contains("test accuracy"), "{}", run.stdout);
+    assert!(run.stderr.contains("succeeded"), "{}", run.stderr);
+
+    let ids = jobs.job_ids();
+    assert_eq!(ids.len(), 1);
+    let id = &ids[0];
+    assert!(id.starts_with("quickstart-"));
+    let record = jobs.record(id);
+    assert_eq!(record["status"], "succeeded");
+    assert_eq!(record["attempts"][0]["exit_code"], 0);
+    let dir = jobs.job_dir(id);
+    let ckpt: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("checkpoints/checkpoint.json")).unwrap()).unwrap();
+    assert_eq!(ckpt["step"], 300);
+    assert!(dir.join("artifacts/model.json").is_file(), "HOIST_ARTIFACT_DIR content kept");
+    assert!(dir.join("artifacts/metrics.json").is_file(), "`artifacts:` paths kept");
+    // The working copy is scratch: nothing of it is left behind.
+    assert!(!jobs.data.join("default/scratch").join(id).exists());
+}
+
+#[test]
+fn logs_are_complete_and_in_order_and_jobs_lists_the_job() {
+    let jobs = Jobs::new();
+    let task = jobs.task("count", "name: count\nrun: |\n  for i in $(seq 1 3000); do echo \"out $i\"; echo \"err $i\" >&2; done\n", &[]);
+    let run = jobs.run(&["run", task.to_str().unwrap(), "--detach"]);
+    run.expect_code(0);
+    let id = run.stdout.trim().to_string();
+    assert!(id.starts_with("count-"), "{}", run.stdout);
+    jobs.wait_for_log(&id, "job succeeded");
+
+    let logs = jobs.run(&["logs", &id, "-o", "json"]);
+    logs.expect_code(0);
+    let lines: Vec<serde_json::Value> = logs.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let outs: Vec<&str> = lines.iter().filter(|l| l["s"] == "out").map(|l| l["l"].as_str().unwrap()).collect();
+    let errs: Vec<&str> = lines.iter().filter(|l| l["s"] == "err").map(|l| l["l"].as_str().unwrap()).collect();
+    let expect_out: Vec<String> = (1..=3000).map(|i| format!("out {i}")).collect();
+    let expect_err: Vec<String> = (1..=3000).map(|i| format!("err {i}")).collect();
+    assert_eq!(outs, expect_out, "stdout lines complete and in order");
+    assert_eq!(errs, expect_err, "stderr lines complete and in order");
+    let times: Vec<i64> = lines.iter().map(|l| l["t"].as_i64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "timestamps never go backwards");
+
+    let text = jobs.run(&["logs", &id[..8]]); // a unique prefix is enough
+    text.expect_code(0);
+    assert_eq!(text.stdout.lines().count(), 3000, "stdout has exactly the job's stdout");
+
+    let list = jobs.run(&["jobs", "-o", "json"]);
+    list.expect_code(0);
+    let v = list.json();
+    assert_eq!(v[0]["id"], id.as_str());
+    assert_eq!(v[0]["status"], "succeeded");
+    let table = jobs.run(&["jobs"]);
+    let row = table.stdout.lines().nth(1).unwrap();
+    assert!(row.starts_with(&id) && row.contains("succeeded"), "{}", table.stdout);
+}
+
+#[test]
+fn a_failing_job_ends_failed_and_hoist_exits_with_its_code() {
+    let jobs = Jobs::new();
+    let task = jobs.task("fails", "name: fails\nsetup: echo preparing\nrun: echo about to fail; exit 3\n", &[]);
+    let run = jobs.run(&["run", task.to_str().unwrap()]);
+    run.expect_code(3);
+    assert!(run.stdout.contains("preparing") && run.stdout.contains("about to fail"), "{}", run.stdout);
+    assert!(run.stderr.contains("failed"), "{}", run.stderr);
+    let id = &jobs.job_ids()[0];
+    let record = jobs.record(id);
+    assert_eq!(record["status"], "failed");
+    assert_eq!(record["attempts"][0]["exit_code"], 3);
+
+    // A failing setup stops the job before `run`.
+    let task = jobs.task("badsetup", "name: badsetup\nsetup: exit 7\nrun: echo never\n", &[]);
+    let run = jobs.run(&["run", task.to_str().unwrap()]);
+    run.expect_code(7);
+    assert!(!run.stdout.contains("never"));
+}
+
+#[test]
+fn cancel_saves_the_checkpoint_and_resume_continues_from_it() {
+    let jobs = Jobs::new();
+    let run = jobs.run(&[
+        "run",
+        quickstart().to_str().unwrap(),
+        "--detach",
+        "-e",
+        "STEPS=100",
+        "-e",
+        "CHECKPOINT_EVERY=10",
+        "-e",
+        "STEP_DELAY=0.05",
+    ]);
+    run.expect_code(0);
+    let id = run.stdout.trim().to_string();
+    jobs.wait_for_log(&id, "checkpoint saved at step 10");
+
+    let cancel = jobs.run(&["cancel", &id]);
+    cancel.expect_code(0);
+    assert!(cancel.stdout.contains("cancelled"), "{}", cancel.stdout);
+    let record = jobs.record(&id);
+    assert_eq!(record["status"], "cancelled");
+    let ckpt: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(jobs.job_dir(&id).join("checkpoints/checkpoint.json")).unwrap()).unwrap();
+    let stopped_at = ckpt["step"].as_u64().unwrap();
+    assert!((10..100).contains(&stopped_at), "checkpoint at step {stopped_at}");
+
+    // Cancelling again changes nothing.
+    let again = jobs.run(&["cancel", &id]);
+    again.expect_code(0);
+    assert!(again.stdout.contains("already finished"), "{}", again.stdout);
+
+    let resumed = jobs.run(&["run", "--resume", &id]);
+    resumed.expect_code(0);
+    assert!(
+        resumed.stdout.contains(&format!("resuming from checkpoint at step {stopped_at}")),
+        "{}",
+        resumed.stdout
+    );
+    assert!(!resumed.stdout.contains("training from scratch"));
+    assert!(resumed.stdout.contains("step  100/100"));
+    let record = jobs.record(&id);
+    assert_eq!(record["status"], "succeeded");
+    assert_eq!(record["attempts"].as_array().unwrap().len(), 2);
+    assert_eq!(record["attempts"][0]["status"], "cancelled");
+    // Each attempt keeps its own log.
+    let first = jobs.run(&["logs", &id, "--attempt", "1"]);
+    assert!(first.stdout.contains("training from scratch") && !first.stdout.contains("resuming"));
+}
+
+#[test]
+fn resuming_a_running_job_is_refused() {
+    let jobs = Jobs::new();
+    let task = jobs.task("sleepy", "name: sleepy\nrun: echo started; sleep 30\n", &[]);
+    let id = jobs.run(&["run", task.to_str().unwrap(), "-d"]).stdout.trim().to_string();
+    jobs.wait_for_log(&id, "started");
+    let run = jobs.run(&["run", "--resume", &id]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("still running"), "{}", run.stderr);
+    jobs.run(&["cancel", &id]).expect_code(0);
+}
+
+#[test]
+fn secrets_reach_the_job_but_never_the_record_logs_or_output() {
+    let jobs = Jobs::new();
+    let task = jobs.task(
+        "secret",
+        "name: secret\nsecrets: [API_TOKEN]\nrun: |\n  echo token length ${#API_TOKEN}\n  echo leaked: $API_TOKEN\n",
+        &[],
+    );
+    // Missing: refused before anything is created.
+    let run = jobs.run(&["run", task.to_str().unwrap()]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("API_TOKEN"), "{}", run.stderr);
+    assert!(jobs.job_ids().is_empty());
+
+    let run = jobs.run(&["run", task.to_str().unwrap(), "--secret", "API_TOKEN=s3cr3t-value"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("token length 12"), "the job saw the value: {}", run.stdout);
+    assert!(run.stdout.contains("leaked: ***"), "{}", run.stdout);
+    let id = &jobs.job_ids()[0];
+    for entry in walk(&jobs.job_dir(id)) {
+        let text = String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).into_owned();
+        assert!(!text.contains("s3cr3t-value"), "secret value written to {}", entry.display());
+    }
+    assert!(!run.stdout.contains("s3cr3t-value") && !run.stderr.contains("s3cr3t-value"));
+    assert_eq!(jobs.record(id)["task"]["secrets"][0], "API_TOKEN");
+}
+
+#[test]
+fn skypilot_style_task_runs_unchanged() {
+    let jobs = Jobs::new();
+    let task = jobs.task(
+        "sky",
+        "# A SkyPilot task file\n\
+         name: sky-train\n\
+         workdir: .\n\
+         resources:\n  cloud: aws\n  accelerators: A10G:1\n  use_spot: true\n  disk_size: 256\n\
+         num_nodes: 1\n\
+         envs:\n  EPOCHS: 2\n  MODEL_NAME: tiny\n\
+         setup: |\n  echo \"setup for $MODEL_NAME\"\n\
+         run: |\n  python3 train.py --epochs $EPOCHS\n",
+        &[("train.py", "import sys, os\nprint('epochs', sys.argv[2], os.environ['MODEL_NAME'])\n")],
+    );
+    let run = jobs.run(&["run", task.to_str().unwrap()]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("setup for tiny"), "{}", run.stdout);
+    assert!(run.stdout.contains("epochs 2 tiny"), "{}", run.stdout);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.file_type().unwrap().is_dir() {
+            out.extend(walk(&entry.path()));
+        } else {
+            out.push(entry.path());
+        }
+    }
+    out
+}

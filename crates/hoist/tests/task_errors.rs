@@ -1,0 +1,70 @@
+//! Malformed and invalid task files: each is refused before anything is
+//! created, with an error naming file:line:column, the field, and what was
+//! expected.
+
+mod common;
+
+use common::hoist;
+use hoist_testkit::IsolatedEnv;
+
+/// (file contents, line, column or 0 for "any", field, text the message must contain)
+const CASES: &[(&str, usize, usize, Option<&str>, &str)] = &[
+    ("", 1, 1, None, "the file is empty"),
+    ("# only a comment\n", 1, 1, None, "a task needs at least a `run` command"),
+    ("name: t\nrunn: python train.py\n", 2, 1, Some("runn"), "unknown field `runn` (did you mean `run`?)"),
+    ("run: x\nresources:\n  instance_typ: g5.xlarge\n", 3, 3, Some("resources.instance_typ"), "did you mean `instance_type`?"),
+    ("run: x\nresources:\n  disk_size: big\n", 3, 14, Some("resources.disk_size"), "invalid u32"),
+    ("name: t\nsetup: echo hi\n", 1, 1, Some("run"), "missing: a task needs a `run` command"),
+    ("name: My Task\nrun: x\n", 1, 7, Some("name"), "lowercase letters, digits and dashes"),
+    ("run: x\nworkdir: ./no-such-dir\n", 2, 10, Some("workdir"), "is not a directory"),
+    ("run: x\nenvs:\n  1BAD: v\n", 3, 9, Some("envs.1BAD"), "not a valid environment variable name"),
+    ("run: x\nenvs:\n  HOIST_JOB_ID: mine\n", 3, 17, Some("envs.HOIST_JOB_ID"), "reserved"),
+    ("run: x\nsecrets:\n  TOKEN: hunter2\n", 3, 3, Some("secrets.TOKEN"), "secret values do not belong in a task file"),
+    ("run: x\nbackend: ec3\n", 2, 10, Some("backend"), "did you mean `ec2`?"),
+    ("run: x\nresources:\n  max_runtime: forever\n", 3, 16, Some("resources.max_runtime"), "invalid duration"),
+    ("run: x\nresources:\n  accelerators: A10G:many\n", 3, 17, Some("resources.accelerators"), "invalid accelerator count"),
+    ("run: x\ncheckpoints: ../outside\n", 2, 14, Some("checkpoints"), "must stay inside the working copy"),
+    ("run: x\nfile_mounts:\n  /data: s3://bucket\n", 3, 3, Some("file_mounts"), "SkyPilot field is not supported"),
+    ("run: x\nnum_nodes: 4\n", 2, 12, Some("num_nodes"), "multi-node tasks are not supported"),
+    ("name: t\nrun: [python, train.py\n", 0, 0, None, ""),
+    ("name: a\nname: b\nrun: x\n", 2, 1, Some("name"), "duplicate mapping key"),
+    ("run: x\nresources:\n  instance_type: big-machine\n", 3, 18, Some("resources.instance_type"), "is not an instance type"),
+];
+
+#[test]
+fn every_malformed_task_is_refused_with_file_line_and_field_and_creates_nothing() {
+    let mut env = IsolatedEnv::new();
+    let data = env.path().join("data");
+    env.set("HOIST_DATA_DIR", &data);
+    let mut failures = Vec::new();
+    for (i, (yaml, line, column, field, text)) in CASES.iter().enumerate() {
+        let path = env.path().join(format!("task{i}.yaml"));
+        std::fs::write(&path, yaml).unwrap();
+        let run = hoist(&env, &["run", path.to_str().unwrap()]);
+        let first = run.stderr.lines().next().unwrap_or_default().to_string();
+        let mut expected = format!("error: {}:", path.display());
+        if *line > 0 {
+            expected.push_str(&format!("{line}:"));
+            if *column > 0 {
+                expected.push_str(&format!("{column}: "));
+            }
+        }
+        let field_ok = field.is_none_or(|f| first.contains(&format!("`{f}`: ")));
+        if run.code != 2 || !first.starts_with(&expected) || !field_ok || !run.stderr.contains(text) {
+            failures.push(format!(
+                "case {i} {yaml:?}: exit {}; expected prefix {expected:?}, field {field:?}, text {text:?}; got:\n{}",
+                run.code, run.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases wrong:\n{}", failures.len(), CASES.len(), failures.join("\n"));
+    assert!(!data.join("default/jobs").exists(), "no job may be created for an invalid task");
+}
+
+#[test]
+fn a_missing_task_file_is_a_usage_error() {
+    let env = IsolatedEnv::new();
+    let run = hoist(&env, &["run", "nope.yaml"]);
+    run.expect_code(2);
+    assert!(run.stderr.starts_with("error: nope.yaml: cannot read the task file"), "{}", run.stderr);
+}
