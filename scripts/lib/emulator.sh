@@ -12,5 +12,5 @@ ensure_emulator() {
     .venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
     echo "$want" >"$stamp"
   fi
-  export HOIST_MOTO_SERVER="$PWD/.venv/bin/moto_server"
+  export HOIST_EMULATOR_PYTHON="$PWD/.venv/bin/python"
 }

@@ -1,11 +1,16 @@
 //! The operation catalog: every AWS operation hoist performs is declared
-//! here once, with the IAM action(s) a caller needs to perform it.
+//! here once, with the IAM action(s) a caller needs to perform it and the
+//! resource it touches.
 //!
 //! Calls, `hoist policy`, `hoist check` and the permission docs all derive
 //! from these declarations, so the code and the documented policy cannot
 //! drift apart. A call site names its `Op` when it calls
 //! [`crate::Session::call`]; a test records the operations a command really
 //! sends and fails when one is not declared for that command.
+//!
+//! Resource templates use `{partition}`, `{account}`, `{region}`,
+//! `{workspace}` and `{bucket}`, filled in for the caller by `hoist policy`.
+//! `*` means the action supports no resource-level permission.
 
 use std::fmt;
 
@@ -16,9 +21,24 @@ pub struct Op {
     pub service: &'static str,
     /// The API operation name as the SDK and CloudTrail spell it.
     pub name: &'static str,
-    /// IAM actions the caller needs. Empty means the operation needs no
-    /// permission at all (STS GetCallerIdentity is always allowed).
+    /// IAM actions the caller needs, including hidden ones (tag-on-create,
+    /// PassRole). Empty: no permission needed (STS GetCallerIdentity).
     pub actions: &'static [&'static str],
+    /// ARN template of the resource the actions are authorized against.
+    pub resource: &'static str,
+}
+
+impl Op {
+    /// Whether the operation changes anything (for "a no-op run makes no
+    /// mutating call" checks). Reads are Get/List/Describe/Head.
+    pub fn is_mutating(&self) -> bool {
+        is_mutating_name(self.name)
+    }
+}
+
+/// Read-only operations are named Get*, List*, Describe*, Head*.
+pub fn is_mutating_name(name: &str) -> bool {
+    !["Get", "List", "Describe", "Head"].iter().any(|p| name.starts_with(p))
 }
 
 impl fmt::Display for Op {
@@ -28,8 +48,8 @@ impl fmt::Display for Op {
 }
 
 macro_rules! op {
-    ($service:literal, $name:literal, [$($action:literal),* $(,)?]) => {
-        Op { service: $service, name: $name, actions: &[$($action),*] }
+    ($service:literal, $name:literal, [$($action:literal),* $(,)?], $resource:expr) => {
+        Op { service: $service, name: $name, actions: &[$($action),*], resource: $resource }
     };
 }
 
@@ -38,31 +58,142 @@ pub mod sts {
     use super::Op;
 
     /// Always allowed: AWS documents that no IAM policy can deny it.
-    pub const GET_CALLER_IDENTITY: Op = op!("sts", "GetCallerIdentity", []);
+    pub const GET_CALLER_IDENTITY: Op = op!("sts", "GetCallerIdentity", [], "*");
 }
 
-/// Amazon S3: the artifact bucket (job records, bundles, checkpoints,
-/// artifacts).
+/// Amazon S3: the artifact bucket.
 pub mod s3 {
     use super::Op;
 
-    pub const PUT_OBJECT: Op = op!("s3", "PutObject", ["s3:PutObject"]);
-    pub const GET_OBJECT: Op = op!("s3", "GetObject", ["s3:GetObject"]);
+    const BUCKET: &str = "arn:{partition}:s3:::{bucket}";
+    const OBJECTS: &str = "arn:{partition}:s3:::{bucket}/*";
+
+    // Objects: job records, bundles, checkpoints, artifacts.
+    pub const PUT_OBJECT: Op = op!("s3", "PutObject", ["s3:PutObject"], OBJECTS);
+    pub const GET_OBJECT: Op = op!("s3", "GetObject", ["s3:GetObject"], OBJECTS);
     /// HeadObject is authorized as s3:GetObject.
-    pub const HEAD_OBJECT: Op = op!("s3", "HeadObject", ["s3:GetObject"]);
+    pub const HEAD_OBJECT: Op = op!("s3", "HeadObject", ["s3:GetObject"], OBJECTS);
     /// ListObjectsV2 is authorized as s3:ListBucket, on the bucket ARN.
-    pub const LIST_OBJECTS_V2: Op = op!("s3", "ListObjectsV2", ["s3:ListBucket"]);
+    pub const LIST_OBJECTS_V2: Op = op!("s3", "ListObjectsV2", ["s3:ListBucket"], BUCKET);
     /// DeleteObjects is authorized per key as s3:DeleteObject.
-    pub const DELETE_OBJECTS: Op = op!("s3", "DeleteObjects", ["s3:DeleteObject"]);
+    pub const DELETE_OBJECTS: Op = op!("s3", "DeleteObjects", ["s3:DeleteObject"], OBJECTS);
+    /// DeleteObjects naming versions also needs s3:DeleteObjectVersion.
+    pub const DELETE_OBJECT_VERSIONS: Op =
+        op!("s3", "DeleteObjects", ["s3:DeleteObject", "s3:DeleteObjectVersion"], OBJECTS);
+    pub const ABORT_MULTIPART_UPLOAD: Op = op!("s3", "AbortMultipartUpload", ["s3:AbortMultipartUpload"], OBJECTS);
+
+    // The bucket itself.
+    /// HeadBucket is authorized as s3:ListBucket.
+    pub const HEAD_BUCKET: Op = op!("s3", "HeadBucket", ["s3:ListBucket"], BUCKET);
+    pub const CREATE_BUCKET: Op = op!("s3", "CreateBucket", ["s3:CreateBucket"], BUCKET);
+    pub const DELETE_BUCKET: Op = op!("s3", "DeleteBucket", ["s3:DeleteBucket"], BUCKET);
+    pub const GET_BUCKET_TAGGING: Op = op!("s3", "GetBucketTagging", ["s3:GetBucketTagging"], BUCKET);
+    pub const PUT_BUCKET_TAGGING: Op = op!("s3", "PutBucketTagging", ["s3:PutBucketTagging"], BUCKET);
+    pub const GET_PUBLIC_ACCESS_BLOCK: Op =
+        op!("s3", "GetPublicAccessBlock", ["s3:GetBucketPublicAccessBlock"], BUCKET);
+    pub const PUT_PUBLIC_ACCESS_BLOCK: Op =
+        op!("s3", "PutPublicAccessBlock", ["s3:PutBucketPublicAccessBlock"], BUCKET);
+    pub const GET_BUCKET_ENCRYPTION: Op = op!("s3", "GetBucketEncryption", ["s3:GetEncryptionConfiguration"], BUCKET);
+    pub const PUT_BUCKET_ENCRYPTION: Op = op!("s3", "PutBucketEncryption", ["s3:PutEncryptionConfiguration"], BUCKET);
+    pub const GET_BUCKET_POLICY: Op = op!("s3", "GetBucketPolicy", ["s3:GetBucketPolicy"], BUCKET);
+    pub const PUT_BUCKET_POLICY: Op = op!("s3", "PutBucketPolicy", ["s3:PutBucketPolicy"], BUCKET);
+    pub const GET_BUCKET_OWNERSHIP_CONTROLS: Op =
+        op!("s3", "GetBucketOwnershipControls", ["s3:GetBucketOwnershipControls"], BUCKET);
+    pub const PUT_BUCKET_OWNERSHIP_CONTROLS: Op =
+        op!("s3", "PutBucketOwnershipControls", ["s3:PutBucketOwnershipControls"], BUCKET);
+    pub const GET_BUCKET_LIFECYCLE: Op =
+        op!("s3", "GetBucketLifecycleConfiguration", ["s3:GetLifecycleConfiguration"], BUCKET);
+    pub const PUT_BUCKET_LIFECYCLE: Op =
+        op!("s3", "PutBucketLifecycleConfiguration", ["s3:PutLifecycleConfiguration"], BUCKET);
+    pub const GET_BUCKET_VERSIONING: Op = op!("s3", "GetBucketVersioning", ["s3:GetBucketVersioning"], BUCKET);
+    pub const PUT_BUCKET_VERSIONING: Op = op!("s3", "PutBucketVersioning", ["s3:PutBucketVersioning"], BUCKET);
+    pub const LIST_OBJECT_VERSIONS: Op = op!("s3", "ListObjectVersions", ["s3:ListBucketVersions"], BUCKET);
+    pub const LIST_MULTIPART_UPLOADS: Op =
+        op!("s3", "ListMultipartUploads", ["s3:ListBucketMultipartUploads"], BUCKET);
+}
+
+/// AWS IAM: the execution roles and the instance profile.
+pub mod iam {
+    use super::Op;
+
+    const ROLE: &str = "arn:{partition}:iam::{account}:role/hoist-{workspace}-*";
+    const PROFILE: &str = "arn:{partition}:iam::{account}:instance-profile/hoist-{workspace}-*";
+
+    pub const GET_ROLE: Op = op!("iam", "GetRole", ["iam:GetRole"], ROLE);
+    /// Tags given at creation also need iam:TagRole.
+    pub const CREATE_ROLE: Op = op!("iam", "CreateRole", ["iam:CreateRole", "iam:TagRole"], ROLE);
+    pub const DELETE_ROLE: Op = op!("iam", "DeleteRole", ["iam:DeleteRole"], ROLE);
+    pub const TAG_ROLE: Op = op!("iam", "TagRole", ["iam:TagRole"], ROLE);
+    pub const UPDATE_ASSUME_ROLE_POLICY: Op =
+        op!("iam", "UpdateAssumeRolePolicy", ["iam:UpdateAssumeRolePolicy"], ROLE);
+    pub const GET_ROLE_POLICY: Op = op!("iam", "GetRolePolicy", ["iam:GetRolePolicy"], ROLE);
+    pub const PUT_ROLE_POLICY: Op = op!("iam", "PutRolePolicy", ["iam:PutRolePolicy"], ROLE);
+    pub const DELETE_ROLE_POLICY: Op = op!("iam", "DeleteRolePolicy", ["iam:DeleteRolePolicy"], ROLE);
+    pub const LIST_ROLE_POLICIES: Op = op!("iam", "ListRolePolicies", ["iam:ListRolePolicies"], ROLE);
+    pub const LIST_ATTACHED_ROLE_POLICIES: Op =
+        op!("iam", "ListAttachedRolePolicies", ["iam:ListAttachedRolePolicies"], ROLE);
+    pub const DETACH_ROLE_POLICY: Op = op!("iam", "DetachRolePolicy", ["iam:DetachRolePolicy"], ROLE);
+    /// Discovery for destroy: list roles and keep the workspace's.
+    pub const LIST_ROLES: Op = op!("iam", "ListRoles", ["iam:ListRoles"], "arn:{partition}:iam::{account}:role/*");
+
+    pub const GET_INSTANCE_PROFILE: Op = op!("iam", "GetInstanceProfile", ["iam:GetInstanceProfile"], PROFILE);
+    pub const CREATE_INSTANCE_PROFILE: Op =
+        op!("iam", "CreateInstanceProfile", ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"], PROFILE);
+    pub const DELETE_INSTANCE_PROFILE: Op = op!("iam", "DeleteInstanceProfile", ["iam:DeleteInstanceProfile"], PROFILE);
+    pub const TAG_INSTANCE_PROFILE: Op = op!("iam", "TagInstanceProfile", ["iam:TagInstanceProfile"], PROFILE);
+    /// Putting a role in a profile also needs iam:PassRole on the role
+    /// (declared in the policy generator's hidden requirements).
+    pub const ADD_ROLE_TO_INSTANCE_PROFILE: Op =
+        op!("iam", "AddRoleToInstanceProfile", ["iam:AddRoleToInstanceProfile"], PROFILE);
+    pub const REMOVE_ROLE_FROM_INSTANCE_PROFILE: Op =
+        op!("iam", "RemoveRoleFromInstanceProfile", ["iam:RemoveRoleFromInstanceProfile"], PROFILE);
+    pub const LIST_INSTANCE_PROFILES: Op = op!(
+        "iam",
+        "ListInstanceProfiles",
+        ["iam:ListInstanceProfiles"],
+        "arn:{partition}:iam::{account}:instance-profile/*"
+    );
 }
 
 /// Amazon CloudWatch Logs: job logs.
 pub mod logs {
     use super::Op;
 
-    pub const CREATE_LOG_STREAM: Op = op!("logs", "CreateLogStream", ["logs:CreateLogStream"]);
-    pub const PUT_LOG_EVENTS: Op = op!("logs", "PutLogEvents", ["logs:PutLogEvents"]);
-    pub const GET_LOG_EVENTS: Op = op!("logs", "GetLogEvents", ["logs:GetLogEvents"]);
+    const GROUP: &str = "arn:{partition}:logs:{region}:{account}:log-group:/hoist/{workspace}/*";
+
+    pub const CREATE_LOG_STREAM: Op = op!("logs", "CreateLogStream", ["logs:CreateLogStream"], GROUP);
+    pub const PUT_LOG_EVENTS: Op = op!("logs", "PutLogEvents", ["logs:PutLogEvents"], GROUP);
+    pub const GET_LOG_EVENTS: Op = op!("logs", "GetLogEvents", ["logs:GetLogEvents"], GROUP);
+
+    pub const DESCRIBE_LOG_GROUPS: Op =
+        op!("logs", "DescribeLogGroups", ["logs:DescribeLogGroups"], "arn:{partition}:logs:{region}:{account}:log-group:*");
+    /// Tags given at creation also need logs:TagResource.
+    pub const CREATE_LOG_GROUP: Op = op!("logs", "CreateLogGroup", ["logs:CreateLogGroup", "logs:TagResource"], GROUP);
+    pub const DELETE_LOG_GROUP: Op = op!("logs", "DeleteLogGroup", ["logs:DeleteLogGroup"], GROUP);
+    pub const PUT_RETENTION_POLICY: Op = op!("logs", "PutRetentionPolicy", ["logs:PutRetentionPolicy"], GROUP);
+    pub const TAG_RESOURCE: Op = op!("logs", "TagResource", ["logs:TagResource"], GROUP);
+    pub const LIST_TAGS_FOR_RESOURCE: Op = op!("logs", "ListTagsForResource", ["logs:ListTagsForResource"], GROUP);
+}
+
+/// Amazon EC2: the workspace's security group.
+pub mod ec2 {
+    use super::Op;
+
+    const SG: &str = "arn:{partition}:ec2:{region}:{account}:security-group/*";
+
+    /// Describe* actions support no resource-level permissions.
+    pub const DESCRIBE_VPCS: Op = op!("ec2", "DescribeVpcs", ["ec2:DescribeVpcs"], "*");
+    pub const DESCRIBE_SECURITY_GROUPS: Op = op!("ec2", "DescribeSecurityGroups", ["ec2:DescribeSecurityGroups"], "*");
+    /// Tags given at creation also need ec2:CreateTags (with the
+    /// ec2:CreateAction condition, in the generated policy).
+    pub const CREATE_SECURITY_GROUP: Op =
+        op!("ec2", "CreateSecurityGroup", ["ec2:CreateSecurityGroup", "ec2:CreateTags"], SG);
+    pub const DELETE_SECURITY_GROUP: Op = op!("ec2", "DeleteSecurityGroup", ["ec2:DeleteSecurityGroup"], SG);
+    pub const REVOKE_SECURITY_GROUP_INGRESS: Op =
+        op!("ec2", "RevokeSecurityGroupIngress", ["ec2:RevokeSecurityGroupIngress"], SG);
+    pub const AUTHORIZE_SECURITY_GROUP_EGRESS: Op =
+        op!("ec2", "AuthorizeSecurityGroupEgress", ["ec2:AuthorizeSecurityGroupEgress"], SG);
+    pub const CREATE_TAGS: Op = op!("ec2", "CreateTags", ["ec2:CreateTags"], SG);
 }
 
 /// Every operation in the catalog, for the policy generator and for tests
@@ -74,29 +205,102 @@ pub const ALL: &[Op] = &[
     s3::HEAD_OBJECT,
     s3::LIST_OBJECTS_V2,
     s3::DELETE_OBJECTS,
+    s3::DELETE_OBJECT_VERSIONS,
+    s3::ABORT_MULTIPART_UPLOAD,
+    s3::HEAD_BUCKET,
+    s3::CREATE_BUCKET,
+    s3::DELETE_BUCKET,
+    s3::GET_BUCKET_TAGGING,
+    s3::PUT_BUCKET_TAGGING,
+    s3::GET_PUBLIC_ACCESS_BLOCK,
+    s3::PUT_PUBLIC_ACCESS_BLOCK,
+    s3::GET_BUCKET_ENCRYPTION,
+    s3::PUT_BUCKET_ENCRYPTION,
+    s3::GET_BUCKET_POLICY,
+    s3::PUT_BUCKET_POLICY,
+    s3::GET_BUCKET_OWNERSHIP_CONTROLS,
+    s3::PUT_BUCKET_OWNERSHIP_CONTROLS,
+    s3::GET_BUCKET_LIFECYCLE,
+    s3::PUT_BUCKET_LIFECYCLE,
+    s3::GET_BUCKET_VERSIONING,
+    s3::PUT_BUCKET_VERSIONING,
+    s3::LIST_OBJECT_VERSIONS,
+    s3::LIST_MULTIPART_UPLOADS,
+    iam::GET_ROLE,
+    iam::CREATE_ROLE,
+    iam::DELETE_ROLE,
+    iam::TAG_ROLE,
+    iam::UPDATE_ASSUME_ROLE_POLICY,
+    iam::GET_ROLE_POLICY,
+    iam::PUT_ROLE_POLICY,
+    iam::DELETE_ROLE_POLICY,
+    iam::LIST_ROLE_POLICIES,
+    iam::LIST_ATTACHED_ROLE_POLICIES,
+    iam::DETACH_ROLE_POLICY,
+    iam::LIST_ROLES,
+    iam::GET_INSTANCE_PROFILE,
+    iam::CREATE_INSTANCE_PROFILE,
+    iam::DELETE_INSTANCE_PROFILE,
+    iam::TAG_INSTANCE_PROFILE,
+    iam::ADD_ROLE_TO_INSTANCE_PROFILE,
+    iam::REMOVE_ROLE_FROM_INSTANCE_PROFILE,
+    iam::LIST_INSTANCE_PROFILES,
     logs::CREATE_LOG_STREAM,
     logs::PUT_LOG_EVENTS,
     logs::GET_LOG_EVENTS,
+    logs::DESCRIBE_LOG_GROUPS,
+    logs::CREATE_LOG_GROUP,
+    logs::DELETE_LOG_GROUP,
+    logs::PUT_RETENTION_POLICY,
+    logs::TAG_RESOURCE,
+    logs::LIST_TAGS_FOR_RESOURCE,
+    ec2::DESCRIBE_VPCS,
+    ec2::DESCRIBE_SECURITY_GROUPS,
+    ec2::CREATE_SECURITY_GROUP,
+    ec2::DELETE_SECURITY_GROUP,
+    ec2::REVOKE_SECURITY_GROUP_INGRESS,
+    ec2::AUTHORIZE_SECURITY_GROUP_EGRESS,
+    ec2::CREATE_TAGS,
 ];
+
+/// The declared operation with this service and API name (the first, when
+/// an API has several declarations with different actions).
+pub fn find(service: &str, name: &str) -> Option<&'static Op> {
+    ALL.iter().find(|op| op.service == service && op.name == name)
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn names_are_unique_and_actions_belong_to_their_service() {
+    fn declarations_are_unique_and_well_formed() {
         let mut seen = std::collections::HashSet::new();
         for op in ALL {
-            assert!(seen.insert((op.service, op.name)), "{op} declared twice");
+            assert!(seen.insert((op.service, op.name, op.actions)), "{op} declared twice");
             for action in op.actions {
-                let (prefix, _) = action.split_once(':').expect("action has a service prefix");
-                assert!(!prefix.is_empty(), "{op}: bad action {action}");
+                let (prefix, name) = action.split_once(':').expect("action has a service prefix");
+                assert!(!prefix.is_empty() && !name.is_empty(), "{op}: bad action {action}");
             }
+            assert!(op.resource == "*" || op.resource.starts_with("arn:{partition}:"), "{op}: {}", op.resource);
+            // An operation with no IAM action is only one AWS documents as
+            // needing none.
+            assert!(!op.actions.is_empty() || *op == sts::GET_CALLER_IDENTITY, "{op} declares no action");
         }
+    }
+
+    #[test]
+    fn reads_and_writes_are_told_apart() {
+        assert!(!s3::HEAD_BUCKET.is_mutating());
+        assert!(!iam::LIST_ROLES.is_mutating());
+        assert!(!ec2::DESCRIBE_VPCS.is_mutating());
+        assert!(s3::PUT_BUCKET_POLICY.is_mutating());
+        assert!(iam::TAG_ROLE.is_mutating());
     }
 
     #[test]
     fn displays_as_service_colon_name() {
         assert_eq!(sts::GET_CALLER_IDENTITY.to_string(), "sts:GetCallerIdentity");
+        assert_eq!(find("s3", "HeadBucket"), Some(&s3::HEAD_BUCKET));
     }
 }

@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn access_denied_names_operation_resource_and_action() {
-        const OP: Op = Op { service: "s3", name: "PutObject", actions: &["s3:PutObject"] };
+        const OP: Op = Op { service: "s3", name: "PutObject", actions: &["s3:PutObject"], resource: "*" };
         let err = AwsError {
             op: OP,
             resource: Some("arn:aws:s3:::b/k".into()),

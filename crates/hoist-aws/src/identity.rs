@@ -20,7 +20,7 @@ pub struct CallerIdentity {
 /// Ask STS who we are. Needs no IAM permission, so it is also the cheapest
 /// way to prove that credentials and endpoint work.
 pub async fn caller_identity(session: &Session) -> Result<CallerIdentity, AwsError> {
-    let client = aws_sdk_sts::Client::new(session.sdk_config());
+    let client = session.sts_client();
     let out = session
         .call(catalog::sts::GET_CALLER_IDENTITY, None, client.get_caller_identity().send())
         .await?;

@@ -12,12 +12,19 @@
 //! - [`s3`]: objects in a bucket (job records, bundles, checkpoints).
 //! - [`logs`]: CloudWatch Logs streams (job logs).
 
+pub mod bucket;
 pub mod catalog;
 pub mod error;
+pub mod iam;
 pub mod identity;
+pub mod log_group;
 pub mod logs;
+pub mod record;
+pub mod retry;
 pub mod s3;
+pub mod security_group;
 pub mod session;
+pub mod tags;
 
 pub use catalog::Op;
 pub use error::{AwsError, ErrorKind};

@@ -49,7 +49,7 @@ pub struct Page {
 impl LogStream {
     pub fn new(session: &Session, group: impl Into<String>, stream: impl Into<String>) -> Self {
         Self {
-            client: aws_sdk_cloudwatchlogs::Client::new(session.sdk_config()),
+            client: session.logs_client(),
             session: session.clone(),
             group: group.into(),
             stream: stream.into(),

@@ -14,6 +14,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::SdkConfig;
 
 use crate::catalog::Op;
+use crate::record::{CallLog, Recorder};
 use crate::error::{AwsError, classify};
 
 /// How long to wait for a TCP (and TLS) connection. An unreachable
@@ -32,6 +33,9 @@ pub struct ConnectOptions {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    /// Append every operation sent to this file (tests set it through
+    /// `HOIST_RECORD_CALLS`).
+    pub record_calls: Option<std::path::PathBuf>,
 }
 
 /// Problems that stop hoist before any request is sent.
@@ -51,6 +55,7 @@ pub enum SessionError {
 #[derive(Debug, Clone)]
 pub struct Session {
     sdk: Arc<SdkConfig>,
+    recorder: Option<CallLog>,
 }
 
 impl Session {
@@ -80,7 +85,7 @@ impl Session {
         if sdk.region().is_none() {
             return Err(SessionError::NoRegion);
         }
-        Ok(Self { sdk: Arc::new(sdk) })
+        Ok(Self { sdk: Arc::new(sdk), recorder: opts.record_calls.clone().map(CallLog::to_file) })
     }
 
     /// Wrap an existing configuration (tests, and callers that built their
@@ -89,7 +94,13 @@ impl Session {
         if sdk.region().is_none() {
             return Err(SessionError::NoRegion);
         }
-        Ok(Self { sdk: Arc::new(sdk) })
+        Ok(Self { sdk: Arc::new(sdk), recorder: None })
+    }
+
+    /// Record every operation this session's clients send into `log`.
+    pub fn with_recorder(mut self, log: CallLog) -> Self {
+        self.recorder = Some(log);
+        self
     }
 
     pub fn sdk_config(&self) -> &SdkConfig {
@@ -100,10 +111,43 @@ impl Session {
     /// buckets are addressed by path, since `bucket.127.0.0.1` does not
     /// resolve; against AWS itself, virtual-hosted style as AWS requires.
     pub fn s3_client(&self) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::config::Builder::from(self.sdk.as_ref())
-            .force_path_style(self.endpoint_url().is_some())
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
+        let mut config = aws_sdk_s3::config::Builder::from(self.sdk.as_ref()).force_path_style(self.endpoint_url().is_some());
+        if let Some(log) = &self.recorder {
+            config = config.interceptor(Recorder(log.clone()));
+        }
+        aws_sdk_s3::Client::from_conf(config.build())
+    }
+
+    pub fn sts_client(&self) -> aws_sdk_sts::Client {
+        let mut config = aws_sdk_sts::config::Builder::from(self.sdk.as_ref());
+        if let Some(log) = &self.recorder {
+            config = config.interceptor(Recorder(log.clone()));
+        }
+        aws_sdk_sts::Client::from_conf(config.build())
+    }
+
+    pub fn iam_client(&self) -> aws_sdk_iam::Client {
+        let mut config = aws_sdk_iam::config::Builder::from(self.sdk.as_ref());
+        if let Some(log) = &self.recorder {
+            config = config.interceptor(Recorder(log.clone()));
+        }
+        aws_sdk_iam::Client::from_conf(config.build())
+    }
+
+    pub fn logs_client(&self) -> aws_sdk_cloudwatchlogs::Client {
+        let mut config = aws_sdk_cloudwatchlogs::config::Builder::from(self.sdk.as_ref());
+        if let Some(log) = &self.recorder {
+            config = config.interceptor(Recorder(log.clone()));
+        }
+        aws_sdk_cloudwatchlogs::Client::from_conf(config.build())
+    }
+
+    pub fn ec2_client(&self) -> aws_sdk_ec2::Client {
+        let mut config = aws_sdk_ec2::config::Builder::from(self.sdk.as_ref());
+        if let Some(log) = &self.recorder {
+            config = config.interceptor(Recorder(log.clone()));
+        }
+        aws_sdk_ec2::Client::from_conf(config.build())
     }
 
     pub fn region(&self) -> &str {

@@ -50,13 +50,21 @@ pub struct Emulator {
     log_dir: TempDir,
 }
 
-/// Where the pinned moto was installed by `scripts/test`.
-fn moto_server_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("HOIST_MOTO_SERVER") {
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The Python that has the pinned moto, installed by `scripts/test`.
+fn emulator_python() -> PathBuf {
+    if let Some(path) = std::env::var_os("HOIST_EMULATOR_PYTHON") {
         return PathBuf::from(path);
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    root.join(".venv/bin/moto_server")
+    repo_root().join(".venv/bin/python")
+}
+
+/// moto's server with hoist's documented emulator patches.
+fn emulator_script() -> PathBuf {
+    repo_root().join("tests/emulator/server.py")
 }
 
 impl Emulator {
@@ -85,12 +93,12 @@ impl Emulator {
     }
 
     fn spawn(opts: &EmulatorOptions, no_auth_count: Option<u32>) -> Self {
-        let program = moto_server_path();
+        let program = emulator_python();
         assert!(
             program.exists(),
             "the AWS emulator is not installed at {}.\n\
              Run `scripts/test` (it creates .venv and installs the version pinned in \
-             tests/emulator/requirements.txt), or set HOIST_MOTO_SERVER.",
+             tests/emulator/requirements.txt), or set HOIST_EMULATOR_PYTHON.",
             program.display()
         );
         let log_dir = tempfile::Builder::new().prefix("hoist-moto-").tempdir().expect("temp dir");
@@ -102,7 +110,8 @@ impl Emulator {
             let log_path = log_dir.path().join(format!("moto-{port}.log"));
             let log = std::fs::File::create(&log_path).expect("create moto log");
             let mut cmd = Command::new(&program);
-            cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            cmd.arg(emulator_script())
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().unwrap())
                 .stderr(log)

@@ -8,6 +8,7 @@
 
 mod emulator;
 mod env;
+mod leaks;
 
 pub use emulator::{Emulator, EmulatorOptions, Keys, ACCOUNT};
 pub use env::IsolatedEnv;

@@ -76,6 +76,17 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Set up (or repair) the workspace's footprint in your AWS account
+    #[command(after_help = INIT_HELP)]
+    Init(InitArgs),
+
+    /// Show the workspace's footprint: each resource, and whether it exists and matches
+    Status,
+
+    /// Remove everything hoist created for the workspace
+    #[command(after_help = DESTROY_HELP)]
+    Destroy(DestroyArgs),
+
     /// Show who you are to AWS and where hoist will act (account, region, endpoint, workspace)
     #[command(after_help = "Needs no IAM permission: STS GetCallerIdentity is always allowed.\n\n\
         Examples:\n  hoist whoami\n  hoist whoami --output json | jq -r .account")]
@@ -108,6 +119,38 @@ pub enum Command {
     Agent(AgentArgs),
 }
 
+const INIT_HELP: &str = "\
+Creates, or makes match again, the workspace's resources (names start with
+hoist-<workspace>-, all tagged hoist:managed=true and hoist:workspace=<name>):
+  bucket            hoist-<workspace>-<account>-<region>: public access blocked, default
+                    encryption, TLS-only bucket policy, owner-enforced object ownership,
+                    incomplete multipart uploads aborted after 7 days
+  role              hoist-<workspace>-sagemaker: trusted by SageMaker for this account only
+  role              hoist-<workspace>-instance: trusted by EC2; one scoped inline policy each
+  instance profile  hoist-<workspace>-instance
+  log group         /hoist/<workspace>/jobs, with a retention (config log_retention_days)
+  security group    hoist-<workspace>: no inbound rules
+
+Safe to re-run: what exists and matches is left alone (no write is sent); drift is
+repaired and reported. A same-named resource without hoist's tags is refused
+unless --adopt. Config keys: kms_key, bucket_versioning, log_retention_days, vpc_id.
+
+Examples:
+  hoist init --plan          show what would change, change nothing
+  hoist init                 show the plan, ask, apply
+  hoist init --yes -o json   for scripts";
+
+const DESTROY_HELP: &str = "\
+Finds the workspace's resources in AWS itself (by name prefix and hoist's tags, not
+from a local file), shows them, asks, and deletes them in dependency order. The
+bucket is emptied first: every object version, delete marker and unfinished upload.
+Resources without hoist's tags, and other workspaces' resources, are never touched.
+Safe to re-run.
+
+Examples:
+  hoist destroy --plan
+  hoist destroy --keep-bucket --yes";
+
 const RUN_HELP: &str = "\
 The task file is YAML, with SkyPilot's field names where they mean the same:
   name: train                  # job ids are NAME-<8 hex digits>
@@ -129,6 +172,40 @@ Examples:
   hoist run examples/quickstart/task.yaml
   hoist run task.yaml --detach --env EPOCHS=10
   hoist run --resume train-1a2b3c4d";
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Show what would change, and change nothing
+    #[arg(long)]
+    pub plan: bool,
+
+    /// Apply without asking (required when not at a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Take over same-named resources that were not created by hoist
+    #[arg(long)]
+    pub adopt: bool,
+
+    /// Encrypt the bucket with this KMS key (id, ARN or alias) instead of SSE-S3 [config: kms_key]
+    #[arg(long, value_name = "KEY")]
+    pub kms_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Show what would be deleted, and delete nothing
+    #[arg(long)]
+    pub plan: bool,
+
+    /// Delete without asking (required when not at a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Keep the artifact bucket and everything in it
+    #[arg(long)]
+    pub keep_bucket: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct RunArgs {

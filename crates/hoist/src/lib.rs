@@ -12,6 +12,7 @@ pub mod backends;
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod footprint;
 pub mod humanize;
 pub mod jobs;
 pub mod printer;

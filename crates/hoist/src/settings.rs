@@ -42,7 +42,23 @@ pub struct Sourced<T> {
 }
 
 /// The keys a config file may hold, in display order.
-pub const KEYS: &[&str] = &["profile", "region", "endpoint_url", "workspace", "output", "backend"];
+pub const KEYS: &[&str] = &[
+    "profile",
+    "region",
+    "endpoint_url",
+    "workspace",
+    "output",
+    "backend",
+    "kms_key",
+    "bucket_versioning",
+    "log_retention_days",
+    "vpc_id",
+];
+
+/// The retention periods CloudWatch Logs accepts, in days.
+pub const RETENTION_DAYS: &[i32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 /// Environment variables consulted for each key, first match wins. hoist's
 /// own names come first so they can override the AWS ones for hoist alone.
@@ -54,6 +70,10 @@ fn env_vars(key: &str) -> &'static [&'static str] {
         "workspace" => &["HOIST_WORKSPACE"],
         "output" => &["HOIST_OUTPUT"],
         "backend" => &["HOIST_BACKEND"],
+        "kms_key" => &["HOIST_KMS_KEY"],
+        "bucket_versioning" => &["HOIST_BUCKET_VERSIONING"],
+        "log_retention_days" => &["HOIST_LOG_RETENTION_DAYS"],
+        "vpc_id" => &["HOIST_VPC_ID"],
         _ => &[],
     }
 }
@@ -78,6 +98,14 @@ pub struct Settings {
     pub output: Sourced<OutputFormat>,
     /// Where `hoist run` sends a task that names no backend.
     pub backend: Option<Sourced<crate::task::Backend>>,
+    /// `init`: encrypt the bucket with this KMS key instead of SSE-S3.
+    pub kms_key: Option<Sourced<String>>,
+    /// `init`: turn bucket versioning on (true) or suspend it (false).
+    pub bucket_versioning: Option<Sourced<bool>>,
+    /// `init`: how long the job log group keeps logs.
+    pub log_retention_days: Sourced<i32>,
+    /// `init`: the VPC for the security group (default: the default VPC).
+    pub vpc_id: Option<Sourced<String>>,
     pub config_file: ConfigFileInfo,
 }
 
@@ -152,13 +180,18 @@ impl ConfigFile {
                     format!("unknown key `{key}`{hint}; known keys: {}", KEYS.join(", ")),
                 ));
             }
-            let Some(s) = value.as_str() else {
-                return Err(invalid(
-                    line,
-                    format!("`{key}` must be a string (in quotes), found {}", value.type_str()),
-                ));
+            let text = match (&value, key.as_str()) {
+                (toml::Value::String(s), _) => s.clone(),
+                (toml::Value::Boolean(b), "bucket_versioning") => b.to_string(),
+                (toml::Value::Integer(i), "log_retention_days") => i.to_string(),
+                _ => {
+                    return Err(invalid(
+                        line,
+                        format!("`{key}` must be a string (in quotes), found {}", value.type_str()),
+                    ));
+                }
             };
-            values.push((key, s.to_string(), line.unwrap_or(0)));
+            values.push((key, text, line.unwrap_or(0)));
         }
         Ok(Self { path: path.to_path_buf(), exists: true, values })
     }
@@ -261,7 +294,31 @@ impl Settings {
             }),
         };
 
+        let invalid = |s: &Sourced<String>, message: String| SettingsError::Invalid { source_desc: s.source.to_string(), message };
+        let bucket_versioning = match raw("bucket_versioning", None) {
+            None => None,
+            Some(s) => match s.value.as_str() {
+                "true" => Some(Sourced { value: true, source: s.source }),
+                "false" => Some(Sourced { value: false, source: s.source }),
+                other => return Err(invalid(&s, format!("invalid bucket_versioning {other:?}: expected true or false"))),
+            },
+        };
+        let log_retention_days = match raw("log_retention_days", None) {
+            None => Sourced { value: 30, source: Source::Default },
+            Some(s) => match s.value.parse::<i32>() {
+                Ok(days) if RETENTION_DAYS.contains(&days) => Sourced { value: days, source: s.source },
+                _ => {
+                    let allowed: Vec<String> = RETENTION_DAYS.iter().map(i32::to_string).collect();
+                    return Err(invalid(&s, format!("invalid log_retention_days {:?}: CloudWatch Logs accepts {}", s.value, allowed.join(", "))));
+                }
+            },
+        };
+
         Ok(Self {
+            kms_key: raw("kms_key", None),
+            bucket_versioning,
+            log_retention_days,
+            vpc_id: raw("vpc_id", None),
             backend,
             profile: raw("profile", flags.profile.as_ref()),
             region: raw("region", flags.region.as_ref()),
@@ -277,6 +334,9 @@ impl Settings {
             profile: self.profile.as_ref().map(|s| s.value.clone()),
             region: self.region.as_ref().map(|s| s.value.clone()),
             endpoint_url: self.endpoint_url.as_ref().map(|s| s.value.clone()),
+            // Only tests set this: every operation sent is appended to the
+            // file, to check commands against the catalog.
+            record_calls: std::env::var_os("HOIST_RECORD_CALLS").filter(|v| !v.is_empty()).map(Into::into),
         }
     }
 }

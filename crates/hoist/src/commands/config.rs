@@ -71,6 +71,17 @@ pub async fn show(ctx: &Context) -> Result<ExitCode> {
                 Some(b) => Entry { key: "backend", value: Some(b.value.to_string()), source: b.source.clone() },
                 None => Entry { key: "backend", value: Some("local".into()), source: Source::Default },
             },
+            entry("kms_key", &s.kms_key),
+            match &s.bucket_versioning {
+                Some(v) => Entry { key: "bucket_versioning", value: Some(v.value.to_string()), source: v.source.clone() },
+                None => Entry { key: "bucket_versioning", value: None, source: Source::Default },
+            },
+            Entry {
+                key: "log_retention_days",
+                value: Some(s.log_retention_days.value.to_string()),
+                source: s.log_retention_days.source.clone(),
+            },
+            entry("vpc_id", &s.vpc_id),
         ],
     };
     ctx.printer.report(&report)?;

@@ -4,10 +4,14 @@
 mod agent;
 mod cancel;
 mod config;
+mod confirm;
+mod destroy;
 mod follow;
+mod init;
 mod jobs;
 mod logs;
 mod run;
+mod status;
 mod whoami;
 
 use std::process::ExitCode;
@@ -39,6 +43,9 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
     let ctx = Context { settings, printer };
     match cli.command {
         Command::Whoami => whoami::run(&ctx).await,
+        Command::Init(args) => init::run(&ctx, &args).await,
+        Command::Status => status::run(&ctx).await,
+        Command::Destroy(args) => destroy::run(&ctx, &args).await,
         Command::Config(ConfigCommand::Show) => config::show(&ctx).await,
         Command::Run(args) => run::run(&ctx, &args).await,
         Command::Jobs => jobs::run(&ctx).await,

@@ -1,0 +1,126 @@
+//! The workspace's security group: no inbound rules, all egress.
+
+use std::time::Duration;
+
+use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification};
+use serde::Serialize;
+
+use crate::catalog::ec2 as ops;
+use crate::error::AwsError;
+use crate::session::Session;
+use crate::tags::Tags;
+
+/// How long destroy waits for instances still using the group to go.
+pub const DEPENDENCY_BUDGET: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SecurityGroupState {
+    pub id: String,
+    pub vpc_id: String,
+    pub tags: Tags,
+    /// Inbound rules (hoist wants none).
+    pub ingress_rules: usize,
+    /// Whether egress to everywhere is allowed (needed to reach AWS APIs).
+    pub egress_open: bool,
+    #[serde(skip)]
+    ingress: Vec<IpPermission>,
+}
+
+pub struct SecurityGroups<'a> {
+    session: &'a Session,
+    client: aws_sdk_ec2::Client,
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+fn all_traffic() -> IpPermission {
+    IpPermission::builder().ip_protocol("-1").ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build()).build()
+}
+
+impl<'a> SecurityGroups<'a> {
+    pub fn new(session: &'a Session) -> Self {
+        Self { session, client: session.ec2_client() }
+    }
+
+    /// The region's default VPC, if it has one.
+    pub async fn default_vpc(&self) -> Result<Option<String>, AwsError> {
+        let req = self.client.describe_vpcs().filters(filter("is-default", "true")).send();
+        let out = self.session.call(ops::DESCRIBE_VPCS, None, req).await?;
+        Ok(out.vpcs().first().and_then(|v| v.vpc_id()).map(str::to_owned))
+    }
+
+    async fn describe(&self, filters: Vec<Filter>) -> Result<Vec<SecurityGroupState>, AwsError> {
+        let req = self.client.describe_security_groups().set_filters(Some(filters)).send();
+        let out = self.session.call(ops::DESCRIBE_SECURITY_GROUPS, None, req).await?;
+        Ok(out
+            .security_groups()
+            .iter()
+            .map(|g| SecurityGroupState {
+                id: g.group_id().unwrap_or_default().to_string(),
+                vpc_id: g.vpc_id().unwrap_or_default().to_string(),
+                tags: g.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect(),
+                ingress_rules: g.ip_permissions().len(),
+                egress_open: g.ip_permissions_egress().iter().any(|p| {
+                    p.ip_protocol() == Some("-1") && p.ip_ranges().iter().any(|r| r.cidr_ip() == Some("0.0.0.0/0"))
+                }),
+                ingress: g.ip_permissions().to_vec(),
+            })
+            .collect())
+    }
+
+    pub async fn observe(&self, name: &str, vpc_id: &str) -> Result<Option<SecurityGroupState>, AwsError> {
+        Ok(self.describe(vec![filter("group-name", name), filter("vpc-id", vpc_id)]).await?.into_iter().next())
+    }
+
+    /// Every group tagged for `workspace`, in any VPC.
+    pub async fn tagged(&self, workspace: &str) -> Result<Vec<SecurityGroupState>, AwsError> {
+        self.describe(vec![filter(&format!("tag:{}", crate::tags::WORKSPACE), workspace)]).await
+    }
+
+    /// Create the group (tagged at creation). EC2 gives a new group an
+    /// allow-all egress rule and no inbound rule, which is what hoist wants.
+    pub async fn create(&self, name: &str, vpc_id: &str, description: &str, tags: &Tags) -> Result<String, AwsError> {
+        let spec = TagSpecification::builder()
+            .resource_type(ResourceType::SecurityGroup)
+            .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+            .build();
+        let req = self.client.create_security_group().group_name(name).vpc_id(vpc_id).description(description).tag_specifications(spec).send();
+        let out = self.session.call(ops::CREATE_SECURITY_GROUP, Some(name), req).await?;
+        Ok(out.group_id().unwrap_or_default().to_string())
+    }
+
+    /// Remove every inbound rule.
+    pub async fn close_ingress(&self, sg: &SecurityGroupState) -> Result<(), AwsError> {
+        let req = self.client.revoke_security_group_ingress().group_id(&sg.id).set_ip_permissions(Some(sg.ingress.clone())).send();
+        self.session.call(ops::REVOKE_SECURITY_GROUP_INGRESS, Some(&sg.id), req).await.map(drop)
+    }
+
+    pub async fn open_egress(&self, id: &str) -> Result<(), AwsError> {
+        let req = self.client.authorize_security_group_egress().group_id(id).ip_permissions(all_traffic()).send();
+        self.session.call(ops::AUTHORIZE_SECURITY_GROUP_EGRESS, Some(id), req).await.map(drop)
+    }
+
+    pub async fn tag(&self, id: &str, tags: &Tags) -> Result<(), AwsError> {
+        let req = self
+            .client
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+            .send();
+        self.session.call(ops::CREATE_TAGS, Some(id), req).await.map(drop)
+    }
+
+    /// Delete, waiting out instances that still use the group.
+    pub async fn delete(&self, id: &str) -> Result<(), AwsError> {
+        let result = crate::retry::on_codes(&["DependencyViolation"], DEPENDENCY_BUDGET, || {
+            self.session.call(ops::DELETE_SECURITY_GROUP, Some(id), self.client.delete_security_group().group_id(id).send())
+        })
+        .await;
+        match result {
+            Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(()),
+            other => other.map(drop),
+        }
+    }
+}

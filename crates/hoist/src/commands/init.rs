@@ -1,0 +1,135 @@
+//! `hoist init`: plan, confirm, and create or repair the workspace's
+//! footprint.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::Context;
+use super::confirm::confirm;
+use crate::cli::InitArgs;
+use crate::exit::UsageError;
+use crate::footprint::{self, apply, plan};
+use crate::footprint::plan::{Action, Change};
+use crate::printer::Report;
+
+#[derive(Debug, Serialize)]
+pub struct PlanReport {
+    pub account: String,
+    pub region: String,
+    pub workspace: String,
+    pub changes: Vec<Change>,
+    /// Whether the changes were made (false for --plan, a refusal, or "no").
+    pub applied: bool,
+}
+
+impl PlanReport {
+    fn count(&self, action: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == action).count()
+    }
+
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        for (action, label) in [(Action::Create, "to create"), (Action::Update, "to update"), (Action::Unchanged, "unchanged"), (Action::Conflict, "in conflict")] {
+            let n = self.count(action);
+            if n > 0 {
+                parts.push(format!("{n} {label}"));
+            }
+        }
+        parts.join(", ")
+    }
+}
+
+/// The plan as people read it: one line per resource, indented details.
+pub fn render_changes(out: &mut dyn Write, changes: &[Change], words: fn(Action) -> (&'static str, &'static str)) -> std::io::Result<()> {
+    let width = changes.iter().map(|c| c.resource.len()).max().unwrap_or(0);
+    for c in changes {
+        let (sign, word) = words(c.action);
+        writeln!(out, "  {sign} {word:<9} {:<width$}  {}", c.resource, c.name)?;
+        for d in &c.details {
+            writeln!(out, "        {d}")?;
+        }
+        for note in &c.notes {
+            writeln!(out, "        note: {note}")?;
+        }
+    }
+    Ok(())
+}
+
+pub fn plan_words(a: Action) -> (&'static str, &'static str) {
+    match a {
+        Action::Create => ("+", "create"),
+        Action::Update => ("~", "update"),
+        Action::Unchanged => ("=", "unchanged"),
+        Action::Conflict => ("!", "conflict"),
+    }
+}
+
+impl Report for PlanReport {
+    fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "workspace {} in account {}, region {}:", self.workspace, self.account, self.region)?;
+        render_changes(out, &self.changes, plan_words)?;
+        writeln!(out, "{}{}", self.summary(), if self.applied { ": applied" } else { "" })
+    }
+}
+
+pub async fn run(ctx: &Context, args: &InitArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let s = &ctx.settings;
+    let session = ctx.session().await?;
+    let names = footprint::names(&session, s.workspace.value.as_str()).await?;
+    let opts = plan::Options {
+        kms_key: args.kms_key.clone().or_else(|| s.kms_key.as_ref().map(|k| k.value.clone())),
+        versioning: s.bucket_versioning.as_ref().map(|v| v.value),
+        retention_days: s.log_retention_days.value,
+        adopt: args.adopt,
+        vpc_id: s.vpc_id.as_ref().map(|v| v.value.clone()),
+    };
+    let observed = plan::observe(&session, &names, &opts).await?;
+    let mut report = PlanReport {
+        account: names.account.clone(),
+        region: names.region.clone(),
+        workspace: names.workspace.clone(),
+        changes: plan::plan(&names, &opts, &observed),
+        applied: false,
+    };
+    let conflicts = report.count(Action::Conflict);
+    let work = report.count(Action::Create) + report.count(Action::Update);
+    if conflicts > 0 {
+        ctx.printer.report(&report)?;
+        return Err(UsageError(format!(
+            "{conflicts} resource(s) conflict (see above): nothing was changed"
+        ))
+        .into());
+    }
+    if work == 0 || args.plan {
+        ctx.printer.report(&report)?;
+        if work == 0 {
+            ctx.printer.status(format!("hoist: workspace {} is set up; nothing to do ({} ms)", names.workspace, started.elapsed().as_millis()));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !ctx.printer.is_json() {
+        ctx.printer.report(&report)?;
+    }
+    let question = format!("Apply these changes to account {} in {}", names.account, names.region);
+    if !confirm(args.yes, &question)? {
+        ctx.printer.status("hoist: nothing was changed");
+        return Ok(ExitCode::FAILURE);
+    }
+    apply::apply(&session, &names, &report.changes, &ctx.printer).await?;
+    report.applied = true;
+    if ctx.printer.is_json() {
+        ctx.printer.report(&report)?;
+    }
+    ctx.printer.status(format!(
+        "hoist: workspace {} set up: {} ({:.1} s)",
+        names.workspace,
+        report.summary(),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,185 @@
+//! What `destroy` removes, found in AWS itself (name prefixes, then
+//! ownership tags), never from a local file: a lost laptop or a crash in
+//! the middle of `init` leaks nothing.
+//!
+//! Each kind of resource knows how to find the workspace's instances of it
+//! and how to delete one. [`ORDER`] is the deletion order: a kind comes
+//! before the kinds it depends on. Later resource kinds (instances,
+//! training jobs, endpoints, endpoint configs, models, secrets) are added
+//! as variants, placed in front of what they use.
+
+use anyhow::Result;
+use hoist_aws::Session;
+use hoist_aws::bucket::Bucket;
+use hoist_aws::iam::Iam;
+use hoist_aws::log_group::LogGroups;
+use hoist_aws::security_group::SecurityGroups;
+use hoist_aws::tags::{self, Owner};
+use serde::Serialize;
+
+use super::names::Names;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    InstanceProfile,
+    Role,
+    LogGroup,
+    SecurityGroup,
+    Bucket,
+}
+
+/// Deletion order: users before what they use.
+pub const ORDER: &[Kind] = &[Kind::InstanceProfile, Kind::Role, Kind::LogGroup, Kind::SecurityGroup, Kind::Bucket];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Found {
+    pub kind: Kind,
+    pub name: String,
+    /// Provider id where it differs from the name (security group id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A resource with a hoist-like name that destroy leaves alone, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub kind: Kind,
+    pub name: String,
+    pub reason: String,
+}
+
+pub struct Ctx<'a> {
+    pub session: &'a Session,
+    pub names: &'a Names,
+    pub keep_bucket: bool,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::InstanceProfile => "instance profile",
+            Kind::Role => "role",
+            Kind::LogGroup => "log group",
+            Kind::SecurityGroup => "security group",
+            Kind::Bucket => "bucket",
+        }
+    }
+
+    pub async fn discover(self, cx: &Ctx<'_>) -> Result<(Vec<Found>, Vec<Skipped>)> {
+        let (mut found, mut skipped) = (Vec::new(), Vec::new());
+        // Sort by owner: this workspace's are found; untagged ones are
+        // skipped and said so; another workspace's whose name happens to
+        // share the prefix (`hoist-a-` and workspace `a-b`) go unmentioned.
+        let mut sort = |name: &str, tags: &tags::Tags, id: Option<String>, detail: Option<String>| match tags::owner(tags, &cx.names.workspace) {
+            Owner::This => found.push(Found { kind: self, name: name.to_string(), id, detail }),
+            Owner::Other(_) => {}
+            Owner::Unowned => skipped.push(Skipped {
+                kind: self,
+                name: name.to_string(),
+                reason: "not tagged as hoist's (made by hand?): left alone".into(),
+            }),
+        };
+        let n = cx.names;
+        let ws = n.workspace.as_str();
+        let mut kept = None;
+        match self {
+            Kind::InstanceProfile => {
+                let iam = Iam::new(cx.session);
+                for name in iam.profiles_with_prefix(&n.iam_prefix()).await? {
+                    if let Some(p) = iam.observe_profile(&name).await? {
+                        let detail = (!p.roles.is_empty()).then(|| format!("holds {}", p.roles.join(", ")));
+                        sort(&name, &p.tags, None, detail);
+                    }
+                }
+            }
+            Kind::Role => {
+                let iam = Iam::new(cx.session);
+                for name in iam.roles_with_prefix(&n.iam_prefix()).await? {
+                    if let Some(r) = iam.observe_role(&name).await? {
+                        sort(&name, &r.tags, None, None);
+                    }
+                }
+            }
+            Kind::LogGroup => {
+                let logs = LogGroups::new(cx.session);
+                for (name, _, _) in logs.list(&format!("/hoist/{ws}/")).await? {
+                    if let Some(g) = logs.observe(&name).await? {
+                        sort(&name, &g.tags, None, None);
+                    }
+                }
+            }
+            Kind::SecurityGroup => {
+                for sg in SecurityGroups::new(cx.session).tagged(ws).await? {
+                    sort(&n.security_group, &sg.tags, Some(sg.id.clone()), Some(sg.vpc_id.clone()));
+                }
+            }
+            Kind::Bucket => {
+                if let Some(b) = Bucket::new(cx.session, &n.bucket).observe().await? {
+                    if cx.keep_bucket && tags::owner(&b.tags, ws) == Owner::This {
+                        kept = Some(Skipped { kind: self, name: n.bucket.clone(), reason: "kept (--keep-bucket)".into() });
+                    } else {
+                        let detail = Some("emptied first: every object version and unfinished upload".to_string());
+                        sort(&n.bucket, &b.tags, None, detail);
+                    }
+                }
+            }
+        }
+        skipped.extend(kept);
+        Ok((found, skipped))
+    }
+
+    /// Delete one resource (and what only it holds). Deleting something
+    /// already gone succeeds: destroy can be re-run after any failure.
+    pub async fn delete(self, cx: &Ctx<'_>, f: &Found) -> Result<()> {
+        match self {
+            Kind::InstanceProfile => {
+                let iam = Iam::new(cx.session);
+                if let Some(p) = iam.observe_profile(&f.name).await? {
+                    for role in &p.roles {
+                        iam.remove_role_from_profile(&f.name, role).await?;
+                    }
+                }
+                iam.delete_profile(&f.name).await?;
+            }
+            Kind::Role => {
+                let iam = Iam::new(cx.session);
+                if let Some(r) = iam.observe_role(&f.name).await? {
+                    for policy in r.inline.keys() {
+                        iam.delete_inline(&f.name, policy).await?;
+                    }
+                    for arn in &r.attached {
+                        iam.detach(&f.name, arn).await?;
+                    }
+                }
+                iam.delete_role(&f.name).await?;
+            }
+            Kind::LogGroup => LogGroups::new(cx.session).delete(&f.name).await?,
+            Kind::SecurityGroup => SecurityGroups::new(cx.session).delete(f.id.as_deref().unwrap_or_default()).await?,
+            Kind::Bucket => {
+                let bucket = Bucket::new(cx.session, &f.name);
+                bucket.empty().await?;
+                match bucket.delete().await {
+                    Err(e) if matches!(e.code(), Some("NoSuchBucket")) => {}
+                    other => other?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything of the workspace that destroy would remove, and what it
+/// would leave alone, discovered concurrently.
+pub async fn discover(cx: &Ctx<'_>) -> Result<(Vec<Found>, Vec<Skipped>)> {
+    let results = futures_util::future::join_all(ORDER.iter().map(|k| k.discover(cx))).await;
+    let (mut found, mut skipped) = (Vec::new(), Vec::new());
+    for r in results {
+        let (f, s) = r?;
+        found.extend(f);
+        skipped.extend(s);
+    }
+    Ok((found, skipped))
+}

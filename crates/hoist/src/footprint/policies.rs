@@ -1,0 +1,155 @@
+//! The policy documents `init` puts on the workspace's resources. This is
+//! the one source for them: `init` applies these, `status` compares
+//! against them, and `hoist policy --roles` will print them.
+//!
+//! Every grant is scoped to the workspace: its bucket, its log group, its
+//! secrets prefix, its tagged instances. No AWS managed policy is used.
+
+use serde_json::{Value, json};
+
+use super::names::Names;
+
+/// The inline policy's name on both roles.
+pub const INLINE_POLICY: &str = "hoist";
+
+/// SageMaker may assume the role only on behalf of this account, and only
+/// for SageMaker resources in this region (confused-deputy protection).
+pub fn sagemaker_trust(n: &Names) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "sagemaker.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": n.account},
+                "ArnLike": {"aws:SourceArn": format!("arn:{}:sagemaker:{}:{}:*", n.partition, n.region, n.account)}
+            }
+        }]
+    })
+}
+
+/// What a SageMaker training job or endpoint may do as this role.
+pub fn sagemaker_inline(n: &Names) -> Value {
+    let p = &n.partition;
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ListWorkspaceBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": n.bucket_arn()},
+            {"Sid": "ReadWriteWorkspaceObjects", "Effect": "Allow",
+             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+             "Resource": format!("{}/*", n.bucket_arn())},
+            {"Sid": "SageMakerLogs", "Effect": "Allow",
+             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+             "Resource": format!("arn:{p}:logs:{}:{}:log-group:/aws/sagemaker/*", n.region, n.account)},
+            // GetAuthorizationToken supports no resource-level permission.
+            {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            {"Sid": "EcrPull", "Effect": "Allow",
+             "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+             "Resource": format!("arn:{p}:ecr:{}:*:repository/*", n.region)},
+            // PutMetricData supports no resource; scope by namespace.
+            {"Sid": "SageMakerMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
+             "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}}
+        ]
+    })
+}
+
+/// EC2 may assume the role for instances. `aws:SourceAccount` is checked
+/// when EC2 supplies it (IfExists: an instance profile's credentials must
+/// never fail on a key the service may omit); attaching the role to an
+/// instance requires iam:PassRole in this account regardless.
+pub fn instance_trust(n: &Names) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEqualsIfExists": {"aws:SourceAccount": n.account}}
+        }]
+    })
+}
+
+/// What the agent on an instance may do.
+pub fn instance_inline(n: &Names) -> Value {
+    let p = &n.partition;
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ListWorkspaceBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": n.bucket_arn()},
+            {"Sid": "ReadWriteJobObjects", "Effect": "Allow",
+             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+             "Resource": format!("{}/jobs/*", n.bucket_arn())},
+            {"Sid": "WriteJobLogs", "Effect": "Allow",
+             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": format!("{}:*", n.log_group_arn())},
+            {"Sid": "ReadWorkspaceSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+             "Resource": format!("arn:{p}:secretsmanager:{}:{}:secret:hoist/{}/*", n.region, n.account, n.workspace)},
+            {"Sid": "TerminateWorkspaceInstances", "Effect": "Allow", "Action": "ec2:TerminateInstances",
+             "Resource": format!("arn:{p}:ec2:{}:{}:instance/*", n.region, n.account),
+             "Condition": {"StringEquals": {"aws:ResourceTag/hoist:workspace": n.workspace}}}
+        ]
+    })
+}
+
+/// The bucket policy statement refusing any request not made over TLS.
+pub fn tls_only_statement(n: &Names) -> Value {
+    json!({
+        "Sid": hoist_aws::bucket::TLS_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [n.bucket_arn(), format!("{}/*", n.bucket_arn())],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+    })
+}
+
+/// Policy documents compare by meaning, not by spelling: key order,
+/// `"x"` versus `["x"]`, and the order of list elements do not matter.
+pub fn same_policy(a: &Value, b: &Value) -> bool {
+    normalize(a) == normalize(b)
+}
+
+fn normalize(v: &Value) -> Value {
+    match v {
+        Value::Array(items) if items.len() == 1 => normalize(&items[0]),
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items.iter().map(normalize).collect();
+            items.sort_by_key(|x| x.to_string());
+            Value::Array(items)
+        }
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), normalize(v))).collect()),
+        // Booleans and numbers in conditions are strings to IAM.
+        Value::Bool(b) => Value::String(b.to_string()),
+        Value::Number(n) => Value::String(n.to_string()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Names {
+        Names::new("default", "123456789012", "us-east-1", "aws").unwrap()
+    }
+
+    #[test]
+    fn policies_compare_by_meaning() {
+        let a = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["b", "a"]}]});
+        let b = json!({"Statement": {"Resource": ["a", "b"], "Action": "s3:GetObject", "Effect": "Allow"}, "Version": "2012-10-17"});
+        assert!(same_policy(&a, &b));
+        let c = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": ["a", "b"]}]});
+        assert!(!same_policy(&a, &c));
+    }
+
+    #[test]
+    fn role_policies_are_scoped_to_the_workspace() {
+        let n = names();
+        let text = sagemaker_inline(&n).to_string() + &instance_inline(&n).to_string();
+        assert!(!text.contains("FullAccess"));
+        assert!(text.contains("arn:aws:s3:::hoist-default-123456789012-us-east-1/jobs/*"));
+        assert!(text.contains("secret:hoist/default/*"));
+        assert_eq!(sagemaker_trust(&n)["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"], "123456789012");
+    }
+}
