@@ -135,6 +135,10 @@ Safe to re-run: what exists and matches is left alone (no write is sent); drift 
 repaired and reported. A same-named resource without hoist's tags is refused
 unless --adopt. Config keys: kms_key, bucket_versioning, log_retention_days, vpc_id.
 
+May not create IAM roles? Have an administrator create them, then name them with
+--sagemaker-role and --instance-profile (or the config keys sagemaker_role and
+instance_profile): init checks they exist and are usable, and creates nothing in IAM.
+
 Examples:
   hoist init --plan          show what would change, change nothing
   hoist init                 show the plan, ask, apply
@@ -190,6 +194,16 @@ pub struct InitArgs {
     /// Encrypt the bucket with this KMS key (id, ARN or alias) instead of SSE-S3 [config: kms_key]
     #[arg(long, value_name = "KEY")]
     pub kms_key: Option<String>,
+
+    /// Use this existing SageMaker execution role (name or ARN) instead of creating one;
+    /// for users who may not create IAM roles [config: sagemaker_role]
+    #[arg(long, value_name = "ROLE")]
+    pub sagemaker_role: Option<String>,
+
+    /// Use this existing instance profile (name or ARN) instead of creating a role and
+    /// profile [config: instance_profile]
+    #[arg(long, value_name = "PROFILE")]
+    pub instance_profile: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -53,6 +53,8 @@ pub const KEYS: &[&str] = &[
     "bucket_versioning",
     "log_retention_days",
     "vpc_id",
+    "sagemaker_role",
+    "instance_profile",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -74,6 +76,8 @@ fn env_vars(key: &str) -> &'static [&'static str] {
         "bucket_versioning" => &["HOIST_BUCKET_VERSIONING"],
         "log_retention_days" => &["HOIST_LOG_RETENTION_DAYS"],
         "vpc_id" => &["HOIST_VPC_ID"],
+        "sagemaker_role" => &["HOIST_SAGEMAKER_ROLE"],
+        "instance_profile" => &["HOIST_INSTANCE_PROFILE"],
         _ => &[],
     }
 }
@@ -106,6 +110,10 @@ pub struct Settings {
     pub log_retention_days: Sourced<i32>,
     /// `init`: the VPC for the security group (default: the default VPC).
     pub vpc_id: Option<Sourced<String>>,
+    /// An administrator's SageMaker role to use instead of creating one.
+    pub sagemaker_role: Option<Sourced<String>>,
+    /// An administrator's instance profile to use instead of creating one.
+    pub instance_profile: Option<Sourced<String>>,
     pub config_file: ConfigFileInfo,
 }
 
@@ -319,6 +327,8 @@ impl Settings {
             bucket_versioning,
             log_retention_days,
             vpc_id: raw("vpc_id", None),
+            sagemaker_role: raw("sagemaker_role", None),
+            instance_profile: raw("instance_profile", None),
             backend,
             profile: raw("profile", flags.profile.as_ref()),
             region: raw("region", flags.region.as_ref()),

@@ -301,3 +301,50 @@ async fn init_without_yes_away_from_a_terminal_changes_nothing() {
     assert!(run.stderr.contains("nothing was changed") && run.stderr.contains("--yes"), "{}", run.stderr);
     assert!(emu.hoist_resources("us-east-1").await.is_empty());
 }
+
+#[tokio::test]
+async fn roles_made_by_an_administrator_are_checked_and_never_changed() {
+    let emu = Emulator::start();
+    let mut env = emu.env();
+    let aws = clients(&emu, "us-east-1").await;
+    let trust = |service: &str| {
+        format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#)
+    };
+    env.write_hoist_config("sagemaker_role = \"ml-sagemaker\"\ninstance_profile = \"arn:aws:iam::123456789012:instance-profile/ml-instance\"\n");
+
+    // Missing: refused, nothing created.
+    let refused = run(&env, &["init", "--yes"]);
+    refused.expect_code(2);
+    assert!(refused.stdout.contains("ml-sagemaker") && refused.stdout.contains("does not exist"), "{}", refused.stdout);
+    assert!(emu.hoist_resources("us-east-1").await.is_empty());
+
+    // The administrator makes them; the SageMaker role first with the wrong trust.
+    aws.iam.create_role().role_name("ml-sagemaker").assume_role_policy_document(trust("ec2.amazonaws.com")).send().await.unwrap();
+    aws.iam.create_role().role_name("ml-instance").assume_role_policy_document(trust("ec2.amazonaws.com")).send().await.unwrap();
+    aws.iam.create_instance_profile().instance_profile_name("ml-instance").send().await.unwrap();
+    aws.iam.add_role_to_instance_profile().instance_profile_name("ml-instance").role_name("ml-instance").send().await.unwrap();
+    let refused = run(&env, &["init", "--yes"]);
+    refused.expect_code(2);
+    assert!(refused.stdout.contains("does not let sagemaker.amazonaws.com assume it"), "{}", refused.stdout);
+
+    aws.iam.update_assume_role_policy().role_name("ml-sagemaker").policy_document(trust("sagemaker.amazonaws.com")).send().await.unwrap();
+    let calls = env.path().join("calls.jsonl");
+    env.set("HOIST_RECORD_CALLS", &calls);
+    let ok = run(&env, &["init", "--yes"]);
+    ok.expect_code(0);
+    assert!(ok.stdout.contains("provided by an administrator"), "{}", ok.stdout);
+    let iam_writes: Vec<_> = CallLog::read_file(&calls)
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.service == "iam" && hoist_aws::catalog::is_mutating_name(&c.operation))
+        .collect();
+    assert!(iam_writes.is_empty(), "init changed IAM: {iam_writes:?}");
+    assert!(!emu.inventory("us-east-1").await.iter().any(|r| r.starts_with("role hoist-")), "no hoist role made");
+    assert!(run(&env, &["status"]).stdout.contains("ready"));
+
+    // Destroy removes hoist's resources and leaves the administrator's.
+    run(&env, &["destroy", "--yes"]).expect_code(0);
+    let left = emu.inventory("us-east-1").await;
+    assert!(left.contains(&"role ml-sagemaker".to_string()) && left.contains(&"instance-profile ml-instance".to_string()), "{left:?}");
+    assert!(emu.hoist_resources("us-east-1").await.is_empty());
+}

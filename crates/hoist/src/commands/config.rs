@@ -82,6 +82,8 @@ pub async fn show(ctx: &Context) -> Result<ExitCode> {
                 source: s.log_retention_days.source.clone(),
             },
             entry("vpc_id", &s.vpc_id),
+            entry("sagemaker_role", &s.sagemaker_role),
+            entry("instance_profile", &s.instance_profile),
         ],
     };
     ctx.printer.report(&report)?;

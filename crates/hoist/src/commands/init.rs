@@ -87,6 +87,8 @@ pub async fn run(ctx: &Context, args: &InitArgs) -> Result<ExitCode> {
         retention_days: s.log_retention_days.value,
         adopt: args.adopt,
         vpc_id: s.vpc_id.as_ref().map(|v| v.value.clone()),
+        sagemaker_role: args.sagemaker_role.clone().or_else(|| s.sagemaker_role.as_ref().map(|v| v.value.clone())),
+        instance_profile: args.instance_profile.clone().or_else(|| s.instance_profile.as_ref().map(|v| v.value.clone())),
     };
     let observed = plan::observe(&session, &names, &opts).await?;
     let mut report = PlanReport {

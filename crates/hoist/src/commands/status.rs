@@ -66,6 +66,8 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
         retention_days: s.log_retention_days.value,
         adopt: false,
         vpc_id: s.vpc_id.as_ref().map(|v| v.value.clone()),
+        sagemaker_role: s.sagemaker_role.as_ref().map(|v| v.value.clone()),
+        instance_profile: s.instance_profile.as_ref().map(|v| v.value.clone()),
     };
     let observed = plan::observe(&session, &names, &opts).await?;
     let resources = plan::plan(&names, &opts, &observed);

@@ -32,6 +32,18 @@ pub struct Options {
     pub adopt: bool,
     /// The VPC for the security group (default: the region's default VPC).
     pub vpc_id: Option<String>,
+    /// An existing SageMaker execution role (name or ARN) made by an
+    /// administrator: validated, never created or changed.
+    pub sagemaker_role: Option<String>,
+    /// An existing instance profile (name or ARN) made by an administrator:
+    /// validated, never created or changed; hoist then makes no instance role.
+    pub instance_profile: Option<String>,
+}
+
+/// The name in an IAM ARN (`arn:aws:iam::1:role/path/NAME` -> `NAME`), or
+/// the input if it is already a name.
+pub fn iam_name(name_or_arn: &str) -> &str {
+    name_or_arn.rsplit('/').next().unwrap_or(name_or_arn)
 }
 
 #[derive(Debug, Clone)]
@@ -62,20 +74,31 @@ pub async fn observe(session: &Session, n: &Names, opts: &Options) -> Result<Obs
         };
         Ok::<_, hoist_aws::AwsError>((vpc, sg))
     };
-    let (bucket, sm, inst, profile, log_group, network) = tokio::join!(
-        bucket.observe(),
-        iam.observe_role(&n.sagemaker_role),
-        iam.observe_role(&n.instance_role),
-        iam.observe_profile(&n.instance_profile),
-        logs.observe(&n.log_group),
-        network,
-    );
+    let sm_name = opts.sagemaker_role.as_deref().map(iam_name).unwrap_or(&n.sagemaker_role);
+    let profile_name = opts.instance_profile.as_deref().map(iam_name).unwrap_or(&n.instance_profile);
+    let instance = async {
+        let profile = iam.observe_profile(profile_name).await?;
+        // With an administrator's profile, its role is the instance role.
+        let role_name = match (&opts.instance_profile, &profile) {
+            (Some(_), Some(p)) => p.roles.first().cloned(),
+            (Some(_), None) => None,
+            (None, _) => Some(n.instance_role.clone()),
+        };
+        let role = match role_name {
+            Some(r) => iam.observe_role(&r).await?,
+            None => None,
+        };
+        Ok::<_, hoist_aws::AwsError>((role, profile))
+    };
+    let (bucket, sm, instance, log_group, network) =
+        tokio::join!(bucket.observe(), iam.observe_role(sm_name), instance, logs.observe(&n.log_group), network);
     let (vpc, security_group) = network?;
+    let (inst, profile) = instance?;
     Ok(Observed {
         bucket: bucket?,
         sagemaker_role: sm?,
-        instance_role: inst?,
-        profile: profile?,
+        instance_role: inst,
+        profile,
         log_group: log_group?,
         vpc,
         security_group,
@@ -199,14 +222,67 @@ pub fn plan(n: &Names, opts: &Options, seen: &Observed) -> Vec<Change> {
     let tags = tags::for_workspace(ws);
     let mut iam_tags = tags.clone();
     iam_tags.insert(REGION_TAG.into(), n.region.clone());
-    vec![
-        plan_bucket(n, opts, seen.bucket.as_ref(), &tags),
-        plan_role(n, opts, &n.sagemaker_role, seen.sagemaker_role.as_ref(), &iam_tags, policies::sagemaker_trust(n), policies::sagemaker_inline(n), "hoist: SageMaker execution role"),
-        plan_role(n, opts, &n.instance_role, seen.instance_role.as_ref(), &iam_tags, policies::instance_trust(n), policies::instance_inline(n), "hoist: EC2 instance role"),
-        plan_profile(n, opts, seen.profile.as_ref(), &iam_tags),
-        plan_log_group(n, opts, seen.log_group.as_ref(), &tags),
-        plan_security_group(n, opts, seen, &tags),
-    ]
+    let mut changes = vec![plan_bucket(n, opts, seen.bucket.as_ref(), &tags)];
+    changes.push(match &opts.sagemaker_role {
+        Some(given) => check_given_role("role", iam_name(given), seen.sagemaker_role.as_ref(), "sagemaker.amazonaws.com"),
+        None => plan_role(n, opts, &n.sagemaker_role, seen.sagemaker_role.as_ref(), &iam_tags, policies::sagemaker_trust(n), policies::sagemaker_inline(n), "hoist: SageMaker execution role"),
+    });
+    match &opts.instance_profile {
+        Some(given) => changes.push(check_given_profile(iam_name(given), seen.profile.as_ref(), seen.instance_role.as_ref())),
+        None => {
+            changes.push(plan_role(n, opts, &n.instance_role, seen.instance_role.as_ref(), &iam_tags, policies::instance_trust(n), policies::instance_inline(n), "hoist: EC2 instance role"));
+            changes.push(plan_profile(n, opts, seen.profile.as_ref(), &iam_tags));
+        }
+    }
+    changes.push(plan_log_group(n, opts, seen.log_group.as_ref(), &tags));
+    changes.push(plan_security_group(n, opts, seen, &tags));
+    changes
+}
+
+/// Whether a trust policy lets `service` assume the role.
+fn trusts(trust: &Value, service: &str) -> bool {
+    let statements = match &trust["Statement"] {
+        Value::Array(items) => items.clone(),
+        single => vec![single.clone()],
+    };
+    statements.iter().any(|s| {
+        s["Effect"] == "Allow"
+            && match &s["Principal"]["Service"] {
+                Value::String(x) => x == service,
+                Value::Array(xs) => xs.iter().any(|x| x == service),
+                _ => false,
+            }
+    })
+}
+
+const GIVEN: &str = "provided by an administrator: checked, never changed by hoist";
+
+/// A role named in hoist's config: it must exist and trust `service`.
+fn check_given_role(resource: &'static str, name: &str, seen: Option<&RoleState>, service: &str) -> Change {
+    let change = Change::new(resource, name);
+    match seen {
+        None => change.conflict(
+            "does not exist (named in hoist's config): ask your administrator to create it, or fix the name",
+        ),
+        Some(r) if !trusts(&r.trust, service) => {
+            change.conflict(format!("exists but its trust policy does not let {service} assume it, so jobs could not use it"))
+        }
+        Some(_) => Change { details: vec![GIVEN.into()], ..change },
+    }
+}
+
+/// An instance profile named in hoist's config: it must exist and hold a
+/// role that EC2 may assume.
+fn check_given_profile(name: &str, seen: Option<&ProfileState>, role: Option<&RoleState>) -> Change {
+    let change = Change::new("instance profile", name);
+    match (seen, role) {
+        (None, _) => change.conflict("does not exist (named in hoist's config): ask your administrator to create it, or fix the name"),
+        (Some(_), None) => change.conflict("holds no role: instances started with it would have no permissions"),
+        (Some(_), Some(r)) if !trusts(&r.trust, "ec2.amazonaws.com") => {
+            change.conflict("its role's trust policy does not let ec2.amazonaws.com assume it")
+        }
+        (Some(p), Some(_)) => Change { details: vec![format!("{GIVEN}; holds role {}", p.roles.join(", "))], ..change },
+    }
 }
 
 fn encryption_label(kms: Option<&str>) -> String {
