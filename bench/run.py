@@ -2,10 +2,11 @@
 """hoist's benchmarks. Prints a Markdown report; docs/PERFORMANCE.md records
 the results with the date and machine.
 
-    python3 bench/run.py              # everything
+    python3 bench/run.py                    # everything, release build
+    python3 bench/run.py --profile dev      # the test build (no 20-minute release build of the SDK)
     PEERS_VENV=/path/to/venv python3 bench/run.py   # also time peer CLIs installed there
 
-Measures, with a release build:
+Measures:
   - CLI start-up: `hoist --help` (and peers' `--help` when PEERS_VENV is set)
   - `hoist jobs` with 100 jobs in the workspace
   - the quickstart's wall time (STEP_DELAY=0, and as shipped)
@@ -23,7 +24,9 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HOIST = os.path.join(ROOT, "target", "release", "hoist")
+PROFILE = sys.argv[sys.argv.index("--profile") + 1] if "--profile" in sys.argv else "release"
+HOIST = os.path.join(ROOT, "target", "release" if PROFILE == "release" else "debug", "hoist")
+CARGO_PROFILE = ["--release"] if PROFILE == "release" else []
 
 
 def timed(cmd, env=None, runs=20, warmup=2):
@@ -38,8 +41,8 @@ def timed(cmd, env=None, runs=20, warmup=2):
 
 
 def main():
-    print("building hoist (release)...", file=sys.stderr)
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "hoist"], cwd=ROOT, check=True)
+    print(f"building hoist ({PROFILE})...", file=sys.stderr)
+    subprocess.run(["cargo", "build", *CARGO_PROFILE, "-q", "-p", "hoist"], cwd=ROOT, check=True)
     data = tempfile.mkdtemp(prefix="hoist-bench-")
     env = dict(os.environ, HOIST_DATA_DIR=data)
     env.pop("RUST_BACKTRACE", None)
@@ -92,17 +95,18 @@ def main():
     # Log shipping: the agent integration test in release mode prints its
     # throughput (the emulator is started by the test harness).
     out = subprocess.run(
-        ["cargo", "test", "--release", "-q", "-p", "hoist", "--test", "agent_aws", "log_shipper", "--", "--nocapture"],
+        ["cargo", "test", *CARGO_PROFILE, "-q", "-p", "hoist", "--test", "agent_aws", "log_shipper", "--", "--nocapture"],
         cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, HOIST_EMULATOR_PYTHON=os.path.join(ROOT, ".venv/bin/python")),
     )
     m = re.search(r"shipped (\d+) lines through the agent in ([\d.]+)(m?s) \((\d+) lines/s", out.stdout + out.stderr)
     shipping = f"{int(m.group(4)):,} lines/s ({m.group(1)} lines in {m.group(2)} {m.group(3)})" if m else "not measured: " + (out.stderr[-500:])
 
+    print(f"Build profile: {PROFILE}.\n")
     print(f"| measurement | median | min | command |")
     print(f"|---|---:|---:|---|")
     for name, med, low, cmd in rows:
         print(f"| {name} | {med:.1f} ms | {low:.1f} ms | `{cmd}` |")
-    print(f"| log shipping to CloudWatch (emulator) | {shipping} | | `cargo test --release -p hoist --test agent_aws log_shipper -- --nocapture` |")
+    print(f"| log shipping to CloudWatch (emulator) | {shipping} | | `cargo test {' '.join(CARGO_PROFILE)} -p hoist --test agent_aws log_shipper -- --nocapture` |")
     if peer_rows:
         help_ms = rows[0][1]
         print()

@@ -13,6 +13,36 @@ Patches:
    HTTPS endpoints, where that statement matches no request the SDK sends;
    so statements whose only condition is "not over TLS" are skipped when
    moto judges a request. Every other statement is judged as moto does.
+
+2. IAM resources: when moto enforces IAM it judges an IAM request against
+   the role's ARN only if `RoleName` names a role that already exists, and
+   against `*` otherwise (instance profiles, users, roles not yet created).
+   AWS judges it against the ARN the request names, existing or not. The
+   resource is derived here from the request's names, as AWS does
+   (roles and profiles at path `/`, which is where hoist makes them).
+
+3. S3 actions: moto's map from S3 requests to IAM actions has gaps: HEAD on
+   a bucket is judged as `s3:HeadBucket` (not an IAM action: AWS checks
+   `s3:ListBucket`), `?encryption` and `?ownershipControls` fall through to
+   ListBucket / CreateBucket, the public-access-block actions are misnamed,
+   and POST `?delete` is not mapped. The map is corrected to the actions AWS
+   authorizes, so a least-privilege test proves the right thing.
+
+4. Services whose resources moto does not model (all but S3, IAM and STS):
+   moto judges their requests against the resource `*`, which only a
+   statement with `"Resource": "*"` matches, so a policy scoped the way AWS
+   recommends (a log group's ARN) is always denied. Such requests are
+   judged on their action alone: any Resource element matches `*`.
+
+5. Signatures: for a form-encoded request (IAM, STS) moto has no raw body
+   (werkzeug parsed it into form fields) and re-encodes the fields the way
+   botocore does, a space as `+`. The AWS SDK for Rust encodes it as `%20`,
+   so any value with a space fails the signature check under enforcement.
+   The check also accepts the RFC 3986 encoding of the same fields.
+
+6. DeleteObjects: AWS authorizes s3:DeleteObject on each key deleted; moto
+   checks it once, against the bucket's ARN, which no object-scoped policy
+   matches. It is judged against the bucket's objects (`bucket/*`) instead.
 """
 
 import json
@@ -47,6 +77,97 @@ def _get_permission(self, action, resource):
 
 
 FakeBucket.get_permission = _get_permission
+
+
+def _iam_resource(self):
+    account = self.current_account
+    data = self.data
+    # A request naming both a profile and a role (AddRoleToInstanceProfile)
+    # is authorized against the profile.
+    for param, kind in (("InstanceProfileName", "instance-profile"), ("RoleName", "role"), ("UserName", "user")):
+        if param in data:
+            return f"arn:aws:iam::{account}:{kind}/{data[param][0]}"
+    if "PolicyArn" in data:
+        return data["PolicyArn"][0]
+    return "*"
+
+
+from moto.iam.responses import IamResponse  # noqa: E402
+
+IamResponse._determine_resource = _iam_resource
+
+from moto.s3 import responses as s3_responses  # noqa: E402
+
+_bucket = s3_responses.ACTION_MAP["BUCKET"]
+_bucket["HEAD"]["DEFAULT"] = "ListBucket"
+_bucket["GET"].update(
+    encryption="GetEncryptionConfiguration",
+    ownershipControls="GetBucketOwnershipControls",
+    publicAccessBlock="GetBucketPublicAccessBlock",
+    public_access_block="GetBucketPublicAccessBlock",
+)
+_bucket["PUT"].update(
+    encryption="PutEncryptionConfiguration",
+    ownershipControls="PutBucketOwnershipControls",
+    publicAccessBlock="PutBucketPublicAccessBlock",
+    public_access_block="PutBucketPublicAccessBlock",
+)
+_bucket["DELETE"].update(
+    encryption="PutEncryptionConfiguration",
+    ownershipControls="PutBucketOwnershipControls",
+    publicAccessBlock="PutBucketPublicAccessBlock",
+    public_access_block="PutBucketPublicAccessBlock",
+)
+_bucket.setdefault("POST", {}).update(delete="DeleteObject")
+
+from moto.iam.access_control import IAMPolicyStatement  # noqa: E402
+
+_original_matches = IAMPolicyStatement._check_element_matches
+
+
+def _element_matches(self, element, value):
+    if element == "Resource" and value == "*":
+        return True
+    return _original_matches(self, element, value)
+
+
+IAMPolicyStatement._check_element_matches = _element_matches
+
+from urllib.parse import quote, urlencode  # noqa: E402
+
+from moto.iam.access_control import IAMRequestBase  # noqa: E402
+
+_original_calculate = IAMRequestBase._calculate_signature
+
+
+def _calculate_signature(self):
+    signature = _original_calculate(self)
+    sent = self._get_string_between("Signature=", ",", self._headers["Authorization"])
+    if signature == sent or self._body:
+        return signature
+    # Re-encode the form fields as RFC 3986 (space as %20) and try again.
+    pairs = [(k, v) for k, values in self._data.items() for v in (values if isinstance(values, list) else [values])]
+    self._body = urlencode(pairs, quote_via=quote, safe="")
+    try:
+        return _original_calculate(self)
+    finally:
+        self._body = None
+
+
+IAMRequestBase._calculate_signature = _calculate_signature
+
+from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
+
+_original_s3_authorize = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
+
+
+def _s3_authorize(self, bucket_name=None, key_name=None):
+    if key_name is None and bucket_name and self.data.get("Action") == "DeleteObject":
+        key_name = "*"
+    return _original_s3_authorize(self, bucket_name=bucket_name, key_name=key_name)
+
+
+ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _s3_authorize
 
 if __name__ == "__main__":
     from moto.server import main

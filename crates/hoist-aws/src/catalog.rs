@@ -133,8 +133,9 @@ pub mod iam {
     pub const LIST_ATTACHED_ROLE_POLICIES: Op =
         op!("iam", "ListAttachedRolePolicies", ["iam:ListAttachedRolePolicies"], ROLE);
     pub const DETACH_ROLE_POLICY: Op = op!("iam", "DetachRolePolicy", ["iam:DetachRolePolicy"], ROLE);
-    /// Discovery for destroy: list roles and keep the workspace's.
-    pub const LIST_ROLES: Op = op!("iam", "ListRoles", ["iam:ListRoles"], "arn:{partition}:iam::{account}:role/*");
+    /// Discovery for destroy: list roles and keep the workspace's. ListRoles
+    /// supports no resource-level permission.
+    pub const LIST_ROLES: Op = op!("iam", "ListRoles", ["iam:ListRoles"], "*");
 
     pub const GET_INSTANCE_PROFILE: Op = op!("iam", "GetInstanceProfile", ["iam:GetInstanceProfile"], PROFILE);
     pub const CREATE_INSTANCE_PROFILE: Op =
@@ -147,12 +148,8 @@ pub mod iam {
         op!("iam", "AddRoleToInstanceProfile", ["iam:AddRoleToInstanceProfile"], PROFILE);
     pub const REMOVE_ROLE_FROM_INSTANCE_PROFILE: Op =
         op!("iam", "RemoveRoleFromInstanceProfile", ["iam:RemoveRoleFromInstanceProfile"], PROFILE);
-    pub const LIST_INSTANCE_PROFILES: Op = op!(
-        "iam",
-        "ListInstanceProfiles",
-        ["iam:ListInstanceProfiles"],
-        "arn:{partition}:iam::{account}:instance-profile/*"
-    );
+    /// Supports no resource-level permission.
+    pub const LIST_INSTANCE_PROFILES: Op = op!("iam", "ListInstanceProfiles", ["iam:ListInstanceProfiles"], "*");
 }
 
 /// Amazon CloudWatch Logs: job logs.

@@ -182,6 +182,11 @@ where
 /// Classify an AWS error code (also used for errors that carry a code but
 /// did not come through `SdkError`, e.g. S3 batch-delete entries).
 pub fn classify_code(code: String, message: String) -> ErrorKind {
+    // HEAD responses carry no body: S3 answers a denied HeadBucket or
+    // HeadObject with a bare 403.
+    if code == "HTTP 403" {
+        return ErrorKind::AccessDenied { code: "AccessDenied".into(), message: "403 Forbidden (a HEAD response carries no details)".into() };
+    }
     if ACCESS_DENIED_CODES.contains(&code.as_str()) {
         ErrorKind::AccessDenied { code, message }
     } else if BAD_CREDENTIALS_CODES.contains(&code.as_str()) {

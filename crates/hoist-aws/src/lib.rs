@@ -14,6 +14,7 @@
 
 pub mod bucket;
 pub mod catalog;
+pub mod commands;
 pub mod error;
 pub mod iam;
 pub mod identity;

@@ -87,6 +87,14 @@ pub enum Command {
     #[command(after_help = DESTROY_HELP)]
     Destroy(DestroyArgs),
 
+    /// Print the IAM policy hoist needs, generated from its own code
+    #[command(after_help = "Every action hoist's commands perform, each on the exact resource it touches,\n\
+        filled in for your account, region and workspace: attach it as is.\n\n\
+        Examples:\n  hoist policy                       everything (init, status, run, destroy)\n  \
+        hoist policy init destroy\n  hoist policy --account 123456789012 --region eu-west-1   offline\n  \
+        hoist policy --roles               the execution roles' trust and inline policies")]
+    Policy(PolicyArgs),
+
     /// Show who you are to AWS and where hoist will act (account, region, endpoint, workspace)
     #[command(after_help = "Needs no IAM permission: STS GetCallerIdentity is always allowed.\n\n\
         Examples:\n  hoist whoami\n  hoist whoami --output json | jq -r .account")]
@@ -204,6 +212,25 @@ pub struct InitArgs {
     /// profile [config: instance_profile]
     #[arg(long, value_name = "PROFILE")]
     pub instance_profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Commands to cover: init, status, run, destroy, all [default: all]
+    #[arg(value_name = "COMMAND")]
+    pub commands: Vec<String>,
+
+    /// Fill in this account instead of asking STS (works offline)
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+
+    /// Partition for ARNs with --account: aws, aws-cn, aws-us-gov
+    #[arg(long, default_value = "aws", value_name = "PARTITION")]
+    pub partition: String,
+
+    /// Print the policies of the execution roles init creates instead
+    #[arg(long)]
+    pub roles: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ pub mod exit;
 pub mod footprint;
 pub mod humanize;
 pub mod jobs;
+pub mod permissions;
 pub mod printer;
 pub mod settings;
 pub mod suggest;

@@ -54,14 +54,17 @@ async fn submit(aws: &Aws, dir: &Path, yaml: &str) -> JobRecord {
 
 fn run_agent(aws: &Aws, id: &str, scratch: &Path) -> common::Run {
     let env = aws.emu.env();
+    let calls = scratch.with_extension("calls.jsonl");
     let started = Instant::now();
     let out = env
         .command(env!("CARGO_BIN_EXE_hoist"))
+        .env("HOIST_RECORD_CALLS", &calls)
         .args(["agent", "--store", &format!("s3://{BUCKET}"), "--logs", &format!("cloudwatch:{GROUP}"), "--job", id])
         .arg("--scratch")
         .arg(scratch)
         .output()
         .unwrap();
+    common::assert_declared("agent", &calls);
     common::Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

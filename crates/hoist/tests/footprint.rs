@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Run, hoist};
+use common::{Run, hoist_declared};
 use hoist_aws::record::CallLog;
 use hoist_testkit::{ACCOUNT, Emulator, IsolatedEnv};
 
@@ -28,8 +28,10 @@ async fn clients(emu: &Emulator, region: &str) -> Aws {
     }
 }
 
+/// Every run here also checks that hoist sent only operations declared
+/// for the command.
 fn run(env: &IsolatedEnv, args: &[&str]) -> Run {
-    hoist(env, args)
+    hoist_declared(env, args)
 }
 
 fn decode(doc: &str) -> serde_json::Value {
@@ -131,8 +133,9 @@ async fn second_init_sends_no_mutating_call() {
     run(&env, &["init", "--yes"]).expect_code(0);
     let calls = env.path().join("calls.jsonl");
     env.set("HOIST_RECORD_CALLS", &calls);
-    let again = run(&env, &["init", "--yes"]);
+    let again = common::hoist(&env, &["init", "--yes"]);
     again.expect_code(0);
+    common::assert_declared("init", &calls);
     assert!(again.stdout.contains("6 unchanged") && again.stderr.contains("nothing to do"), "{}{}", again.stdout, again.stderr);
     let recorded = CallLog::read_file(&calls).unwrap();
     assert!(recorded.len() >= 15, "the run was recorded: {recorded:?}");
@@ -330,8 +333,10 @@ async fn roles_made_by_an_administrator_are_checked_and_never_changed() {
     aws.iam.update_assume_role_policy().role_name("ml-sagemaker").policy_document(trust("sagemaker.amazonaws.com")).send().await.unwrap();
     let calls = env.path().join("calls.jsonl");
     env.set("HOIST_RECORD_CALLS", &calls);
-    let ok = run(&env, &["init", "--yes"]);
+    let ok = common::hoist(&env, &["init", "--yes"]);
     ok.expect_code(0);
+    common::assert_declared("init", &calls);
+    env.remove("HOIST_RECORD_CALLS");
     assert!(ok.stdout.contains("provided by an administrator"), "{}", ok.stdout);
     let iam_writes: Vec<_> = CallLog::read_file(&calls)
         .unwrap()

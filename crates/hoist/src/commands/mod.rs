@@ -10,6 +10,7 @@ mod follow;
 mod init;
 mod jobs;
 mod logs;
+mod policy;
 mod run;
 mod status;
 mod whoami;
@@ -46,6 +47,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Init(args) => init::run(&ctx, &args).await,
         Command::Status => status::run(&ctx).await,
         Command::Destroy(args) => destroy::run(&ctx, &args).await,
+        Command::Policy(args) => policy::run(&ctx, &args).await,
         Command::Config(ConfigCommand::Show) => config::show(&ctx).await,
         Command::Run(args) => run::run(&ctx, &args).await,
         Command::Jobs => jobs::run(&ctx).await,

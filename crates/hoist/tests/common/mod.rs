@@ -41,3 +41,33 @@ pub fn hoist(env: &IsolatedEnv, args: &[&str]) -> Run {
         elapsed: started.elapsed(),
     }
 }
+
+/// Run hoist with its AWS calls recorded, and fail if it sent any
+/// operation the catalog does not declare for this command
+/// (`hoist_aws::commands`): code and declared policy cannot drift apart.
+pub fn hoist_declared(env: &IsolatedEnv, args: &[&str]) -> Run {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let file = env.path().join(format!("calls-{}.jsonl", N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)));
+    let started = Instant::now();
+    let out = env
+        .command(env!("CARGO_BIN_EXE_hoist"))
+        .args(args)
+        .env("HOIST_RECORD_CALLS", &file)
+        .output()
+        .expect("run hoist");
+    assert_declared(args[0], &file);
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+#[track_caller]
+pub fn assert_declared(command: &str, calls_file: &std::path::Path) {
+    let calls = hoist_aws::record::CallLog::read_file(calls_file).expect("read recorded calls");
+    let undeclared: Vec<_> =
+        calls.iter().filter(|c| !hoist_aws::commands::declares(command, &c.service, &c.operation)).collect();
+    assert!(undeclared.is_empty(), "`hoist {command}` sent operations it does not declare: {undeclared:?}");
+}
