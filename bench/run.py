@@ -11,6 +11,7 @@ Measures:
   - `hoist jobs` with 100 jobs in the workspace
   - the quickstart's wall time (STEP_DELAY=0, and as shipped)
   - log shipping through the agent into CloudWatch Logs on the emulator
+  - the IAM policy evaluator's decisions per second
 Everything runs on this machine; the emulator listens on loopback only.
 """
 
@@ -56,7 +57,9 @@ def main():
         for name, cmd in [
             ("sky --help (SkyPilot)", [os.path.join(peers, "bin", "sky"), "--help"]),
             ("dstack --help", [os.path.join(peers, "bin", "dstack"), "--help"]),
-            ("python -c 'import sagemaker' (SageMaker SDK)", [os.path.join(peers, "bin", "python"), "-c", "import sagemaker"]),
+            # SDK 3.x: `import sagemaker` is an empty namespace; the work
+            # starts with the training entry point.
+            ("SageMaker SDK: from sagemaker.train import ModelTrainer", [os.path.join(peers, "bin", "python"), "-c", "from sagemaker.train import ModelTrainer"]),
         ]:
             if os.path.exists(cmd[0]):
                 try:
@@ -101,12 +104,16 @@ def main():
     m = re.search(r"shipped (\d+) lines through the agent in ([\d.]+)(m?s) \((\d+) lines/s", out.stdout + out.stderr)
     shipping = f"{int(m.group(4)):,} lines/s ({m.group(1)} lines in {m.group(2)} {m.group(3)})" if m else "not measured: " + (out.stderr[-500:])
 
-    print(f"Build profile: {PROFILE}.\n")
+    out = subprocess.run(["cargo", "run", "--release", "-q", "-p", "hoist-iam", "--example", "decisions"], cwd=ROOT, capture_output=True, text=True)
+    decisions = out.stdout.strip() or ("not measured: " + out.stderr[-300:])
+
+    print(f"Build profile: {PROFILE} (the policy evaluator: release).\n")
     print(f"| measurement | median | min | command |")
     print(f"|---|---:|---:|---|")
     for name, med, low, cmd in rows:
         print(f"| {name} | {med:.1f} ms | {low:.1f} ms | `{cmd}` |")
     print(f"| log shipping to CloudWatch (emulator) | {shipping} | | `cargo test {' '.join(CARGO_PROFILE)} -p hoist --test agent_aws log_shipper -- --nocapture` |")
+    print(f"| policy evaluator | {decisions} | | `cargo run --release -p hoist-iam --example decisions` |")
     if peer_rows:
         help_ms = rows[0][1]
         print()

@@ -119,14 +119,14 @@ fn compare(base: &str, request: &str, policy: &str) -> bool {
 
 fn ordered(relation: &str, ord: Option<std::cmp::Ordering>) -> bool {
     use std::cmp::Ordering::*;
-    match (relation, ord) {
-        ("Equals", Some(Equal)) => true,
-        ("LessThan", Some(Less)) => true,
-        ("LessThanEquals", Some(Less | Equal)) => true,
-        ("GreaterThan", Some(Greater)) => true,
-        ("GreaterThanEquals", Some(Greater | Equal)) => true,
-        _ => false,
-    }
+    matches!(
+        (relation, ord),
+        ("Equals", Some(Equal))
+            | ("LessThan", Some(Less))
+            | ("LessThanEquals", Some(Less | Equal))
+            | ("GreaterThan", Some(Greater))
+            | ("GreaterThanEquals", Some(Greater | Equal))
+    )
 }
 
 /// ISO 8601 (`2020-01-01`, `2020-01-01T00:00:00Z`) or Unix epoch seconds.

@@ -73,9 +73,9 @@ pub struct Evaluation {
 /// Replace `${key}` (and `${key, 'default'}`, `${*}`, `${?}`, `${$}`) from the
 /// context. `None` when a variable has no value and no default: the element
 /// then matches nothing, as in AWS.
-fn substitute(text: &str, ctx: &Context) -> Option<String> {
+fn substitute<'a>(text: &'a str, ctx: &Context) -> Option<std::borrow::Cow<'a, str>> {
     if !text.contains("${") {
-        return Some(text.to_string());
+        return Some(std::borrow::Cow::Borrowed(text));
     }
     let mut out = String::new();
     let mut rest = text;
@@ -98,7 +98,7 @@ fn substitute(text: &str, ctx: &Context) -> Option<String> {
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    Some(out)
+    Some(std::borrow::Cow::Owned(out))
 }
 
 fn action_matches(targets: &Targets, action: &str) -> bool {
@@ -113,7 +113,7 @@ fn action_matches(targets: &Targets, action: &str) -> bool {
 fn resource_matches(targets: Option<&Targets>, resource: &str, ctx: &Context, variables: bool) -> bool {
     let hit = |list: &[String]| {
         list.iter().any(|p| {
-            let p = if variables { substitute(p, ctx) } else { Some(p.clone()) };
+            let p = if variables { substitute(p, ctx) } else { Some(std::borrow::Cow::Borrowed(p.as_str())) };
             p.is_some_and(|p| glob::matches(&p, resource, false))
         })
     };
@@ -125,7 +125,7 @@ fn resource_matches(targets: Option<&Targets>, resource: &str, ctx: &Context, va
 }
 
 fn conditions_hold(s: &Statement, ctx: &Context, variables: bool) -> bool {
-    let subst = |v: &str| if variables { substitute(v, ctx) } else { Some(v.to_string()) };
+    let subst = |v: &str| if variables { substitute(v, ctx).map(|c| c.into_owned()) } else { Some(v.to_string()) };
     s.condition.iter().all(|(op, keys)| keys.iter().all(|(key, values)| condition::holds(op, key, values, ctx, &subst)))
 }
 

@@ -107,8 +107,13 @@ pub async fn show_log(
             }
             return Ok(Some(current));
         }
-        if let Some(child) = agent.as_mut() {
-            let _ = child.try_wait(); // reap it if it is done
+        // The agent records the final status just before it exits: once it
+        // has exited, look again at once instead of sleeping.
+        if let Some(child) = agent.as_mut()
+            && matches!(child.try_wait(), Ok(Some(_)))
+        {
+            agent = None;
+            continue;
         }
         tokio::select! {
             _ = tokio::time::sleep(poll) => {}
