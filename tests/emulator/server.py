@@ -43,6 +43,11 @@ Patches:
 6. DeleteObjects: AWS authorizes s3:DeleteObject on each key deleted; moto
    checks it once, against the bucket's ARN, which no object-scoped policy
    matches. It is judged against the bucket's objects (`bucket/*`) instead.
+
+7. Policy variables: moto does not substitute `${aws:username}` in an IAM
+   user's policies, so a statement letting each user read only their own
+   policies (`user/${aws:username}`) matches nothing. It is substituted with
+   the requesting user's name, as AWS does.
 """
 
 import json
@@ -168,6 +173,27 @@ def _s3_authorize(self, bucket_name=None, key_name=None):
 
 
 ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _s3_authorize
+
+from moto.iam.access_control import IAMUserAccessKey  # noqa: E402
+
+_original_collect = IAMUserAccessKey.collect_policies
+
+
+def _collect_policies(self):
+    user = getattr(self, "_owner_user_name", None)
+    policies = _original_collect(self)
+    if not user:
+        return policies
+    out = []
+    for p in policies:
+        if isinstance(p, str):
+            out.append(p.replace("${aws:username}", user))
+        else:
+            out.append(json.loads(json.dumps(p).replace("${aws:username}", user)))
+    return out
+
+
+IAMUserAccessKey.collect_policies = _collect_policies
 
 if __name__ == "__main__":
     from moto.server import main

@@ -152,6 +152,34 @@ pub mod iam {
     pub const LIST_INSTANCE_PROFILES: Op = op!("iam", "ListInstanceProfiles", ["iam:ListInstanceProfiles"], "*");
 }
 
+/// AWS IAM, read by `hoist check`: the caller's own policies.
+pub mod iam_read {
+    use super::Op;
+
+    /// The caller's own user (a policy variable: each user reads only
+    /// their own).
+    const SELF_USER: &str = "arn:{partition}:iam::{account}:user/${aws:username}";
+
+    pub const SIMULATE_PRINCIPAL_POLICY: Op =
+        op!("iam", "SimulatePrincipalPolicy", ["iam:SimulatePrincipalPolicy"], SELF_USER);
+    pub const GET_USER: Op = op!("iam", "GetUser", ["iam:GetUser"], SELF_USER);
+    pub const LIST_USER_POLICIES: Op = op!("iam", "ListUserPolicies", ["iam:ListUserPolicies"], SELF_USER);
+    pub const GET_USER_POLICY: Op = op!("iam", "GetUserPolicy", ["iam:GetUserPolicy"], SELF_USER);
+    pub const LIST_ATTACHED_USER_POLICIES: Op =
+        op!("iam", "ListAttachedUserPolicies", ["iam:ListAttachedUserPolicies"], SELF_USER);
+    pub const LIST_GROUPS_FOR_USER: Op = op!("iam", "ListGroupsForUser", ["iam:ListGroupsForUser"], SELF_USER);
+    pub const LIST_GROUP_POLICIES: Op =
+        op!("iam", "ListGroupPolicies", ["iam:ListGroupPolicies"], "arn:{partition}:iam::{account}:group/*");
+    pub const GET_GROUP_POLICY: Op =
+        op!("iam", "GetGroupPolicy", ["iam:GetGroupPolicy"], "arn:{partition}:iam::{account}:group/*");
+    pub const LIST_ATTACHED_GROUP_POLICIES: Op =
+        op!("iam", "ListAttachedGroupPolicies", ["iam:ListAttachedGroupPolicies"], "arn:{partition}:iam::{account}:group/*");
+    /// Managed policies may be AWS's (`arn:aws:iam::aws:policy/...`) or the
+    /// account's: read-only, on any policy.
+    pub const GET_POLICY: Op = op!("iam", "GetPolicy", ["iam:GetPolicy"], "*");
+    pub const GET_POLICY_VERSION: Op = op!("iam", "GetPolicyVersion", ["iam:GetPolicyVersion"], "*");
+}
+
 /// Amazon CloudWatch Logs: job logs.
 pub mod logs {
     use super::Op;
@@ -242,6 +270,17 @@ pub const ALL: &[Op] = &[
     iam::ADD_ROLE_TO_INSTANCE_PROFILE,
     iam::REMOVE_ROLE_FROM_INSTANCE_PROFILE,
     iam::LIST_INSTANCE_PROFILES,
+    iam_read::SIMULATE_PRINCIPAL_POLICY,
+    iam_read::GET_USER,
+    iam_read::LIST_USER_POLICIES,
+    iam_read::GET_USER_POLICY,
+    iam_read::LIST_ATTACHED_USER_POLICIES,
+    iam_read::LIST_GROUPS_FOR_USER,
+    iam_read::LIST_GROUP_POLICIES,
+    iam_read::GET_GROUP_POLICY,
+    iam_read::LIST_ATTACHED_GROUP_POLICIES,
+    iam_read::GET_POLICY,
+    iam_read::GET_POLICY_VERSION,
     logs::CREATE_LOG_STREAM,
     logs::PUT_LOG_EVENTS,
     logs::GET_LOG_EVENTS,

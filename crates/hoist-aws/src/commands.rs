@@ -3,7 +3,7 @@
 //! command really sends and fails if it sends anything not listed here.
 //! Adding an AWS call to a command without listing it fails that test.
 
-use crate::catalog::{Op, ec2, iam, logs, s3, sts};
+use crate::catalog::{Op, ec2, iam, iam_read, logs, s3, sts};
 
 /// Reads `init`, `status` and `destroy` share: seeing the footprint.
 const OBSERVE: &[Op] = &[
@@ -81,8 +81,28 @@ const AGENT: &[Op] = &[
     logs::PUT_LOG_EVENTS,
 ];
 
+/// `hoist check`: reading the caller's own policies (or simulating them).
+const CHECK: &[Op] = &[
+    sts::GET_CALLER_IDENTITY,
+    iam_read::SIMULATE_PRINCIPAL_POLICY,
+    iam_read::GET_USER,
+    iam_read::LIST_USER_POLICIES,
+    iam_read::GET_USER_POLICY,
+    iam_read::LIST_ATTACHED_USER_POLICIES,
+    iam_read::LIST_GROUPS_FOR_USER,
+    iam_read::LIST_GROUP_POLICIES,
+    iam_read::GET_GROUP_POLICY,
+    iam_read::LIST_ATTACHED_GROUP_POLICIES,
+    iam_read::GET_POLICY,
+    iam_read::GET_POLICY_VERSION,
+    iam::GET_ROLE,
+    iam::LIST_ROLE_POLICIES,
+    iam::GET_ROLE_POLICY,
+    iam::LIST_ATTACHED_ROLE_POLICIES,
+];
+
 /// Commands hoist knows the AWS needs of.
-pub const COMMANDS: &[&str] = &["whoami", "init", "status", "destroy", "agent"];
+pub const COMMANDS: &[&str] = &["whoami", "init", "status", "destroy", "agent", "check"];
 
 /// The operations `command` may perform (empty for an unknown command).
 pub fn ops(command: &str) -> Vec<Op> {
@@ -92,6 +112,7 @@ pub fn ops(command: &str) -> Vec<Op> {
         "status" => &[OBSERVE],
         "destroy" => &[OBSERVE, DESTROY_WRITES],
         "agent" => &[AGENT],
+        "check" => &[CHECK],
         _ => &[],
     };
     let mut out: Vec<Op> = Vec::new();

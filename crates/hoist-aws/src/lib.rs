@@ -13,6 +13,7 @@
 //! - [`logs`]: CloudWatch Logs streams (job logs).
 
 pub mod bucket;
+pub mod caller_policies;
 pub mod catalog;
 pub mod commands;
 pub mod error;

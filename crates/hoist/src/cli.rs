@@ -95,6 +95,14 @@ pub enum Command {
         hoist policy --roles               the execution roles' trust and inline policies")]
     Policy(PolicyArgs),
 
+    /// Check that you hold every permission hoist's commands need, and say what is missing
+    #[command(after_help = "Uses IAM's policy simulator where it can, otherwise reads your own IAM\n\
+        policies (inline, attached, groups, boundary) and evaluates them locally; says\n\
+        which, and what it cannot see (SCPs, resource and session policies).\n\
+        Exit status 1 when something is missing. Reading your own policies needs\n\
+        `hoist policy check`.\n\nExamples:\n  hoist check\n  hoist check init -o json")]
+    Check(CheckArgs),
+
     /// Show who you are to AWS and where hoist will act (account, region, endpoint, workspace)
     #[command(after_help = "Needs no IAM permission: STS GetCallerIdentity is always allowed.\n\n\
         Examples:\n  hoist whoami\n  hoist whoami --output json | jq -r .account")]
@@ -231,6 +239,13 @@ pub struct PolicyArgs {
     /// Print the policies of the execution roles init creates instead
     #[arg(long)]
     pub roles: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Commands to check: init, status, run, destroy, all [default: all]
+    #[arg(value_name = "COMMAND")]
+    pub commands: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -151,3 +151,42 @@ fn broken_pipe_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn policy_works_offline_with_every_arn_filled_in() {
+    let env = IsolatedEnv::new();
+    let run = hoist(&env, &["policy", "all", "--account", "210987654321", "--region", "eu-west-1", "-w", "team-a", "-o", "json"]);
+    run.expect_code(0);
+    let doc = run.json();
+    let text = doc.to_string();
+    assert!(text.contains("arn:aws:s3:::hoist-team-a-210987654321-eu-west-1"), "{text}");
+    assert!(text.contains("arn:aws:iam::210987654321:role/hoist-team-a-*"), "{text}");
+    assert!(!text.contains("{account}") && !text.contains("{bucket}") && !text.contains("{region}"), "no template left: {text}");
+    let statements = doc["Statement"].as_array().unwrap();
+    assert!(statements.iter().all(|s| s["Effect"] == "Allow" && s["Sid"].is_string()));
+    // Parses as a policy, within IAM's managed-policy size.
+    hoist_iam::Policy::from_value(&doc).unwrap();
+    assert!(serde_json::to_string(&doc).unwrap().len() <= 6_144);
+
+    let roles = hoist(&env, &["policy", "--roles", "--account", "210987654321", "--region", "eu-west-1", "-o", "json"]).json();
+    assert_eq!(roles["hoist-default-sagemaker"]["trust"]["Statement"][0]["Principal"]["Service"], "sagemaker.amazonaws.com");
+    assert!(roles["hoist-default-instance"]["inline"]["hoist"]["Statement"].is_array());
+
+    let run = hoist(&env, &["policy", "run", "--account", "210987654321", "--region", "eu-west-1"]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("need no AWS permission"), "{}", run.stderr);
+}
+
+#[test]
+fn policy_input_errors_are_usage_errors() {
+    let env = IsolatedEnv::new();
+    let run = hoist(&env, &["policy", "intt", "--account", "210987654321", "--region", "eu-west-1"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("did you mean `init`?"), "{}", run.stderr);
+    let run = hoist(&env, &["policy", "--account", "12345"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("12-digit"), "{}", run.stderr);
+    let run = hoist(&env, &["policy", "--account", "210987654321"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("--region"), "{}", run.stderr);
+}

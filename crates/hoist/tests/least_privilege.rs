@@ -178,3 +178,50 @@ async fn every_action_in_the_generated_policy_is_needed() {
     assert_eq!(unneeded, unchecked, "actions the scenario succeeds without (beyond those the emulator cannot check)");
     assert!(unclear.is_empty(), "failures without hoist's AccessDenied message naming the action:\n{}", unclear.join("\n"));
 }
+
+/// `hoist policy check`: what reading one's own policies needs.
+fn check_policy(emu: &Emulator) -> Vec<Value> {
+    let run = hoist(&emu.env(), &["policy", "check", "--account", ACCOUNT, "--region", "us-east-1", "-o", "json"]);
+    run.expect_code(0);
+    // Renamed so they can join another generated document (Sids are unique).
+    let mut statements = run.json()["Statement"].as_array().unwrap().clone();
+    for s in &mut statements {
+        s["Sid"] = Value::String(format!("Check{}", s["Sid"].as_str().unwrap()));
+    }
+    statements
+}
+
+#[tokio::test]
+async fn check_names_exactly_what_is_missing() {
+    let emu = enforced().await;
+    let mut policy = without(&without(&generated_policy(&emu), "s3:CreateBucket"), "iam:DeleteRole");
+    policy["Statement"].as_array_mut().unwrap().extend(check_policy(&emu));
+    let keys = emu.create_user_with_policy("ml-engineer", &policy).await;
+    let env = emu.env_for(&keys);
+
+    let run = hoist(&env, &["check", "-o", "json"]);
+    run.expect_code(1);
+    let report = run.json();
+    assert_eq!(report["caller"], format!("arn:aws:iam::{ACCOUNT}:user/ml-engineer"));
+    assert_eq!(report["method"], "local", "the emulator has no simulator: {report}");
+    let capability = |name: &str| report["capabilities"].as_array().unwrap().iter().find(|c| c["command"] == name).unwrap().clone();
+    let missing = |name: &str| -> Vec<(String, String)> {
+        capability(name)["missing"].as_array().unwrap().iter().map(|m| (m[0].as_str().unwrap().to_string(), m[1].as_str().unwrap().to_string())).collect()
+    };
+    assert_eq!(missing("init"), vec![("s3:CreateBucket".to_string(), format!("arn:aws:s3:::{BUCKET}"))]);
+    assert_eq!(missing("destroy"), vec![("iam:DeleteRole".to_string(), format!("arn:aws:iam::{ACCOUNT}:role/hoist-default-*"))]);
+    assert_eq!(capability("status")["ok"], true);
+    assert_eq!(capability("run")["ok"], true);
+
+    let text = hoist(&env, &["check"]);
+    assert!(text.stdout.contains("missing  hoist init: 1 permission(s)"), "{}", text.stdout);
+    assert!(text.stdout.contains("\"s3:CreateBucket\""), "the statement to hand over: {}", text.stdout);
+
+    // With everything granted, check passes.
+    let mut full = generated_policy(&emu);
+    full["Statement"].as_array_mut().unwrap().extend(check_policy(&emu));
+    let keys = emu.create_user_with_policy("complete", &full).await;
+    let ok = hoist(&emu.env_for(&keys), &["check"]);
+    ok.expect_code(0);
+    assert!(ok.stdout.contains("ok       hoist init") && ok.stdout.contains("ok       hoist destroy"), "{}", ok.stdout);
+}

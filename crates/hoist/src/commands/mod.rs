@@ -3,6 +3,7 @@
 
 mod agent;
 mod cancel;
+mod check;
 mod config;
 mod confirm;
 mod destroy;
@@ -48,6 +49,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Status => status::run(&ctx).await,
         Command::Destroy(args) => destroy::run(&ctx, &args).await,
         Command::Policy(args) => policy::run(&ctx, &args).await,
+        Command::Check(args) => check::run(&ctx, &args).await,
         Command::Config(ConfigCommand::Show) => config::show(&ctx).await,
         Command::Run(args) => run::run(&ctx, &args).await,
         Command::Jobs => jobs::run(&ctx).await,

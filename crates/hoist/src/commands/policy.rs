@@ -18,13 +18,14 @@ use crate::printer::Report;
 pub const COMMANDS: &[&str] = &["init", "status", "run", "destroy"];
 
 /// The catalog's command sets behind each user-facing name. `run` on the
-/// local backend needs no AWS permission at all.
-fn catalog_commands(name: &str) -> &'static [&'static str] {
+/// local backend needs no AWS permission at all; `check` (reading your own
+/// policies) is asked for by name, never part of `all`.
+pub fn catalog_commands(name: &str) -> &'static [&'static str] {
     match name {
         "init" => &["init"],
         "status" => &["status"],
         "destroy" => &["destroy"],
-        "run" => &[],
+        "check" => &["check"],
         _ => &[],
     }
 }
@@ -48,12 +49,13 @@ pub async fn run(ctx: &Context, args: &PolicyArgs) -> Result<ExitCode> {
     for c in &args.commands {
         match c.as_str() {
             "all" => asked.extend(COMMANDS),
+            "check" => asked.push("check"),
             c if COMMANDS.contains(&c) => asked.push(COMMANDS.iter().find(|x| **x == c).expect("listed")),
             other => {
                 let hint = crate::suggest::did_you_mean(other, COMMANDS.iter().copied().chain(["all"]))
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
-                return Err(UsageError(format!("unknown command {other:?}{hint}: expected {} or all", COMMANDS.join(", "))).into());
+                return Err(UsageError(format!("unknown command {other:?}{hint}: expected {}, check or all", COMMANDS.join(", "))).into());
             }
         }
     }

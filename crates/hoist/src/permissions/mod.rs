@@ -99,6 +99,23 @@ pub fn statements(grants: &BTreeSet<(String, String)>, n: &Names) -> Vec<Value> 
         .collect()
 }
 
+/// Statements for grants whose names are not known (no workspace names to
+/// label them by): one per resource, numbered.
+pub fn statements_plain(grants: &BTreeSet<(String, String)>) -> Vec<Value> {
+    let mut by_resource: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (action, resource) in grants {
+        by_resource.entry(resource).or_default().insert(action);
+    }
+    by_resource
+        .into_iter()
+        .enumerate()
+        .map(|(i, (resource, actions))| {
+            let actions: Vec<&str> = actions.into_iter().collect();
+            json!({"Sid": format!("Hoist{}", i + 1), "Effect": "Allow", "Action": actions, "Resource": resource})
+        })
+        .collect()
+}
+
 /// Characters IAM counts: the document without whitespace outside strings.
 pub fn counted_chars(doc: &Value) -> usize {
     serde_json::to_string(doc).map(|s| s.len()).unwrap_or(usize::MAX)
@@ -174,7 +191,13 @@ pub fn markdown() -> String {
          Here ACCOUNT, REGION and WORKSPACE stand for yours.\n\n\
          `hoist run` on the local backend (the default) needs no AWS permission.\n",
     );
-    for (command, catalog) in [("init", "init"), ("status", "status"), ("destroy", "destroy"), ("the agent on an instance", "agent")] {
+    for (command, catalog) in [
+        ("init", "init"),
+        ("status", "status"),
+        ("destroy", "destroy"),
+        ("check (reading your own policies; `hoist policy check`, not part of `all`)", "check"),
+        ("the agent on an instance", "agent"),
+    ] {
         md.push_str(&format!("\n## {command}\n\n| operation | IAM actions | resource |\n|---|---|---|\n"));
         for op in hoist_aws::commands::ops(catalog) {
             let actions = if op.actions.is_empty() { "(none needed)".to_string() } else { op.actions.join(", ") };

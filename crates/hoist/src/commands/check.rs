@@ -1,0 +1,188 @@
+//! `hoist check`: can the caller do what each hoist command needs? Says who
+//! the caller is, how it decided (IAM's simulator, or the caller's own
+//! policies evaluated here), what it cannot see, and for each command what
+//! is missing, with the statement to hand to an administrator.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use hoist_aws::caller_policies::{self, Principal};
+use hoist_iam::{Context as IamContext, Decision, Policy, Request, evaluate};
+use serde::Serialize;
+
+use super::Context;
+use super::policy::{COMMANDS, catalog_commands};
+use crate::cli::CheckArgs;
+use crate::exit::UsageError;
+use crate::footprint::names::Names;
+use crate::permissions;
+use crate::printer::Report;
+
+#[derive(Serialize)]
+struct Capability {
+    command: String,
+    ok: bool,
+    /// (action, resource) pairs the caller may not perform.
+    missing: Vec<(String, String)>,
+    /// The statements to grant, ready for an administrator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grant: Option<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct CheckReport {
+    caller: String,
+    principal: Principal,
+    account: String,
+    region: String,
+    workspace: String,
+    /// `simulator` (IAM SimulatePrincipalPolicy) or `local` (the caller's
+    /// policies read and evaluated by hoist).
+    method: String,
+    /// Why the simulator was not used, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method_note: Option<String>,
+    not_visible: Vec<String>,
+    capabilities: Vec<Capability>,
+}
+
+impl Report for CheckReport {
+    fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "caller     {}", self.caller)?;
+        writeln!(out, "workspace  {} in account {}, region {}", self.workspace, self.account, self.region)?;
+        let how = match self.method.as_str() {
+            "simulator" => "IAM's policy simulator".to_string(),
+            _ => format!("your IAM policies, read and evaluated by hoist{}", self.method_note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()),
+        };
+        writeln!(out, "checked    with {how}")?;
+        writeln!(out, "not seen   {}\n", self.not_visible.join("; "))?;
+        for c in &self.capabilities {
+            if c.ok {
+                writeln!(out, "  ok       hoist {}", c.command)?;
+            } else {
+                writeln!(out, "  missing  hoist {}: {} permission(s)", c.command, c.missing.len())?;
+                for (action, resource) in &c.missing {
+                    writeln!(out, "             {action} on {resource}")?;
+                }
+            }
+        }
+        let missing: Vec<&Capability> = self.capabilities.iter().filter(|c| !c.ok).collect();
+        if !missing.is_empty() {
+            writeln!(out, "\nAsk an administrator to grant this (or to attach `hoist policy {}`):", missing.iter().map(|c| c.command.as_str()).collect::<Vec<_>>().join(" "))?;
+            let mut all = BTreeSet::new();
+            for c in &missing {
+                all.extend(c.missing.iter().cloned());
+            }
+            for doc in permissions::documents(permissions::statements_plain(&all)) {
+                writeln!(out, "{}", serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+pub async fn run(ctx: &Context, args: &CheckArgs) -> Result<ExitCode> {
+    let mut asked: Vec<&str> = args.commands.iter().map(String::as_str).collect();
+    if asked.is_empty() || asked.contains(&"all") {
+        asked = COMMANDS.to_vec();
+    }
+    if let Some(bad) = asked.iter().find(|c| !COMMANDS.contains(c)) {
+        return Err(UsageError(format!("unknown command {bad:?}: expected {} or all", COMMANDS.join(", "))).into());
+    }
+    let session = ctx.session().await?;
+    let id = hoist_aws::identity::caller_identity(&session).await?;
+    let names = Names::new(ctx.settings.workspace.value.as_str(), &id.account, session.region(), &id.partition)?;
+    let principal = caller_policies::principal_of(&id.arn);
+    let needs: Vec<(&str, BTreeSet<(String, String)>)> =
+        asked.iter().map(|c| (*c, permissions::grants(catalog_commands(c), &names))).collect();
+
+    let (method, method_note, denied) = decide(&session, &principal, &id.arn, &names, &needs).await?;
+    let capabilities: Vec<Capability> = needs
+        .iter()
+        .map(|(command, grants)| {
+            let missing: Vec<(String, String)> = grants.iter().filter(|g| denied.contains(*g)).cloned().collect();
+            let grant = (!missing.is_empty())
+                .then(|| serde_json::json!({"Version": "2012-10-17", "Statement": permissions::statements_plain(&missing.iter().cloned().collect())}));
+            Capability { command: command.to_string(), ok: missing.is_empty(), missing, grant }
+        })
+        .collect();
+    let all_ok = capabilities.iter().all(|c| c.ok);
+    ctx.printer.report(&CheckReport {
+        caller: id.arn.clone(),
+        principal,
+        account: names.account.clone(),
+        region: names.region.clone(),
+        workspace: names.workspace.clone(),
+        method,
+        method_note,
+        not_visible: vec![
+            "service control policies (AWS Organizations)".into(),
+            "resource-based policies".into(),
+            "session policies".into(),
+        ],
+        capabilities,
+    })?;
+    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The set of (action, resource) pairs the caller may NOT perform, and how
+/// that was decided.
+async fn decide(
+    session: &hoist_aws::Session,
+    principal: &Principal,
+    caller_arn: &str,
+    names: &Names,
+    needs: &[(&str, BTreeSet<(String, String)>)],
+) -> Result<(String, Option<String>, BTreeSet<(String, String)>)> {
+    let all: BTreeSet<(String, String)> = needs.iter().flat_map(|(_, g)| g.iter().cloned()).collect();
+    let source = match principal {
+        Principal::User(_) => Some(caller_arn.to_string()),
+        Principal::Role(role) => Some(format!("arn:{}:iam::{}:role/{role}", names.partition, names.account)),
+        Principal::Other(_) => None,
+    };
+    // IAM's simulator first: it also sees what hoist cannot evaluate.
+    let mut note = None;
+    if let (Some(source), Some(first)) = (&source, all.iter().next()) {
+        match caller_policies::simulate(session, source, std::slice::from_ref(&first.0), &first.1).await {
+            Ok(_) => {
+                let mut denied = BTreeSet::new();
+                let mut by_resource: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+                for (a, r) in &all {
+                    by_resource.entry(r).or_default().push(a.clone());
+                }
+                for (resource, actions) in by_resource {
+                    for (action, decision) in caller_policies::simulate(session, source, &actions, resource).await? {
+                        if decision != "allowed" {
+                            denied.insert((action, resource.to_string()));
+                        }
+                    }
+                }
+                return Ok(("simulator".into(), None, denied));
+            }
+            Err(e) => note = Some(format!("the simulator was not available: {}", e.code().unwrap_or("no answer"))),
+        }
+    }
+    let gathered = caller_policies::gather(session, principal).await?;
+    let parse = |(label, doc): &(String, serde_json::Value)| {
+        Policy::from_value(doc).map_err(|e| anyhow::anyhow!("cannot read {label}: {e}"))
+    };
+    let policies: Vec<Policy> = gathered.policies.iter().map(parse).collect::<Result<_>>()?;
+    let boundary: Option<Vec<Policy>> = gathered.boundary.as_ref().map(|b| parse(b).map(|p| vec![p])).transpose()?;
+    let mut ctx = IamContext::new()
+        .with("aws:PrincipalAccount", names.account.clone())
+        .with("aws:RequestedRegion", names.region.clone())
+        .with("aws:SecureTransport", "true")
+        .with("aws:CurrentTime", humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string());
+    if let Principal::User(user) = principal {
+        ctx = ctx.with("aws:username", user.clone());
+    }
+    let denied = all
+        .into_iter()
+        .filter(|(action, resource)| {
+            evaluate(&policies, boundary.as_deref(), &Request { action, resource, context: &ctx }).decision != Decision::Allow
+        })
+        .collect();
+    Ok(("local".into(), note, denied))
+}
