@@ -8,6 +8,7 @@
 mod condition;
 mod eval;
 mod glob;
+pub mod lint;
 mod model;
 
 pub use eval::{Context, Decision, Evaluation, Matched, Request, evaluate};

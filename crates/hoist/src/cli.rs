@@ -93,6 +93,7 @@ pub enum Command {
         Examples:\n  hoist policy                       everything (init, status, run, destroy)\n  \
         hoist policy init destroy\n  hoist policy --account 123456789012 --region eu-west-1   offline\n  \
         hoist policy --roles               the execution roles' trust and inline policies")]
+    #[command(args_conflicts_with_subcommands = true)]
     Policy(PolicyArgs),
 
     /// Check that you hold every permission hoist's commands need, and say what is missing
@@ -224,6 +225,9 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub action: Option<PolicyAction>,
+
     /// Commands to cover: init, status, run, destroy, all [default: all]
     #[arg(value_name = "COMMAND")]
     pub commands: Vec<String>,
@@ -239,6 +243,20 @@ pub struct PolicyArgs {
     /// Print the policies of the execution roles init creates instead
     #[arg(long)]
     pub roles: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyAction {
+    /// Report broad grants in a policy document (exit 1 if any)
+    #[command(after_help = "Rules: service-wildcard, write-on-any-resource (write or permissions-management\n\
+        action on \"*\" without a condition), passrole-unscoped, allow-not-action,\n\
+        allow-not-resource, unknown-action (a near-miss of an action hoist knows),\n\
+        full-access-policy.\n\nExamples:\n  hoist policy lint my-policy.json\n  hoist policy all | hoist policy lint -")]
+    Lint {
+        /// The policy document (JSON), or - for standard input
+        #[arg(value_name = "FILE")]
+        file: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -190,3 +190,55 @@ fn policy_input_errors_are_usage_errors() {
     run.expect_code(2);
     assert!(run.stderr.contains("--region"), "{}", run.stderr);
 }
+
+#[test]
+fn hoists_own_policies_lint_clean_and_bad_ones_do_not() {
+    let env = IsolatedEnv::new();
+    let offline = ["--account", "210987654321", "--region", "eu-west-1", "-o", "json"];
+    let lint = |doc: &serde_json::Value, name: &str| {
+        let path = env.path().join(name);
+        std::fs::write(&path, doc.to_string()).unwrap();
+        hoist(&env, &["policy", "lint", path.to_str().unwrap()])
+    };
+    let mut docs = Vec::new();
+    for what in [&["policy", "all"][..], &["policy", "check"][..]] {
+        let mut args = what.to_vec();
+        args.extend(offline);
+        docs.push((what.join(" "), hoist(&env, &args).json()));
+    }
+    let mut args = vec!["policy", "--roles"];
+    args.extend(offline);
+    let roles = hoist(&env, &args).json();
+    for (role, p) in roles.as_object().unwrap() {
+        docs.push((format!("{role} trust"), p["trust"].clone()));
+        docs.push((format!("{role} inline"), p["inline"]["hoist"].clone()));
+    }
+    assert_eq!(docs.len(), 6);
+    for (i, (name, doc)) in docs.iter().enumerate() {
+        let run = lint(doc, &format!("p{i}.json"));
+        assert_eq!(run.code, 0, "{name} has findings:\n{}", run.stdout);
+        assert_eq!(run.stdout.trim(), "no findings");
+    }
+
+    let bad = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Everything", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": ["iam:PassRole", "s3:GetObjekt"], "Resource": "*"},
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b"}
+    ]});
+    let run = lint(&bad, "bad.json");
+    run.expect_code(1);
+    for needle in [
+        "statement 0 (Everything): service-wildcard",
+        "statement 0 (Everything): write-on-any-resource",
+        "statement 1: passrole-unscoped",
+        "statement 1: unknown-action: unknown action s3:GetObjekt (did you mean s3:getobject?)",
+        "statement 2: allow-not-action",
+    ] {
+        assert!(run.stdout.contains(needle), "no {needle:?} in:\n{}", run.stdout);
+    }
+    let broken = env.path().join("broken.json");
+    std::fs::write(&broken, r#"{"Statement":[{"Effect":"Maybe","Action":"s3:GetObject","Resource":"*"}]}"#).unwrap();
+    let run = hoist(&env, &["policy", "lint", broken.to_str().unwrap()]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("/Statement/0/Effect"), "{}", run.stderr);
+}

@@ -45,6 +45,9 @@ impl Report for Output {
 }
 
 pub async fn run(ctx: &Context, args: &PolicyArgs) -> Result<ExitCode> {
+    if let Some(crate::cli::PolicyAction::Lint { file }) = &args.action {
+        return lint(ctx, file);
+    }
     let mut asked: Vec<&str> = Vec::new();
     for c in &args.commands {
         match c.as_str() {
@@ -109,4 +112,90 @@ async fn names_for(ctx: &Context, args: &PolicyArgs) -> Result<Names> {
             crate::footprint::names(&session, ws).await
         }
     }
+}
+
+/// Actions hoist knows: every action in its catalog and its roles' policies.
+pub fn known_actions() -> std::collections::BTreeSet<String> {
+    let n = Names::new("x", "000000000000", "us-east-1", "aws").expect("fits");
+    let mut known: std::collections::BTreeSet<String> =
+        hoist_aws::catalog::ALL.iter().flat_map(|op| op.actions.iter().map(|a| a.to_ascii_lowercase())).collect();
+    known.insert("iam:passrole".into());
+    for doc in [policies::sagemaker_inline(&n), policies::instance_inline(&n)] {
+        for s in doc["Statement"].as_array().into_iter().flatten() {
+            match &s["Action"] {
+                Value::String(a) => {
+                    known.insert(a.to_ascii_lowercase());
+                }
+                Value::Array(list) => known.extend(list.iter().filter_map(Value::as_str).map(str::to_ascii_lowercase)),
+                _ => {}
+            }
+        }
+    }
+    known
+}
+
+#[derive(serde::Serialize)]
+struct LintFinding {
+    statement: usize,
+    sid: Option<String>,
+    rule: &'static str,
+    message: String,
+}
+
+struct LintReport(Vec<LintFinding>);
+
+impl serde::Serialize for LintReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl Report for LintReport {
+    fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.0.is_empty() {
+            return writeln!(out, "no findings");
+        }
+        for f in &self.0 {
+            let sid = f.sid.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+            writeln!(out, "statement {}{sid}: {}: {}", f.statement, f.rule, f.message)?;
+        }
+        Ok(())
+    }
+}
+
+fn lint(ctx: &Context, file: &str) -> Result<ExitCode> {
+    let text = if file == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file).map_err(|e| UsageError(format!("{file}: {e}")))?
+    };
+    let value: Value = serde_json::from_str(&text).map_err(|e| UsageError(format!("{file}: not JSON: {e}")))?;
+    // `hoist policy` prints a list of documents when it splits one.
+    let docs = match value {
+        Value::Array(docs) => docs,
+        doc => vec![doc],
+    };
+    let known = known_actions();
+    let mut findings = Vec::new();
+    for doc in &docs {
+        let policy = hoist_iam::Policy::from_value(doc).map_err(|e| UsageError(format!("{file}: {e}")))?;
+        for f in hoist_iam::lint::lint(&policy, &known) {
+            let message = match (f.rule, &f.subject) {
+                // hoist knows only part of each service's actions: report an
+                // unknown one only when it is a near-miss of a known one.
+                ("unknown-action", Some(action)) => {
+                    let lower = action.to_ascii_lowercase();
+                    match crate::suggest::did_you_mean(&lower, known.iter().map(String::as_str)) {
+                        Some(s) => format!("{} (did you mean {s}?)", f.message),
+                        None => continue,
+                    }
+                }
+                _ => f.message,
+            };
+            findings.push(LintFinding { statement: f.statement, sid: f.sid, rule: f.rule, message });
+        }
+    }
+    let clean = findings.is_empty();
+    ctx.printer.report(&LintReport(findings))?;
+    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
