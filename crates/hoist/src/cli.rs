@@ -243,6 +243,19 @@ pub struct PolicyArgs {
     /// Print the policies of the execution roles init creates instead
     #[arg(long)]
     pub roles: bool,
+
+    /// json: the user's policy; cloudformation / terraform: a template an
+    /// administrator applies to create the roles, the instance profile and the
+    /// user's managed policies
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: PolicyFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFormat {
+    Json,
+    Cloudformation,
+    Terraform,
 }
 
 #[derive(Debug, Subcommand)]

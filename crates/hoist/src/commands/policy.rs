@@ -82,6 +82,18 @@ pub async fn run(ctx: &Context, args: &PolicyArgs) -> Result<ExitCode> {
         ctx.printer.status("hoist: these commands need no AWS permission (the local backend runs without an account)");
     }
     let docs = permissions::documents(permissions::statements(&grants, &names));
+    match args.format {
+        crate::cli::PolicyFormat::Json => {}
+        crate::cli::PolicyFormat::Cloudformation => {
+            ctx.printer.report(&Output(permissions::templates::cloudformation(&names, &docs)))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        crate::cli::PolicyFormat::Terraform => {
+            ctx.printer.report(&Output(permissions::templates::terraform(&names, &docs)))?;
+            ctx.printer.status("hoist: Terraform JSON syntax: save it as main.tf.json");
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     if docs.len() > 1 {
         ctx.printer.status(format!(
             "hoist: the policy is split into {} documents, each within IAM's {}-character limit for a managed policy: attach each as its own managed policy",

@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 
 use crate::footprint::names::Names;
 
+pub mod templates;
+
 /// IAM's limit on a managed policy document, whitespace not counted.
 pub const MAX_MANAGED_POLICY_CHARS: usize = 6_144;
 
