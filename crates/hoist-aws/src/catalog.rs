@@ -21,14 +21,44 @@ pub struct Op {
     pub service: &'static str,
     /// The API operation name as the SDK and CloudTrail spell it.
     pub name: &'static str,
-    /// IAM actions the caller needs, including hidden ones (tag-on-create,
+    /// What IAM must allow, including hidden requirements (tag-on-create,
     /// PassRole). Empty: no permission needed (STS GetCallerIdentity).
+    pub grants: &'static [Grant],
+}
+
+/// Actions on resources, under conditions: one part of what an operation
+/// needs. Resource templates name exact resources where the workspace's
+/// names allow it (a `hoist-team-*` wildcard would also match workspace
+/// `team-a`'s roles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Grant {
     pub actions: &'static [&'static str],
-    /// ARN template of the resource the actions are authorized against.
-    pub resource: &'static str,
+    pub resources: &'static [&'static str],
+    pub conditions: &'static [Cond],
+}
+
+/// `"Condition": {operator: {key: value}}`; `value` may use the templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Cond {
+    pub operator: &'static str,
+    pub key: &'static str,
+    pub value: &'static str,
 }
 
 impl Op {
+    /// Every IAM action the operation needs, each once.
+    pub fn actions(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for g in self.grants {
+            for a in g.actions {
+                if !out.contains(a) {
+                    out.push(a);
+                }
+            }
+        }
+        out
+    }
+
     /// Whether the operation changes anything (for "a no-op run makes no
     /// mutating call" checks). Reads are Get/List/Describe/Head.
     pub fn is_mutating(&self) -> bool {
@@ -48,25 +78,43 @@ impl fmt::Display for Op {
 }
 
 macro_rules! op {
-    ($service:literal, $name:literal, [$($action:literal),* $(,)?], $resource:expr) => {
-        Op { service: $service, name: $name, actions: &[$($action),*], resource: $resource }
+    // No permission needed.
+    ($service:literal, $name:literal, [], $resource:expr) => {
+        Op { service: $service, name: $name, grants: &[] }
+    };
+    // The common case: these actions on these resources.
+    ($service:literal, $name:literal, [$($action:literal),+ $(,)?], $resources:expr) => {
+        Op {
+            service: $service,
+            name: $name,
+            grants: &[$crate::catalog::Grant { actions: &[$($action),+], resources: $resources, conditions: &[] }],
+        }
+    };
+    // Several grants, with conditions.
+    ($service:literal, $name:literal, grants: $grants:expr) => {
+        Op { service: $service, name: $name, grants: $grants }
     };
 }
+
+/// `aws:ResourceTag/hoist:workspace` = the workspace: only resources
+/// tagged as the workspace's.
+const TAGGED_FOR_WORKSPACE: &[Cond] =
+    &[Cond { operator: "StringEquals", key: "aws:ResourceTag/hoist:workspace", value: "{workspace}" }];
 
 /// AWS Security Token Service.
 pub mod sts {
     use super::Op;
 
     /// Always allowed: AWS documents that no IAM policy can deny it.
-    pub const GET_CALLER_IDENTITY: Op = op!("sts", "GetCallerIdentity", [], "*");
+    pub const GET_CALLER_IDENTITY: Op = op!("sts", "GetCallerIdentity", [], &["*"]);
 }
 
 /// Amazon S3: the artifact bucket.
 pub mod s3 {
     use super::Op;
 
-    const BUCKET: &str = "arn:{partition}:s3:::{bucket}";
-    const OBJECTS: &str = "arn:{partition}:s3:::{bucket}/*";
+    const BUCKET: &[&str] = &["arn:{partition}:s3:::{bucket}"];
+    const OBJECTS: &[&str] = &["arn:{partition}:s3:::{bucket}/*"];
 
     // Objects: job records, bundles, checkpoints, artifacts.
     pub const PUT_OBJECT: Op = op!("s3", "PutObject", ["s3:PutObject"], OBJECTS);
@@ -114,10 +162,15 @@ pub mod s3 {
 
 /// AWS IAM: the execution roles and the instance profile.
 pub mod iam {
-    use super::Op;
+    use super::{Grant, Op};
 
-    const ROLE: &str = "arn:{partition}:iam::{account}:role/hoist-{workspace}-*";
-    const PROFILE: &str = "arn:{partition}:iam::{account}:instance-profile/hoist-{workspace}-*";
+    /// The workspace's two roles, by exact name.
+    pub const ROLES: &[&str] = &[
+        "arn:{partition}:iam::{account}:role/hoist-{workspace}-sagemaker",
+        "arn:{partition}:iam::{account}:role/hoist-{workspace}-instance",
+    ];
+    const ROLE: &[&str] = ROLES;
+    const PROFILE: &[&str] = &["arn:{partition}:iam::{account}:instance-profile/hoist-{workspace}-instance"];
 
     pub const GET_ROLE: Op = op!("iam", "GetRole", ["iam:GetRole"], ROLE);
     /// Tags given at creation also need iam:TagRole.
@@ -135,21 +188,30 @@ pub mod iam {
     pub const DETACH_ROLE_POLICY: Op = op!("iam", "DetachRolePolicy", ["iam:DetachRolePolicy"], ROLE);
     /// Discovery for destroy: list roles and keep the workspace's. ListRoles
     /// supports no resource-level permission.
-    pub const LIST_ROLES: Op = op!("iam", "ListRoles", ["iam:ListRoles"], "*");
+    pub const LIST_ROLES: Op = op!("iam", "ListRoles", ["iam:ListRoles"], &["*"]);
 
     pub const GET_INSTANCE_PROFILE: Op = op!("iam", "GetInstanceProfile", ["iam:GetInstanceProfile"], PROFILE);
     pub const CREATE_INSTANCE_PROFILE: Op =
         op!("iam", "CreateInstanceProfile", ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"], PROFILE);
     pub const DELETE_INSTANCE_PROFILE: Op = op!("iam", "DeleteInstanceProfile", ["iam:DeleteInstanceProfile"], PROFILE);
     pub const TAG_INSTANCE_PROFILE: Op = op!("iam", "TagInstanceProfile", ["iam:TagInstanceProfile"], PROFILE);
-    /// Putting a role in a profile also needs iam:PassRole on the role
-    /// (declared in the policy generator's hidden requirements).
-    pub const ADD_ROLE_TO_INSTANCE_PROFILE: Op =
-        op!("iam", "AddRoleToInstanceProfile", ["iam:AddRoleToInstanceProfile"], PROFILE);
+    /// Putting a role in a profile also needs iam:PassRole on that role.
+    pub const ADD_ROLE_TO_INSTANCE_PROFILE: Op = op!(
+        "iam",
+        "AddRoleToInstanceProfile",
+        grants: &[
+            Grant { actions: &["iam:AddRoleToInstanceProfile"], resources: PROFILE, conditions: &[] },
+            Grant {
+                actions: &["iam:PassRole"],
+                resources: &["arn:{partition}:iam::{account}:role/hoist-{workspace}-instance"],
+                conditions: &[],
+            },
+        ]
+    );
     pub const REMOVE_ROLE_FROM_INSTANCE_PROFILE: Op =
         op!("iam", "RemoveRoleFromInstanceProfile", ["iam:RemoveRoleFromInstanceProfile"], PROFILE);
     /// Supports no resource-level permission.
-    pub const LIST_INSTANCE_PROFILES: Op = op!("iam", "ListInstanceProfiles", ["iam:ListInstanceProfiles"], "*");
+    pub const LIST_INSTANCE_PROFILES: Op = op!("iam", "ListInstanceProfiles", ["iam:ListInstanceProfiles"], &["*"]);
 }
 
 /// AWS IAM, read by `hoist check`: the caller's own policies.
@@ -158,7 +220,8 @@ pub mod iam_read {
 
     /// The caller's own user (a policy variable: each user reads only
     /// their own).
-    const SELF_USER: &str = "arn:{partition}:iam::{account}:user/${aws:username}";
+    const SELF_USER: &[&str] = &["arn:{partition}:iam::{account}:user/${aws:username}"];
+    const GROUPS: &[&str] = &["arn:{partition}:iam::{account}:group/*"];
 
     pub const SIMULATE_PRINCIPAL_POLICY: Op =
         op!("iam", "SimulatePrincipalPolicy", ["iam:SimulatePrincipalPolicy"], SELF_USER);
@@ -169,29 +232,30 @@ pub mod iam_read {
         op!("iam", "ListAttachedUserPolicies", ["iam:ListAttachedUserPolicies"], SELF_USER);
     pub const LIST_GROUPS_FOR_USER: Op = op!("iam", "ListGroupsForUser", ["iam:ListGroupsForUser"], SELF_USER);
     pub const LIST_GROUP_POLICIES: Op =
-        op!("iam", "ListGroupPolicies", ["iam:ListGroupPolicies"], "arn:{partition}:iam::{account}:group/*");
+        op!("iam", "ListGroupPolicies", ["iam:ListGroupPolicies"], GROUPS);
     pub const GET_GROUP_POLICY: Op =
-        op!("iam", "GetGroupPolicy", ["iam:GetGroupPolicy"], "arn:{partition}:iam::{account}:group/*");
+        op!("iam", "GetGroupPolicy", ["iam:GetGroupPolicy"], GROUPS);
     pub const LIST_ATTACHED_GROUP_POLICIES: Op =
-        op!("iam", "ListAttachedGroupPolicies", ["iam:ListAttachedGroupPolicies"], "arn:{partition}:iam::{account}:group/*");
+        op!("iam", "ListAttachedGroupPolicies", ["iam:ListAttachedGroupPolicies"], GROUPS);
     /// Managed policies may be AWS's (`arn:aws:iam::aws:policy/...`) or the
     /// account's: read-only, on any policy.
-    pub const GET_POLICY: Op = op!("iam", "GetPolicy", ["iam:GetPolicy"], "*");
-    pub const GET_POLICY_VERSION: Op = op!("iam", "GetPolicyVersion", ["iam:GetPolicyVersion"], "*");
+    pub const GET_POLICY: Op = op!("iam", "GetPolicy", ["iam:GetPolicy"], &["*"]);
+    pub const GET_POLICY_VERSION: Op = op!("iam", "GetPolicyVersion", ["iam:GetPolicyVersion"], &["*"]);
 }
 
 /// Amazon CloudWatch Logs: job logs.
 pub mod logs {
     use super::Op;
 
-    const GROUP: &str = "arn:{partition}:logs:{region}:{account}:log-group:/hoist/{workspace}/*";
+    /// `/` ends a workspace name, so no other workspace's groups match.
+    const GROUP: &[&str] = &["arn:{partition}:logs:{region}:{account}:log-group:/hoist/{workspace}/*"];
 
     pub const CREATE_LOG_STREAM: Op = op!("logs", "CreateLogStream", ["logs:CreateLogStream"], GROUP);
     pub const PUT_LOG_EVENTS: Op = op!("logs", "PutLogEvents", ["logs:PutLogEvents"], GROUP);
     pub const GET_LOG_EVENTS: Op = op!("logs", "GetLogEvents", ["logs:GetLogEvents"], GROUP);
 
     pub const DESCRIBE_LOG_GROUPS: Op =
-        op!("logs", "DescribeLogGroups", ["logs:DescribeLogGroups"], "arn:{partition}:logs:{region}:{account}:log-group:*");
+        op!("logs", "DescribeLogGroups", ["logs:DescribeLogGroups"], &["arn:{partition}:logs:{region}:{account}:log-group:*"]);
     /// Tags given at creation also need logs:TagResource.
     pub const CREATE_LOG_GROUP: Op = op!("logs", "CreateLogGroup", ["logs:CreateLogGroup", "logs:TagResource"], GROUP);
     pub const DELETE_LOG_GROUP: Op = op!("logs", "DeleteLogGroup", ["logs:DeleteLogGroup"], GROUP);
@@ -202,23 +266,58 @@ pub mod logs {
 
 /// Amazon EC2: the workspace's security group.
 pub mod ec2 {
-    use super::Op;
+    use super::{Cond, Grant, Op, TAGGED_FOR_WORKSPACE};
 
-    const SG: &str = "arn:{partition}:ec2:{region}:{account}:security-group/*";
+    const SG: &[&str] = &["arn:{partition}:ec2:{region}:{account}:security-group/*"];
 
     /// Describe* actions support no resource-level permissions.
-    pub const DESCRIBE_VPCS: Op = op!("ec2", "DescribeVpcs", ["ec2:DescribeVpcs"], "*");
-    pub const DESCRIBE_SECURITY_GROUPS: Op = op!("ec2", "DescribeSecurityGroups", ["ec2:DescribeSecurityGroups"], "*");
-    /// Tags given at creation also need ec2:CreateTags (with the
-    /// ec2:CreateAction condition, in the generated policy).
-    pub const CREATE_SECURITY_GROUP: Op =
-        op!("ec2", "CreateSecurityGroup", ["ec2:CreateSecurityGroup", "ec2:CreateTags"], SG);
-    pub const DELETE_SECURITY_GROUP: Op = op!("ec2", "DeleteSecurityGroup", ["ec2:DeleteSecurityGroup"], SG);
-    pub const REVOKE_SECURITY_GROUP_INGRESS: Op =
-        op!("ec2", "RevokeSecurityGroupIngress", ["ec2:RevokeSecurityGroupIngress"], SG);
-    pub const AUTHORIZE_SECURITY_GROUP_EGRESS: Op =
-        op!("ec2", "AuthorizeSecurityGroupEgress", ["ec2:AuthorizeSecurityGroupEgress"], SG);
-    pub const CREATE_TAGS: Op = op!("ec2", "CreateTags", ["ec2:CreateTags"], SG);
+    pub const DESCRIBE_VPCS: Op = op!("ec2", "DescribeVpcs", ["ec2:DescribeVpcs"], &["*"]);
+    pub const DESCRIBE_SECURITY_GROUPS: Op = op!("ec2", "DescribeSecurityGroups", ["ec2:DescribeSecurityGroups"], &["*"]);
+    /// Creating a group is authorized on the group (which must be tagged
+    /// for the workspace in the request) and on its VPC; the tags given at
+    /// creation need ec2:CreateTags, allowed only as part of this creation.
+    pub const CREATE_SECURITY_GROUP: Op = op!(
+        "ec2",
+        "CreateSecurityGroup",
+        grants: &[
+            Grant {
+                actions: &["ec2:CreateSecurityGroup"],
+                resources: SG,
+                conditions: &[Cond { operator: "StringEquals", key: "aws:RequestTag/hoist:workspace", value: "{workspace}" }],
+            },
+            Grant {
+                actions: &["ec2:CreateSecurityGroup"],
+                resources: &["arn:{partition}:ec2:{region}:{account}:vpc/*"],
+                conditions: &[],
+            },
+            Grant {
+                actions: &["ec2:CreateTags"],
+                resources: SG,
+                conditions: &[Cond { operator: "StringEquals", key: "ec2:CreateAction", value: "CreateSecurityGroup" }],
+            },
+        ]
+    );
+    /// Changes to an existing group: only the workspace's (by tag).
+    pub const DELETE_SECURITY_GROUP: Op = op!(
+        "ec2",
+        "DeleteSecurityGroup",
+        grants: &[Grant { actions: &["ec2:DeleteSecurityGroup"], resources: SG, conditions: TAGGED_FOR_WORKSPACE }]
+    );
+    pub const REVOKE_SECURITY_GROUP_INGRESS: Op = op!(
+        "ec2",
+        "RevokeSecurityGroupIngress",
+        grants: &[Grant { actions: &["ec2:RevokeSecurityGroupIngress"], resources: SG, conditions: TAGGED_FOR_WORKSPACE }]
+    );
+    pub const AUTHORIZE_SECURITY_GROUP_EGRESS: Op = op!(
+        "ec2",
+        "AuthorizeSecurityGroupEgress",
+        grants: &[Grant { actions: &["ec2:AuthorizeSecurityGroupEgress"], resources: SG, conditions: TAGGED_FOR_WORKSPACE }]
+    );
+    pub const CREATE_TAGS: Op = op!(
+        "ec2",
+        "CreateTags",
+        grants: &[Grant { actions: &["ec2:CreateTags"], resources: SG, conditions: TAGGED_FOR_WORKSPACE }]
+    );
 }
 
 /// Every operation in the catalog, for the policy generator and for tests
@@ -313,15 +412,19 @@ mod tests {
     fn declarations_are_unique_and_well_formed() {
         let mut seen = std::collections::HashSet::new();
         for op in ALL {
-            assert!(seen.insert((op.service, op.name, op.actions)), "{op} declared twice");
-            for action in op.actions {
+            assert!(seen.insert((op.service, op.name, op.actions())), "{op} declared twice");
+            for action in op.actions() {
                 let (prefix, name) = action.split_once(':').expect("action has a service prefix");
                 assert!(!prefix.is_empty() && !name.is_empty(), "{op}: bad action {action}");
             }
-            assert!(op.resource == "*" || op.resource.starts_with("arn:{partition}:"), "{op}: {}", op.resource);
+            for g in op.grants {
+                for r in g.resources {
+                    assert!(*r == "*" || r.starts_with("arn:{partition}:"), "{op}: {r}");
+                }
+            }
             // An operation with no IAM action is only one AWS documents as
             // needing none.
-            assert!(!op.actions.is_empty() || *op == sts::GET_CALLER_IDENTITY, "{op} declares no action");
+            assert!(!op.actions().is_empty() || *op == sts::GET_CALLER_IDENTITY, "{op} declares no action");
         }
     }
 

@@ -84,7 +84,7 @@ impl fmt::Display for AwsError {
             ),
             ErrorKind::AccessDenied { code, message } => {
                 write!(f, "{} was denied ({code}: {message})", self.on())?;
-                match self.op.actions {
+                match self.op.actions().as_slice() {
                     [] => Ok(()),
                     actions => write!(
                         f,
@@ -271,7 +271,11 @@ mod tests {
 
     #[test]
     fn access_denied_names_operation_resource_and_action() {
-        const OP: Op = Op { service: "s3", name: "PutObject", actions: &["s3:PutObject"], resource: "*" };
+        const OP: Op = Op {
+            service: "s3",
+            name: "PutObject",
+            grants: &[crate::catalog::Grant { actions: &["s3:PutObject"], resources: &["*"], conditions: &[] }],
+        };
         let err = AwsError {
             op: OP,
             resource: Some("arn:aws:s3:::b/k".into()),

@@ -160,7 +160,8 @@ fn policy_works_offline_with_every_arn_filled_in() {
     let doc = run.json();
     let text = doc.to_string();
     assert!(text.contains("arn:aws:s3:::hoist-team-a-210987654321-eu-west-1"), "{text}");
-    assert!(text.contains("arn:aws:iam::210987654321:role/hoist-team-a-*"), "{text}");
+    assert!(text.contains("arn:aws:iam::210987654321:role/hoist-team-a-sagemaker"), "{text}");
+    assert!(!text.contains("role/hoist-team-a-*"), "exact role names, no prefix wildcard: {text}");
     assert!(!text.contains("{account}") && !text.contains("{bucket}") && !text.contains("{region}"), "no template left: {text}");
     let statements = doc["Statement"].as_array().unwrap();
     assert!(statements.iter().all(|s| s["Effect"] == "Allow" && s["Sid"].is_string()));

@@ -209,7 +209,13 @@ async fn check_names_exactly_what_is_missing() {
         capability(name)["missing"].as_array().unwrap().iter().map(|m| (m[0].as_str().unwrap().to_string(), m[1].as_str().unwrap().to_string())).collect()
     };
     assert_eq!(missing("init"), vec![("s3:CreateBucket".to_string(), format!("arn:aws:s3:::{BUCKET}"))]);
-    assert_eq!(missing("destroy"), vec![("iam:DeleteRole".to_string(), format!("arn:aws:iam::{ACCOUNT}:role/hoist-default-*"))]);
+    assert_eq!(
+        missing("destroy"),
+        vec![
+            ("iam:DeleteRole".to_string(), format!("arn:aws:iam::{ACCOUNT}:role/hoist-default-instance")),
+            ("iam:DeleteRole".to_string(), format!("arn:aws:iam::{ACCOUNT}:role/hoist-default-sagemaker")),
+        ]
+    );
     assert_eq!(capability("status")["ok"], true);
     assert_eq!(capability("run")["ok"], true);
 

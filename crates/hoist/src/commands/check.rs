@@ -29,6 +29,8 @@ struct Capability {
     /// The statements to grant, ready for an administrator.
     #[serde(skip_serializing_if = "Option::is_none")]
     grant: Option<serde_json::Value>,
+    #[serde(skip)]
+    needs: BTreeSet<permissions::Need>,
 }
 
 #[derive(Serialize)]
@@ -73,7 +75,7 @@ impl Report for CheckReport {
             writeln!(out, "\nAsk an administrator to grant this (or to attach `hoist policy {}`):", missing.iter().map(|c| c.command.as_str()).collect::<Vec<_>>().join(" "))?;
             let mut all = BTreeSet::new();
             for c in &missing {
-                all.extend(c.missing.iter().cloned());
+                all.extend(c.needs.iter().cloned());
             }
             for doc in permissions::documents(permissions::statements_plain(&all)) {
                 writeln!(out, "{}", serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?)?;
@@ -95,17 +97,18 @@ pub async fn run(ctx: &Context, args: &CheckArgs) -> Result<ExitCode> {
     let id = hoist_aws::identity::caller_identity(&session).await?;
     let names = Names::new(ctx.settings.workspace.value.as_str(), &id.account, session.region(), &id.partition)?;
     let principal = caller_policies::principal_of(&id.arn);
-    let needs: Vec<(&str, BTreeSet<(String, String)>)> =
+    let needs: Vec<(&str, BTreeSet<permissions::Need>)> =
         asked.iter().map(|c| (*c, permissions::grants(catalog_commands(c), &names))).collect();
 
     let (method, method_note, denied) = decide(&session, &principal, &id.arn, &names, &needs).await?;
     let capabilities: Vec<Capability> = needs
         .iter()
         .map(|(command, grants)| {
-            let missing: Vec<(String, String)> = grants.iter().filter(|g| denied.contains(*g)).cloned().collect();
-            let grant = (!missing.is_empty())
-                .then(|| serde_json::json!({"Version": "2012-10-17", "Statement": permissions::statements_plain(&missing.iter().cloned().collect())}));
-            Capability { command: command.to_string(), ok: missing.is_empty(), missing, grant }
+            let missing_needs: BTreeSet<permissions::Need> = grants.iter().filter(|g| denied.contains(*g)).cloned().collect();
+            let grant = (!missing_needs.is_empty())
+                .then(|| serde_json::json!({"Version": "2012-10-17", "Statement": permissions::statements_plain(&missing_needs)}));
+            let missing: Vec<(String, String)> = missing_needs.iter().map(|(a, r, _)| (a.clone(), r.clone())).collect();
+            Capability { command: command.to_string(), ok: missing.is_empty(), missing, grant, needs: missing_needs }
         })
         .collect();
     let all_ok = capabilities.iter().all(|c| c.ok);
@@ -134,9 +137,9 @@ async fn decide(
     principal: &Principal,
     caller_arn: &str,
     names: &Names,
-    needs: &[(&str, BTreeSet<(String, String)>)],
-) -> Result<(String, Option<String>, BTreeSet<(String, String)>)> {
-    let all: BTreeSet<(String, String)> = needs.iter().flat_map(|(_, g)| g.iter().cloned()).collect();
+    needs: &[(&str, BTreeSet<permissions::Need>)],
+) -> Result<(String, Option<String>, BTreeSet<permissions::Need>)> {
+    let all: BTreeSet<permissions::Need> = needs.iter().flat_map(|(_, g)| g.iter().cloned()).collect();
     let source = match principal {
         Principal::User(_) => Some(caller_arn.to_string()),
         Principal::Role(role) => Some(format!("arn:{}:iam::{}:role/{role}", names.partition, names.account)),
@@ -149,13 +152,13 @@ async fn decide(
             Ok(_) => {
                 let mut denied = BTreeSet::new();
                 let mut by_resource: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
-                for (a, r) in &all {
+                for (a, r, _) in &all {
                     by_resource.entry(r).or_default().push(a.clone());
                 }
                 for (resource, actions) in by_resource {
                     for (action, decision) in caller_policies::simulate(session, source, &actions, resource).await? {
                         if decision != "allowed" {
-                            denied.insert((action, resource.to_string()));
+                            denied.extend(all.iter().filter(|(a, r, _)| *a == action && r == resource).cloned());
                         }
                     }
                 }
@@ -180,8 +183,15 @@ async fn decide(
     }
     let denied = all
         .into_iter()
-        .filter(|(action, resource)| {
-            evaluate(&policies, boundary.as_deref(), &Request { action, resource, context: &ctx }).decision != Decision::Allow
+        .filter(|need| {
+            // The request as hoist makes it: with the values the need's
+            // condition names (e.g. the resource's workspace tag).
+            let mut ctx = ctx.clone();
+            for (key, value) in permissions::context_of(need) {
+                ctx = ctx.with(&key, value);
+            }
+            let req = Request { action: &need.0, resource: &need.1, context: &ctx };
+            evaluate(&policies, boundary.as_deref(), &req).decision != Decision::Allow
         })
         .collect();
     Ok(("local".into(), note, denied))

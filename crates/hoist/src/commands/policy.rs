@@ -130,7 +130,7 @@ async fn names_for(ctx: &Context, args: &PolicyArgs) -> Result<Names> {
 pub fn known_actions() -> std::collections::BTreeSet<String> {
     let n = Names::new("x", "000000000000", "us-east-1", "aws").expect("fits");
     let mut known: std::collections::BTreeSet<String> =
-        hoist_aws::catalog::ALL.iter().flat_map(|op| op.actions.iter().map(|a| a.to_ascii_lowercase())).collect();
+        hoist_aws::catalog::ALL.iter().flat_map(|op| op.actions().into_iter().map(str::to_ascii_lowercase)).collect();
     known.insert("iam:passrole".into());
     for doc in [policies::sagemaker_inline(&n), policies::instance_inline(&n)] {
         for s in doc["Statement"].as_array().into_iter().flatten() {

@@ -25,32 +25,44 @@ pub fn fill(template: &str, n: &Names) -> String {
         .replace("{bucket}", &n.bucket)
 }
 
-/// Grants the catalog's operations imply beyond their own actions, with
-/// their own resources: AddRoleToInstanceProfile also checks iam:PassRole
-/// on the role being placed in the profile.
-fn hidden(op: &hoist_aws::Op, n: &Names) -> Vec<(String, String)> {
-    use hoist_aws::catalog::iam;
-    if *op == iam::ADD_ROLE_TO_INSTANCE_PROFILE {
-        return vec![(
-            "iam:PassRole".into(),
-            format!("arn:{}:iam::{}:role/{}", n.partition, n.account, n.instance_role),
-        )];
+/// One thing a command needs: an action, on a resource, under a condition
+/// (the `Condition` block as canonical JSON; empty for none).
+pub type Need = (String, String, String);
+
+fn condition_json(conds: &[hoist_aws::catalog::Cond], n: &Names) -> String {
+    if conds.is_empty() {
+        return String::new();
     }
-    Vec::new()
+    let mut block: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for c in conds {
+        block.entry(c.operator.to_string()).or_default().insert(c.key.to_string(), fill(c.value, n));
+    }
+    serde_json::to_string(&block).expect("json")
 }
 
-/// Every (action, resource) the commands need.
-pub fn grants(commands: &[&str], n: &Names) -> BTreeSet<(String, String)> {
+/// Every (action, resource, condition) the commands need.
+pub fn grants(commands: &[&str], n: &Names) -> BTreeSet<Need> {
     let mut out = BTreeSet::new();
     for command in commands {
         for op in hoist_aws::commands::ops(command) {
-            for action in op.actions {
-                out.insert((action.to_string(), fill(op.resource, n)));
+            for g in op.grants {
+                let condition = condition_json(g.conditions, n);
+                for action in g.actions {
+                    for resource in g.resources {
+                        out.insert((action.to_string(), fill(resource, n), condition.clone()));
+                    }
+                }
             }
-            out.extend(hidden(&op, n));
         }
     }
     out
+}
+
+/// The request context under which a need is exercised: the values its
+/// condition names (hoist only calls when they hold).
+pub fn context_of(need: &Need) -> Vec<(String, String)> {
+    let block: BTreeMap<String, BTreeMap<String, String>> = serde_json::from_str(&need.2).unwrap_or_default();
+    block.into_values().flat_map(|keys| keys.into_iter()).collect()
 }
 
 /// A readable statement id for a resource ARN: `ArtifactBucket`,
@@ -77,45 +89,44 @@ fn sid(resource: &str, n: &Names) -> String {
     format!("{}{}", camel(service), camel(kind))
 }
 
-/// Statements grouped by resource, actions sorted: one statement per
-/// resource, so an administrator reads what may be done to each thing.
-pub fn statements(grants: &BTreeSet<(String, String)>, n: &Names) -> Vec<Value> {
-    let mut by_resource: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (action, resource) in grants {
-        by_resource.entry(resource).or_default().insert(action);
+/// Group needs into statements: one per (resource, condition), actions
+/// sorted, so an administrator reads what may be done to each thing.
+fn grouped(grants: &BTreeSet<Need>, mut sid_for: impl FnMut(&str, usize) -> String) -> Vec<Value> {
+    let mut groups: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for (action, resource, condition) in grants {
+        groups.entry((resource, condition)).or_default().insert(action);
     }
     let mut used = BTreeSet::new();
-    by_resource
+    groups
         .into_iter()
-        .map(|(resource, actions)| {
-            let mut id = sid(resource, n);
-            let base = id.clone();
+        .enumerate()
+        .map(|(i, ((resource, condition), actions))| {
+            let base = sid_for(resource, i);
+            let mut id = base.clone();
             let mut k = 2;
             while !used.insert(id.clone()) {
                 id = format!("{base}{k}");
                 k += 1;
             }
             let actions: Vec<&str> = actions.into_iter().collect();
-            json!({"Sid": id, "Effect": "Allow", "Action": actions, "Resource": resource})
+            let mut s = json!({"Sid": id, "Effect": "Allow", "Action": actions, "Resource": resource});
+            if !condition.is_empty() {
+                s["Condition"] = serde_json::from_str(condition).expect("canonical condition");
+            }
+            s
         })
         .collect()
 }
 
-/// Statements for grants whose names are not known (no workspace names to
-/// label them by): one per resource, numbered.
-pub fn statements_plain(grants: &BTreeSet<(String, String)>) -> Vec<Value> {
-    let mut by_resource: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (action, resource) in grants {
-        by_resource.entry(resource).or_default().insert(action);
-    }
-    by_resource
-        .into_iter()
-        .enumerate()
-        .map(|(i, (resource, actions))| {
-            let actions: Vec<&str> = actions.into_iter().collect();
-            json!({"Sid": format!("Hoist{}", i + 1), "Effect": "Allow", "Action": actions, "Resource": resource})
-        })
-        .collect()
+/// The policy statements for these needs, with readable Sids.
+pub fn statements(grants: &BTreeSet<Need>, n: &Names) -> Vec<Value> {
+    grouped(grants, |resource, _| sid(resource, n))
+}
+
+/// Statements numbered `Hoist1`, `Hoist2`... (for a subset of needs, as
+/// `hoist check` hands over).
+pub fn statements_plain(grants: &BTreeSet<Need>) -> Vec<Value> {
+    grouped(grants, |_, i| format!("Hoist{}", i + 1))
 }
 
 /// Characters IAM counts: the document without whitespace outside strings.
@@ -154,12 +165,16 @@ mod tests {
     fn every_arn_is_filled_in() {
         let n = names();
         let g = grants(&["init", "destroy", "agent"], &n);
-        for (action, resource) in &g {
-            assert!(!resource.contains('{'), "{action} on {resource}");
+        for (action, resource, condition) in &g {
+            assert!(!resource.contains('{') && !condition.contains("{workspace}"), "{action} on {resource} if {condition}");
         }
-        assert!(g.contains(&("s3:CreateBucket".into(), "arn:aws:s3:::hoist-default-123456789012-us-east-1".into())));
-        assert!(g.contains(&("iam:PassRole".into(), "arn:aws:iam::123456789012:role/hoist-default-instance".into())));
-        assert!(g.contains(&("iam:TagRole".into(), "arn:aws:iam::123456789012:role/hoist-default-*".into())));
+        let has = |a: &str, r: &str| g.iter().any(|(x, y, _)| x == a && y == r);
+        assert!(has("s3:CreateBucket", "arn:aws:s3:::hoist-default-123456789012-us-east-1"));
+        assert!(has("iam:PassRole", "arn:aws:iam::123456789012:role/hoist-default-instance"));
+        assert!(has("iam:TagRole", "arn:aws:iam::123456789012:role/hoist-default-sagemaker"));
+        assert!(!g.iter().any(|(_, r, _)| r.contains("role/hoist-default-*")), "no role wildcard: workspace default-2 would match");
+        let delete_sg = g.iter().find(|(a, _, _)| a == "ec2:DeleteSecurityGroup").unwrap();
+        assert_eq!(context_of(delete_sg), vec![("aws:ResourceTag/hoist:workspace".to_string(), "default".to_string())]);
     }
 
     #[test]
@@ -200,12 +215,16 @@ pub fn markdown() -> String {
         ("check (reading your own policies; `hoist policy check`, not part of `all`)", "check"),
         ("the agent on an instance", "agent"),
     ] {
-        md.push_str(&format!("\n## {command}\n\n| operation | IAM actions | resource |\n|---|---|---|\n"));
+        md.push_str(&format!("\n## {command}\n\n| operation | IAM actions | resources | condition |\n|---|---|---|---|\n"));
         for op in hoist_aws::commands::ops(catalog) {
-            let actions = if op.actions.is_empty() { "(none needed)".to_string() } else { op.actions.join(", ") };
-            md.push_str(&format!("| {op} | {actions} | `{}` |\n", fill(op.resource, &n)));
-            for (action, resource) in hidden(&op, &n) {
-                md.push_str(&format!("| {op} (also) | {action} | `{resource}` |\n"));
+            if op.grants.is_empty() {
+                md.push_str(&format!("| {op} | (none needed) | | |\n"));
+            }
+            for g in op.grants {
+                let resources: Vec<String> = g.resources.iter().map(|r| format!("`{}`", fill(r, &n))).collect();
+                let condition = condition_json(g.conditions, &n);
+                let condition = if condition.is_empty() { String::new() } else { format!("`{condition}`") };
+                md.push_str(&format!("| {op} | {} | {} | {condition} |\n", g.actions.join(", "), resources.join("<br>")));
             }
         }
     }
