@@ -86,13 +86,7 @@ impl fmt::Display for AwsError {
                 write!(f, "{} was denied ({code}: {message})", self.on())?;
                 match self.op.actions().as_slice() {
                     [] => Ok(()),
-                    actions => write!(
-                        f,
-                        "\nThe caller needs IAM permission {}. `hoist check` lists every \
-                         permission you are missing; `hoist policy` prints the policy to ask an \
-                         administrator for.",
-                        actions.join(" and ")
-                    ),
+                    actions => write!(f, "\nThe caller needs IAM permission {}.", actions.join(" and ")),
                 }
             }
             ErrorKind::Service { code, message } => {
@@ -285,6 +279,5 @@ mod tests {
         let text = err.to_string();
         assert!(text.starts_with("s3:PutObject on arn:aws:s3:::b/k was denied"), "{text}");
         assert!(text.contains("needs IAM permission s3:PutObject"), "{text}");
-        assert!(text.contains("hoist policy"), "{text}");
     }
 }

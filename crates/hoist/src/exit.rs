@@ -63,6 +63,25 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// The command being run (`init`, `destroy`...), for hints that name it.
+pub static COMMAND: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// For an access-denied error: the commands that show what is missing
+/// and print the policy to ask for.
+fn access_hint(err: &anyhow::Error) -> Option<String> {
+    let denied = err.chain().any(|c| c.downcast_ref::<AwsError>().is_some_and(AwsError::is_access_denied));
+    if !denied {
+        return None;
+    }
+    let command = COMMAND.get().copied().filter(|c| ["init", "status", "destroy", "check"].contains(c));
+    Some(match command {
+        Some(c) => format!(
+            "`hoist check {c}` lists every permission `hoist {c}` needs that you lack; `hoist policy {c}` prints the policy to ask an administrator for."
+        ),
+        None => "`hoist check` lists every permission you lack; `hoist policy` prints the policy to ask an administrator for.".into(),
+    })
+}
+
 /// Print the error chain once to stderr and return its exit code.
 pub fn report(err: &anyhow::Error) -> ExitCode {
     if is_broken_pipe(err) {
@@ -83,6 +102,9 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
         for line in lines {
             let _ = writeln!(stderr, "  {line}");
         }
+    }
+    if let Some(hint) = access_hint(err) {
+        let _ = writeln!(stderr, "  {hint}");
     }
     if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
         let _ = writeln!(stderr, "\n{}", err.backtrace());
@@ -107,6 +129,20 @@ mod tests {
             kind: ErrorKind::Credentials("none".into()),
         };
         assert_eq!(classify(&anyhow::Error::new(aws)), Exit::Credentials);
+    }
+
+    #[test]
+    fn access_denied_names_the_commands_that_fix_it() {
+        let _ = COMMAND.set("init");
+        let denied = AwsError {
+            op: hoist_aws::catalog::s3::CREATE_BUCKET,
+            resource: Some("arn:aws:s3:::b".into()),
+            endpoint: "e".into(),
+            kind: ErrorKind::AccessDenied { code: "AccessDenied".into(), message: "no".into() },
+        };
+        let hint = access_hint(&anyhow::Error::new(denied)).unwrap();
+        assert!(hint.contains("`hoist check init`") && hint.contains("`hoist policy init`"), "{hint}");
+        assert_eq!(access_hint(&anyhow::anyhow!("other")), None);
     }
 
     #[test]

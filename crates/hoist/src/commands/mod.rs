@@ -39,7 +39,25 @@ impl Context {
     }
 }
 
+fn name(command: &Command) -> &'static str {
+    match command {
+        Command::Init(_) => "init",
+        Command::Status => "status",
+        Command::Destroy(_) => "destroy",
+        Command::Policy(_) => "policy",
+        Command::Check(_) => "check",
+        Command::Whoami => "whoami",
+        Command::Config(_) => "config",
+        Command::Run(_) => "run",
+        Command::Jobs => "jobs",
+        Command::Logs(_) => "logs",
+        Command::Cancel(_) => "cancel",
+        Command::Agent(_) => "agent",
+    }
+}
+
 pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let _ = crate::exit::COMMAND.set(name(&cli.command));
     let settings = Settings::resolve(&cli.global)?;
     let printer = Printer { format: settings.output.value, quiet: cli.global.quiet };
     let ctx = Context { settings, printer };
