@@ -124,12 +124,16 @@ pub async fn simulate(session: &Session, source_arn: &str, actions: &[String], r
     let mut out = Vec::new();
     let mut marker = None;
     loop {
+        // One attempt: where the simulator is unavailable (a 500 from a
+        // server that lacks it), retrying only delays the fallback.
         let req = c
             .simulate_principal_policy()
             .policy_source_arn(source_arn)
             .set_action_names(Some(actions.to_vec()))
             .resource_arns(resource)
             .set_marker(marker.take())
+            .customize()
+            .config_override(aws_sdk_iam::config::Builder::default().retry_config(aws_config::retry::RetryConfig::disabled()))
             .send();
         let res = session.call(iam_read::SIMULATE_PRINCIPAL_POLICY, Some(source_arn), req).await?;
         for r in res.evaluation_results() {

@@ -201,6 +201,7 @@ async fn check_names_exactly_what_is_missing() {
 
     let run = hoist(&env, &["check", "-o", "json"]);
     run.expect_code(1);
+    eprintln!("hoist check against the emulator (local evaluation): {:?}", run.elapsed);
     let report = run.json();
     assert_eq!(report["caller"], format!("arn:aws:iam::{ACCOUNT}:user/ml-engineer"));
     assert_eq!(report["method"], "local", "the emulator has no simulator: {report}");

@@ -24,6 +24,10 @@ pub async fn run(ctx: &Context, args: &AgentArgs) -> Result<ExitCode> {
         grace: *args.grace,
     };
     let code = agent::run(opts).await?;
-    // The job's own exit code, so a service manager sees how it ended.
-    Ok(ExitCode::from(code.clamp(0, 255) as u8))
+    // The job's own exit code, so a service manager sees how it ended; the
+    // agent's own failure (recorded as such, code -1) is a plain failure.
+    Ok(match code {
+        0..=255 => ExitCode::from(code as u8),
+        _ => ExitCode::FAILURE,
+    })
 }

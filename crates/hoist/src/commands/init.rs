@@ -81,15 +81,12 @@ pub async fn run(ctx: &Context, args: &InitArgs) -> Result<ExitCode> {
     let s = &ctx.settings;
     let session = ctx.session().await?;
     let names = footprint::names(&session, s.workspace.value.as_str()).await?;
-    let opts = plan::Options {
-        kms_key: args.kms_key.clone().or_else(|| s.kms_key.as_ref().map(|k| k.value.clone())),
-        versioning: s.bucket_versioning.as_ref().map(|v| v.value),
-        retention_days: s.log_retention_days.value,
-        adopt: args.adopt,
-        vpc_id: s.vpc_id.as_ref().map(|v| v.value.clone()),
-        sagemaker_role: args.sagemaker_role.clone().or_else(|| s.sagemaker_role.as_ref().map(|v| v.value.clone())),
-        instance_profile: args.instance_profile.clone().or_else(|| s.instance_profile.as_ref().map(|v| v.value.clone())),
-    };
+    // Flags of this command beat the settings.
+    let mut opts = plan::Options::from_settings(s);
+    opts.adopt = args.adopt;
+    opts.kms_key = args.kms_key.clone().or(opts.kms_key);
+    opts.sagemaker_role = args.sagemaker_role.clone().or(opts.sagemaker_role);
+    opts.instance_profile = args.instance_profile.clone().or(opts.instance_profile);
     let observed = plan::observe(&session, &names, &opts).await?;
     let mut report = PlanReport {
         account: names.account.clone(),

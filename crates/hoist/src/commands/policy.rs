@@ -14,6 +14,9 @@ use crate::footprint::policies;
 use crate::permissions;
 use crate::printer::Report;
 
+/// IAM's default quota of managed policies attached to one user.
+const MAX_MANAGED_POLICIES_PER_USER: usize = 10;
+
 /// Commands whose permissions can be asked for, and what `all` means.
 pub const COMMANDS: &[&str] = &["init", "status", "run", "destroy"];
 
@@ -93,6 +96,12 @@ pub async fn run(ctx: &Context, args: &PolicyArgs) -> Result<ExitCode> {
             ctx.printer.status("hoist: Terraform JSON syntax: save it as main.tf.json");
             return Ok(ExitCode::SUCCESS);
         }
+    }
+    if docs.len() > MAX_MANAGED_POLICIES_PER_USER {
+        ctx.printer.status(format!(
+            "hoist: warning: {} documents exceed the {MAX_MANAGED_POLICIES_PER_USER} managed policies IAM lets you attach to a user by default: attach some to a group the user is in, or ask for a quota increase",
+            docs.len()
+        ));
     }
     if docs.len() > 1 {
         ctx.printer.status(format!(

@@ -60,15 +60,7 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
     let s = &ctx.settings;
     let session = ctx.session().await?;
     let names = footprint::names(&session, s.workspace.value.as_str()).await?;
-    let opts = plan::Options {
-        kms_key: s.kms_key.as_ref().map(|k| k.value.clone()),
-        versioning: s.bucket_versioning.as_ref().map(|v| v.value),
-        retention_days: s.log_retention_days.value,
-        adopt: false,
-        vpc_id: s.vpc_id.as_ref().map(|v| v.value.clone()),
-        sagemaker_role: s.sagemaker_role.as_ref().map(|v| v.value.clone()),
-        instance_profile: s.instance_profile.as_ref().map(|v| v.value.clone()),
-    };
+    let opts = plan::Options::from_settings(s);
     let observed = plan::observe(&session, &names, &opts).await?;
     let resources = plan::plan(&names, &opts, &observed);
     let ready = resources.iter().all(|c| c.action == Action::Unchanged);

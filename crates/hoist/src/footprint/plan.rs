@@ -40,6 +40,22 @@ pub struct Options {
     pub instance_profile: Option<String>,
 }
 
+impl Options {
+    /// The footprint the settings (flags, environment, config file) ask for.
+    pub fn from_settings(s: &crate::settings::Settings) -> Self {
+        let value = |v: &Option<crate::settings::Sourced<String>>| v.as_ref().map(|v| v.value.clone());
+        Self {
+            kms_key: value(&s.kms_key),
+            versioning: s.bucket_versioning.as_ref().map(|v| v.value),
+            retention_days: s.log_retention_days.value,
+            adopt: false,
+            vpc_id: value(&s.vpc_id),
+            sagemaker_role: value(&s.sagemaker_role),
+            instance_profile: value(&s.instance_profile),
+        }
+    }
+}
+
 /// The name in an IAM ARN (`arn:aws:iam::1:role/path/NAME` -> `NAME`), or
 /// the input if it is already a name.
 pub fn iam_name(name_or_arn: &str) -> &str {
