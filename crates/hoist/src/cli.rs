@@ -21,7 +21,9 @@ Examples:
   hoist run examples/quickstart/task.yaml   train on this machine (no AWS account needed)
   hoist jobs                                 list jobs
   hoist logs -f JOB                          follow a job's output
-  hoist whoami                               who AWS thinks you are, and where hoist will act
+  hoist policy                               the IAM policy hoist needs, for your account
+  hoist check                                which of those permissions you lack
+  hoist init                                 set up the account footprint (asks first)
   hoist config show                          effective settings and their sources";
 
 #[derive(Debug, Parser)]
@@ -76,17 +78,28 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a training task from a task file (on this machine by default)
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
+    /// List the workspace's jobs, newest first
+    #[command(after_help = "Examples:\n  hoist jobs\n  hoist jobs -o json | jq -r '.[] | select(.status == \"running\") | .id'")]
+    Jobs,
+    /// Print a job's output (the newest job's if none is named)
+    #[command(after_help = "The job's stdout goes to stdout, its stderr and hoist's own notes to stderr.\n\n\
+        Examples:\n  hoist logs -f quickstart-1a2b3c4d\n  hoist logs quick          (any unique prefix of an id)\n  hoist logs --attempt 1 JOB")]
+    Logs(LogsArgs),
+    /// Stop a running job; its checkpoint is saved and it can be resumed
+    #[command(after_help = "The job's processes get SIGTERM, then SIGKILL after a grace period (10 s);\n\
+        its checkpoint directory is synced one last time. Resume with `hoist run --resume JOB`.")]
+    Cancel(CancelArgs),
     /// Set up (or repair) the workspace's footprint in your AWS account
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
-
     /// Show the workspace's footprint: each resource, and whether it exists and matches
     Status,
-
     /// Remove everything hoist created for the workspace
     #[command(after_help = DESTROY_HELP)]
     Destroy(DestroyArgs),
-
     /// Print the IAM policy hoist needs, generated from its own code
     #[command(after_help = "Every action hoist's commands perform, each on the exact resource it touches,\n\
         filled in for your account, region and workspace: attach it as is.\n\n\
@@ -95,7 +108,6 @@ pub enum Command {
         hoist policy --roles               the execution roles' trust and inline policies")]
     #[command(args_conflicts_with_subcommands = true)]
     Policy(PolicyArgs),
-
     /// Check that you hold every permission hoist's commands need, and say what is missing
     #[command(after_help = "Uses IAM's policy simulator where it can, otherwise reads your own IAM\n\
         policies (inline, attached, groups, boundary) and evaluates them locally; says\n\
@@ -103,34 +115,13 @@ pub enum Command {
         Exit status 1 when something is missing. Reading your own policies needs\n\
         `hoist policy check`.\n\nExamples:\n  hoist check\n  hoist check init -o json")]
     Check(CheckArgs),
-
     /// Show who you are to AWS and where hoist will act (account, region, endpoint, workspace)
     #[command(after_help = "Needs no IAM permission: STS GetCallerIdentity is always allowed.\n\n\
         Examples:\n  hoist whoami\n  hoist whoami --output json | jq -r .account")]
     Whoami,
-
-    /// Run a training task from a task file (on this machine by default)
-    #[command(after_help = RUN_HELP)]
-    Run(RunArgs),
-
-    /// List the workspace's jobs, newest first
-    #[command(after_help = "Examples:\n  hoist jobs\n  hoist jobs -o json | jq -r '.[] | select(.status == \"running\") | .id'")]
-    Jobs,
-
-    /// Print a job's output (the newest job's if none is named)
-    #[command(after_help = "The job's stdout goes to stdout, its stderr and hoist's own notes to stderr.\n\n\
-        Examples:\n  hoist logs -f quickstart-1a2b3c4d\n  hoist logs quick          (any unique prefix of an id)\n  hoist logs --attempt 1 JOB")]
-    Logs(LogsArgs),
-
-    /// Stop a running job; its checkpoint is saved and it can be resumed
-    #[command(after_help = "The job's processes get SIGTERM, then SIGKILL after a grace period (10 s);\n\
-        its checkpoint directory is synced one last time. Resume with `hoist run --resume JOB`.")]
-    Cancel(CancelArgs),
-
     /// Show or locate hoist's configuration
     #[command(subcommand)]
     Config(ConfigCommand),
-
     /// Run a job's pending attempt (started by hoist itself, locally or on an instance)
     #[command(hide = true)]
     Agent(AgentArgs),

@@ -281,3 +281,18 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn attached_json_run_prints_only_the_final_record() {
+    let jobs = Jobs::new();
+    // The output is computed, so it is not also in the record's `run` text.
+    let task = jobs.task("quiet", "name: quiet\nrun: echo computed-$((40+2)); exit 4\n", &[]);
+    let run = jobs.run(&["run", task.to_str().unwrap(), "-o", "json"]);
+    run.expect_code(4);
+    let record = run.json();
+    assert_eq!(record["status"], "failed");
+    assert_eq!(record["attempts"][0]["exit_code"], 4);
+    assert!(!run.stdout.contains("computed-42"), "{}", run.stdout);
+    let id = record["id"].as_str().unwrap();
+    assert!(jobs.run(&["logs", id]).stdout.contains("computed-42"));
+}
