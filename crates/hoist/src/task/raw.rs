@@ -189,9 +189,42 @@ fn translate(path: &Path, text: &str, err: &serde_saphyr::Error) -> TaskError {
             };
             format!("unknown field `{key}`{hint}; expected one of: {}", expected.join(", "))
         }
-        inner => UserMessageFormatter.format_message(inner).into_owned(),
+        inner => {
+            let said = UserMessageFormatter.format_message(inner).into_owned();
+            match field.as_deref().and_then(expected_form) {
+                Some(form) => format!("{said}; it should be {form}"),
+                None => said,
+            }
+        }
     };
     TaskError::at(path, line, column, field, message)
+}
+
+/// What a field's value looks like, for messages about a value of the
+/// wrong type (the YAML layer says only "invalid u32" or "expected mapping").
+fn expected_form(field: &str) -> Option<&'static str> {
+    // `envs.NAME` and `secrets.NAME` are entries of their mappings.
+    let field = match field.split_once('.') {
+        Some(("envs" | "secrets", _)) => return Some("a string value, as in `EPOCHS: \"3\"`"),
+        _ => field,
+    };
+    Some(match field {
+        "name" => "a name such as `train-gpt`",
+        "workdir" | "checkpoints" => "a path, as in `ckpt`",
+        "envs" => "a mapping of names to values, as in `envs: {EPOCHS: 3}`",
+        "secrets" => "a list of names, as in `secrets: [HF_TOKEN]`",
+        "setup" | "run" => "a shell command (use `|` for several lines)",
+        "artifacts" => "a list of paths, as in `artifacts: [model.pt]`",
+        "resources" => "a mapping, as in `resources: {instance_type: g5.xlarge}`",
+        "resources.disk_size" => "a whole number of GiB, as in `disk_size: 100`",
+        "resources.use_spot" => "true or false",
+        "resources.instance_type" => "an instance type, as in `g5.xlarge`",
+        "resources.accelerators" => "an accelerator, as in `A10G:1`",
+        "resources.max_runtime" => "a duration, as in `2h` or `90m`",
+        "num_nodes" => "a whole number (hoist supports 1)",
+        "backend" => "one of local, ec2, sagemaker",
+        _ => return None,
+    })
 }
 
 /// Position of a spanned value, as (line, column).
