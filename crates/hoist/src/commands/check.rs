@@ -145,26 +145,34 @@ async fn decide(
         Principal::Role(role) => Some(format!("arn:{}:iam::{}:role/{role}", names.partition, names.account)),
         Principal::Other(_) => None,
     };
-    // IAM's simulator first: it also sees what hoist cannot evaluate.
+    // IAM's simulator first: it also sees what hoist cannot evaluate. The
+    // first request doubles as the probe: if it fails, evaluate locally.
     let mut note = None;
-    if let (Some(source), Some(first)) = (&source, all.iter().next()) {
-        match caller_policies::simulate(session, source, std::slice::from_ref(&first.0), &first.1).await {
-            Ok(_) => {
-                let mut denied = BTreeSet::new();
-                let mut by_resource: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
-                for (a, r, _) in &all {
-                    by_resource.entry(r).or_default().push(a.clone());
+    if let Some(source) = source.as_ref().filter(|_| !all.is_empty()) {
+        let mut by_resource: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+        for (a, r, _) in &all {
+            by_resource.entry(r).or_default().push(a.clone());
+        }
+        let mut denied = BTreeSet::new();
+        let mut simulated = true;
+        for (i, (resource, actions)) in by_resource.into_iter().enumerate() {
+            let verdicts = match caller_policies::simulate(session, source, &actions, resource).await {
+                Ok(v) => v,
+                Err(e) if i == 0 => {
+                    note = Some(format!("the simulator was not available: {}", e.code().unwrap_or("no answer")));
+                    simulated = false;
+                    break;
                 }
-                for (resource, actions) in by_resource {
-                    for (action, decision) in caller_policies::simulate(session, source, &actions, resource).await? {
-                        if decision != "allowed" {
-                            denied.extend(all.iter().filter(|(a, r, _)| *a == action && r == resource).cloned());
-                        }
-                    }
+                Err(e) => return Err(e.into()),
+            };
+            for (action, decision) in verdicts {
+                if decision != "allowed" {
+                    denied.extend(all.iter().filter(|(a, r, _)| *a == action && r == resource).cloned());
                 }
-                return Ok(("simulator".into(), None, denied));
             }
-            Err(e) => note = Some(format!("the simulator was not available: {}", e.code().unwrap_or("no answer"))),
+        }
+        if simulated {
+            return Ok(("simulator".into(), None, denied));
         }
     }
     let gathered = caller_policies::gather(session, principal).await?;
