@@ -54,6 +54,11 @@ Patches:
    an explicit Deny (AWS merely does not apply it). Identity-policy
    conditions are not judged here: requests are judged on action and
    resource. (hoist's tests prove its conditions with hoist-iam instead.)
+
+9. GetBucketVersioning: moto names the response's root element
+   `GetBucketVersioningResponse`; S3 sends `VersioningConfiguration`, which
+   is what the AWS SDK for Rust parses (it cannot parse moto's answer for a
+   bucket never versioned). The response is rendered as S3 renders it.
 """
 
 import json
@@ -202,6 +207,22 @@ def _collect_policies(self):
 IAMUserAccessKey.collect_policies = _collect_policies
 
 IAMPolicyStatement._check_conditions = lambda self, incoming_condition_values: True
+
+from moto.s3.responses import S3Response  # noqa: E402
+
+
+def _get_bucket_versioning(self):
+    status = self.backend.get_bucket_versioning(self.bucket_name)
+    self.data["Action"] = "GetBucketVersioning"
+    inner = f"<Status>{status}</Status>" if status else ""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{inner}</VersioningConfiguration>'
+    )
+    return 200, {"Content-Type": "application/xml"}, body
+
+
+S3Response.get_bucket_versioning = _get_bucket_versioning
 
 if __name__ == "__main__":
     from moto.server import main

@@ -136,14 +136,7 @@ impl<'a> Bucket<'a> {
             Err(e) if absent(&e, &["NoSuchLifecycleConfiguration"]) => None,
             Err(e) => return Err(e),
         };
-        let versioning = match ver {
-            Ok(o) => o.status().map(|s| s.as_str().to_string()),
-            // A bucket never versioned answers an empty document. moto
-            // names its root element differently from S3, which the SDK
-            // cannot parse; the meaning is the same: never enabled.
-            Err(e) if e.code() == Some("HTTP 200") => None,
-            Err(e) => return Err(e),
-        };
+        let versioning = ver?.status().map(|s| s.as_str().to_string());
         Ok(Some(BucketState { tags, public_access_block, encryption, policy, ownership, abort_multipart_days, versioning }))
     }
 
@@ -254,16 +247,8 @@ impl<'a> Bucket<'a> {
                 let delete = Delete::builder().set_objects(Some(chunk.to_vec())).quiet(true).build().expect("objects");
                 let req = self.client.delete_objects().bucket(&self.name).delete(delete).send();
                 let res = self.session.call(ops::DELETE_OBJECT_VERSIONS, self.r(), req).await?;
-                if let Some(err) = res.errors().first() {
-                    return Err(AwsError {
-                        op: ops::DELETE_OBJECT_VERSIONS,
-                        resource: err.key().map(|k| format!("{}/{k}", self.arn)),
-                        endpoint: self.session.endpoint_description("s3"),
-                        kind: crate::error::classify_code(
-                            err.code().unwrap_or("Unknown").to_string(),
-                            err.message().unwrap_or_default().to_string(),
-                        ),
-                    });
+                if let Some(e) = crate::s3::first_delete_error(self.session, ops::DELETE_OBJECT_VERSIONS, &self.arn, &res) {
+                    return Err(e);
                 }
                 removed += chunk.len() as u64;
             }

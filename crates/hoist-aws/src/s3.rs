@@ -26,6 +26,26 @@ pub struct ObjectEntry {
 /// S3 deletes at most this many keys per DeleteObjects request.
 const DELETE_BATCH: usize = 1000;
 
+/// DeleteObjects answers 200 even when some keys failed: the first failed
+/// key, as an error naming it.
+pub(crate) fn first_delete_error(
+    session: &Session,
+    op: crate::Op,
+    bucket_arn: &str,
+    out: &aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput,
+) -> Option<AwsError> {
+    let failed = out.errors().first()?;
+    Some(AwsError {
+        op,
+        resource: failed.key().map(|k| format!("{bucket_arn}/{k}")),
+        endpoint: session.endpoint_description("s3"),
+        kind: crate::error::classify_code(
+            failed.code().unwrap_or("Unknown").to_string(),
+            failed.message().unwrap_or_default().to_string(),
+        ),
+    })
+}
+
 impl Bucket {
     pub fn new(session: &Session, name: impl Into<String>) -> Self {
         Self { session: session.clone(), client: session.s3_client(), name: name.into() }
@@ -124,17 +144,8 @@ impl Bucket {
             let resource = self.arn(&chunk[0]);
             let req = self.client.delete_objects().bucket(&self.name).delete(delete).send();
             let out = self.session.call(ops::DELETE_OBJECTS, Some(&resource), req).await?;
-            // DeleteObjects answers 200 even when some keys failed.
-            if let Some(failed) = out.errors().first() {
-                return Err(AwsError {
-                    op: ops::DELETE_OBJECTS,
-                    resource: failed.key().map(|k| self.arn(k)),
-                    endpoint: self.session.endpoint_description("s3"),
-                    kind: crate::error::classify_code(
-                        failed.code().unwrap_or("Unknown").to_string(),
-                        failed.message().unwrap_or_default().to_string(),
-                    ),
-                });
+            if let Some(e) = first_delete_error(&self.session, ops::DELETE_OBJECTS, &format!("arn:aws:s3:::{}", self.name), &out) {
+                return Err(e);
             }
         }
         Ok(())
