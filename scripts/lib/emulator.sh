@@ -1,15 +1,16 @@
 # Sourced by scripts/test and scripts/quickstart: make sure .venv holds the
-# AWS emulator pinned in tests/emulator/requirements.txt, installing it
-# only when missing or when the pin changed.
+# AWS emulator pinned in tests/emulator/requirements.txt and the IAM policy
+# linters pinned in tests/lint/requirements.txt, installing them only when
+# missing or when a pin changed.
 ensure_emulator() {
-  local req=tests/emulator/requirements.txt
+  local reqs=(tests/emulator/requirements.txt tests/lint/requirements.txt)
   local stamp=.venv/.requirements.sha256
   local want
-  want=$(sha256sum "$req" | cut -d' ' -f1)
+  want=$(sha256sum "${reqs[@]}" | sha256sum | cut -d' ' -f1)
   if [[ ! -x .venv/bin/moto_server || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-    echo "==> installing the pinned AWS emulator into .venv (from $req)" >&2
+    echo "==> installing the pinned AWS emulator and policy linters into .venv (from ${reqs[*]})" >&2
     python3 -m venv .venv
-    .venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
+    .venv/bin/pip install --quiet --disable-pip-version-check -r "${reqs[0]}" -r "${reqs[1]}"
     echo "$want" >"$stamp"
   fi
   export HOIST_EMULATOR_PYTHON="$PWD/.venv/bin/python"

@@ -47,7 +47,13 @@ Patches:
 7. Policy variables: moto does not substitute `${aws:username}` in an IAM
    user's policies, so a statement letting each user read only their own
    policies (`user/${aws:username}`) matches nothing. It is substituted with
-   the requesting user's name, as AWS does.
+   the requesting user's name, as AWS does: in every policy the user holds
+   (inline and attached managed policies, the user's own and those of its
+   groups; for a managed policy, its default version), in the Resource,
+   NotResource and Condition values of documents of version 2012-10-17
+   (other versions take the variable literally). Each policy is handed to
+   moto's judge as its document text, whatever moto collected it as.
+   (`tests/emulator/check_managed_policies.py` checks this by hand.)
 
 8. Conditions in identity policies: moto has no request context for most
    condition keys, and treats an Allow whose condition it cannot satisfy as
@@ -186,22 +192,54 @@ def _s3_authorize(self, bucket_name=None, key_name=None):
 ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _s3_authorize
 
 from moto.iam.access_control import IAMUserAccessKey  # noqa: E402
+from moto.iam.models import Policy  # noqa: E402
 
 _original_collect = IAMUserAccessKey.collect_policies
 
 
+def _policy_document(policy):
+    """The JSON text of one entry of moto's collect_policies: an inline
+    user or group policy is a dict holding `policy_document`, an attached
+    (customer or AWS managed) policy a Policy object whose default version
+    holds the document. (A plain string is taken as the document.)"""
+    if isinstance(policy, Policy):
+        return next(v for v in policy.versions if v.is_default).document
+    if isinstance(policy, str):
+        return policy
+    return policy["policy_document"]
+
+
+def _substitute_username(value, user):
+    if isinstance(value, str):
+        return value.replace("${aws:username}", user)
+    if isinstance(value, list):
+        return [_substitute_username(v, user) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute_username(v, user) for k, v in value.items()}
+    return value
+
+
+def _with_username(document, user):
+    policy = json.loads(document)
+    if not isinstance(policy, dict) or policy.get("Version") != "2012-10-17":
+        return document
+    statements = policy.get("Statement")
+    single = isinstance(statements, dict)
+    out = []
+    for s in [statements] if single else statements or []:
+        if isinstance(s, dict):
+            s = {k: _substitute_username(v, user) if k in ("Resource", "NotResource", "Condition") else v
+                 for k, v in s.items()}
+        out.append(s)
+    return json.dumps({**policy, "Statement": out[0] if single else out})
+
+
 def _collect_policies(self):
     user = getattr(self, "_owner_user_name", None)
-    policies = _original_collect(self)
+    documents = [_policy_document(p) for p in _original_collect(self)]
     if not user:
-        return policies
-    out = []
-    for p in policies:
-        if isinstance(p, str):
-            out.append(p.replace("${aws:username}", user))
-        else:
-            out.append(json.loads(json.dumps(p).replace("${aws:username}", user)))
-    return out
+        return documents
+    return [_with_username(d, user) for d in documents]
 
 
 IAMUserAccessKey.collect_policies = _collect_policies

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::catalog::{iam, iam_read};
+use crate::catalog::iam_read;
 use crate::error::AwsError;
 use crate::iam::decode_policy;
 use crate::session::Session;
@@ -93,18 +93,18 @@ pub async fn gather(session: &Session, principal: &Principal) -> Result<Gathered
             }
         }
         Principal::Role(role) => {
-            let r = session.call(iam::GET_ROLE, Some(role), c.get_role().role_name(role).send()).await?;
+            let r = session.call(iam_read::GET_OWN_ROLE, Some(role), c.get_role().role_name(role).send()).await?;
             if let Some(b) = r.role().and_then(|r| r.permissions_boundary()).and_then(|b| b.permissions_boundary_arn()) {
                 out.boundary = Some((format!("boundary {b}"), managed(session, &c, b).await?));
             }
-            let names = session.call(iam::LIST_ROLE_POLICIES, Some(role), c.list_role_policies().role_name(role).send()).await?;
+            let names = session.call(iam_read::LIST_OWN_ROLE_POLICIES, Some(role), c.list_role_policies().role_name(role).send()).await?;
             for name in names.policy_names() {
                 let req = c.get_role_policy().role_name(role).policy_name(name).send();
-                let doc = session.call(iam::GET_ROLE_POLICY, Some(role), req).await?;
+                let doc = session.call(iam_read::GET_OWN_ROLE_POLICY, Some(role), req).await?;
                 out.policies.push((format!("role inline policy {name}"), decode_policy(doc.policy_document())));
             }
             let attached = session
-                .call(iam::LIST_ATTACHED_ROLE_POLICIES, Some(role), c.list_attached_role_policies().role_name(role).send())
+                .call(iam_read::LIST_OWN_ATTACHED_ROLE_POLICIES, Some(role), c.list_attached_role_policies().role_name(role).send())
                 .await?;
             for p in attached.attached_policies() {
                 if let Some(arn) = p.policy_arn() {
@@ -119,8 +119,37 @@ pub async fn gather(session: &Session, principal: &Principal) -> Result<Gathered
 
 /// IAM's own verdict on each action for one resource: ("allowed" |
 /// "explicitDeny" | "implicitDeny") per action.
-pub async fn simulate(session: &Session, source_arn: &str, actions: &[String], resource: &str) -> Result<Vec<(String, String)>, AwsError> {
+/// The caller's own role's ARN, path included (an assumed-role ARN names
+/// the role without its path, which the simulator needs).
+pub async fn own_role_arn(session: &Session, role: &str) -> Result<String, AwsError> {
     let c = session.iam_client();
+    let r = session.call(iam_read::GET_OWN_ROLE, Some(role), c.get_role().role_name(role).send()).await?;
+    Ok(r.role().map(|r| r.arn().to_string()).unwrap_or_default())
+}
+
+/// Ask IAM's simulator about `actions` on `resource`, with the request
+/// context hoist's requests carry (`context`: the keys a condition names,
+/// such as the resource's workspace tag), so conditioned grants are judged
+/// as they apply.
+pub async fn simulate(
+    session: &Session,
+    source_arn: &str,
+    actions: &[String],
+    resource: &str,
+    context: &[(String, String)],
+) -> Result<Vec<(String, String)>, AwsError> {
+    let c = session.iam_client();
+    let entries: Vec<aws_sdk_iam::types::ContextEntry> = context
+        .iter()
+        .map(|(k, v)| {
+            aws_sdk_iam::types::ContextEntry::builder()
+                .context_key_name(k)
+                .context_key_values(v)
+                .context_key_type(aws_sdk_iam::types::ContextKeyTypeEnum::String)
+                .build()
+        })
+        .collect();
+    let op = if source_arn.contains(":role/") { iam_read::SIMULATE_OWN_ROLE } else { iam_read::SIMULATE_PRINCIPAL_POLICY };
     let mut out = Vec::new();
     let mut marker = None;
     loop {
@@ -131,11 +160,12 @@ pub async fn simulate(session: &Session, source_arn: &str, actions: &[String], r
             .policy_source_arn(source_arn)
             .set_action_names(Some(actions.to_vec()))
             .resource_arns(resource)
+            .set_context_entries((!entries.is_empty()).then(|| entries.clone()))
             .set_marker(marker.take())
             .customize()
             .config_override(aws_sdk_iam::config::Builder::default().retry_config(aws_config::retry::RetryConfig::disabled()))
             .send();
-        let res = session.call(iam_read::SIMULATE_PRINCIPAL_POLICY, Some(source_arn), req).await?;
+        let res = session.call(op, Some(source_arn), req).await?;
         for r in res.evaluation_results() {
             out.push((r.eval_action_name().to_string(), r.eval_decision().as_str().to_string()));
         }

@@ -116,16 +116,10 @@ pub mod s3 {
     const BUCKET: &[&str] = &["arn:{partition}:s3:::{bucket}"];
     const OBJECTS: &[&str] = &["arn:{partition}:s3:::{bucket}/*"];
 
-    // Objects: job records, bundles, checkpoints, artifacts.
-    pub const PUT_OBJECT: Op = op!("s3", "PutObject", ["s3:PutObject"], OBJECTS);
-    pub const GET_OBJECT: Op = op!("s3", "GetObject", ["s3:GetObject"], OBJECTS);
-    /// HeadObject is authorized as s3:GetObject.
-    pub const HEAD_OBJECT: Op = op!("s3", "HeadObject", ["s3:GetObject"], OBJECTS);
-    /// ListObjectsV2 is authorized as s3:ListBucket, on the bucket ARN.
-    pub const LIST_OBJECTS_V2: Op = op!("s3", "ListObjectsV2", ["s3:ListBucket"], BUCKET);
-    /// DeleteObjects is authorized per key as s3:DeleteObject.
-    pub const DELETE_OBJECTS: Op = op!("s3", "DeleteObjects", ["s3:DeleteObject"], OBJECTS);
-    /// DeleteObjects naming versions also needs s3:DeleteObjectVersion.
+    // Objects a job writes are the agent's (`agent`); destroy empties the
+    // whole bucket.
+    /// DeleteObjects is authorized per key as s3:DeleteObject; naming
+    /// versions also needs s3:DeleteObjectVersion.
     pub const DELETE_OBJECT_VERSIONS: Op =
         op!("s3", "DeleteObjects", ["s3:DeleteObject", "s3:DeleteObjectVersion"], OBJECTS);
     pub const ABORT_MULTIPART_UPLOAD: Op = op!("s3", "AbortMultipartUpload", ["s3:AbortMultipartUpload"], OBJECTS);
@@ -160,35 +154,66 @@ pub mod s3 {
         op!("s3", "ListMultipartUploads", ["s3:ListBucketMultipartUploads"], BUCKET);
 }
 
-/// AWS IAM: the execution roles and the instance profile.
+/// AWS IAM: the execution roles, the instance profile and the permissions
+/// boundary.
+///
+/// Self-service mode lets a user create and change the workspace's two
+/// roles, so every role write is conditioned on `iam:PermissionsBoundary`
+/// being the workspace's boundary: a role the user creates or edits can
+/// never do more than the boundary allows, whatever trust or inline policy
+/// is put on it. No grant lets a user remove a boundary or edit the
+/// boundary policy itself (those are [`boundary`]'s, an administrator's).
 pub mod iam {
-    use super::{Grant, Op};
+    use super::{Cond, Grant, Op};
 
-    /// The workspace's two roles, by exact name.
-    pub const ROLES: &[&str] = &[
-        "arn:{partition}:iam::{account}:role/hoist-{workspace}-sagemaker",
-        "arn:{partition}:iam::{account}:role/hoist-{workspace}-instance",
-    ];
+    /// The workspace's two roles, by exact name (`{sagemaker_role}` and
+    /// `{instance_role}` are `hoist-<workspace>-sagemaker` / `-instance`).
+    pub const ROLES: &[&str] =
+        &["arn:{partition}:iam::{account}:role/{sagemaker_role}", "arn:{partition}:iam::{account}:role/{instance_role}"];
     const ROLE: &[&str] = ROLES;
-    const PROFILE: &[&str] = &["arn:{partition}:iam::{account}:instance-profile/hoist-{workspace}-instance"];
+    const PROFILE: &[&str] = &["arn:{partition}:iam::{account}:instance-profile/{instance_profile}"];
+    /// The request (CreateRole, PutRolePermissionsBoundary) or the role
+    /// (every other role write) carries the workspace's boundary.
+    const BOUNDED: &[Cond] = &[Cond { operator: "StringEquals", key: "iam:PermissionsBoundary", value: "arn:{partition}:iam::{account}:policy/{boundary_name}" }];
+
+    macro_rules! bounded {
+        ($name:literal, [$($action:literal),+]) => {
+            op!("iam", $name, grants: &[Grant { actions: &[$($action),+], resources: ROLE, conditions: BOUNDED }])
+        };
+    }
 
     pub const GET_ROLE: Op = op!("iam", "GetRole", ["iam:GetRole"], ROLE);
-    /// Tags given at creation also need iam:TagRole.
-    pub const CREATE_ROLE: Op = op!("iam", "CreateRole", ["iam:CreateRole", "iam:TagRole"], ROLE);
+    pub const CREATE_ROLE: Op = op!(
+        "iam",
+        "CreateRole",
+        grants: &[
+            Grant { actions: &["iam:CreateRole"], resources: ROLE, conditions: BOUNDED },
+            // Tags given at creation also need iam:TagRole, which supports
+            // no iam:PermissionsBoundary key: exact role names only.
+            Grant { actions: &["iam:TagRole"], resources: ROLE, conditions: &[] },
+        ]
+    );
+    /// Deleting is no escalation (a role can only be re-created bounded),
+    /// so it is not conditioned: one less key whose support varies between
+    /// IAM's documentation and the tools that read it.
     pub const DELETE_ROLE: Op = op!("iam", "DeleteRole", ["iam:DeleteRole"], ROLE);
     pub const TAG_ROLE: Op = op!("iam", "TagRole", ["iam:TagRole"], ROLE);
-    pub const UPDATE_ASSUME_ROLE_POLICY: Op =
-        op!("iam", "UpdateAssumeRolePolicy", ["iam:UpdateAssumeRolePolicy"], ROLE);
+    /// Repairing a changed trust policy. Safe only because the role is
+    /// bounded: a user who makes the role trust themselves gains at most
+    /// the boundary, which is the workspace they already work in.
+    pub const UPDATE_ASSUME_ROLE_POLICY: Op = bounded!("UpdateAssumeRolePolicy", ["iam:UpdateAssumeRolePolicy"]);
     pub const GET_ROLE_POLICY: Op = op!("iam", "GetRolePolicy", ["iam:GetRolePolicy"], ROLE);
-    pub const PUT_ROLE_POLICY: Op = op!("iam", "PutRolePolicy", ["iam:PutRolePolicy"], ROLE);
-    pub const DELETE_ROLE_POLICY: Op = op!("iam", "DeleteRolePolicy", ["iam:DeleteRolePolicy"], ROLE);
+    pub const PUT_ROLE_POLICY: Op = bounded!("PutRolePolicy", ["iam:PutRolePolicy"]);
+    pub const DELETE_ROLE_POLICY: Op = bounded!("DeleteRolePolicy", ["iam:DeleteRolePolicy"]);
     pub const LIST_ROLE_POLICIES: Op = op!("iam", "ListRolePolicies", ["iam:ListRolePolicies"], ROLE);
     pub const LIST_ATTACHED_ROLE_POLICIES: Op =
         op!("iam", "ListAttachedRolePolicies", ["iam:ListAttachedRolePolicies"], ROLE);
-    pub const DETACH_ROLE_POLICY: Op = op!("iam", "DetachRolePolicy", ["iam:DetachRolePolicy"], ROLE);
-    /// Discovery for destroy: list roles and keep the workspace's. ListRoles
-    /// supports no resource-level permission.
-    pub const LIST_ROLES: Op = op!("iam", "ListRoles", ["iam:ListRoles"], &["*"]);
+    pub const DETACH_ROLE_POLICY: Op = bounded!("DetachRolePolicy", ["iam:DetachRolePolicy"]);
+    /// Putting the workspace's boundary on a role made before hoist used
+    /// boundaries. The condition is on the boundary being set, so this can
+    /// only ever set the workspace's own.
+    pub const PUT_ROLE_PERMISSIONS_BOUNDARY: Op =
+        bounded!("PutRolePermissionsBoundary", ["iam:PutRolePermissionsBoundary"]);
 
     pub const GET_INSTANCE_PROFILE: Op = op!("iam", "GetInstanceProfile", ["iam:GetInstanceProfile"], PROFILE);
     pub const CREATE_INSTANCE_PROFILE: Op =
@@ -196,6 +221,8 @@ pub mod iam {
     pub const DELETE_INSTANCE_PROFILE: Op = op!("iam", "DeleteInstanceProfile", ["iam:DeleteInstanceProfile"], PROFILE);
     pub const TAG_INSTANCE_PROFILE: Op = op!("iam", "TagInstanceProfile", ["iam:TagInstanceProfile"], PROFILE);
     /// Putting a role in a profile also needs iam:PassRole on that role.
+    /// (AWS does not document iam:PassedToService for this call, so no
+    /// condition is set: the role passed is the bounded instance role.)
     pub const ADD_ROLE_TO_INSTANCE_PROFILE: Op = op!(
         "iam",
         "AddRoleToInstanceProfile",
@@ -203,15 +230,33 @@ pub mod iam {
             Grant { actions: &["iam:AddRoleToInstanceProfile"], resources: PROFILE, conditions: &[] },
             Grant {
                 actions: &["iam:PassRole"],
-                resources: &["arn:{partition}:iam::{account}:role/hoist-{workspace}-instance"],
+                resources: &["arn:{partition}:iam::{account}:role/{instance_role}"],
                 conditions: &[],
             },
         ]
     );
     pub const REMOVE_ROLE_FROM_INSTANCE_PROFILE: Op =
         op!("iam", "RemoveRoleFromInstanceProfile", ["iam:RemoveRoleFromInstanceProfile"], PROFILE);
-    /// Supports no resource-level permission.
-    pub const LIST_INSTANCE_PROFILES: Op = op!("iam", "ListInstanceProfiles", ["iam:ListInstanceProfiles"], &["*"]);
+}
+
+/// The workspace's permissions boundary: a managed policy that caps every
+/// role hoist creates at the workspace's own resources. Reading it is a
+/// user's; creating, changing and deleting it are an administrator's only
+/// (`crate::commands::admin_ops`), never in a user's generated policy, or
+/// a user could widen the cap they are held to.
+pub mod boundary {
+    use super::Op;
+
+    const BOUNDARY: &[&str] = &["arn:{partition}:iam::{account}:policy/{boundary_name}"];
+
+    pub const GET_POLICY: Op = op!("iam", "GetPolicy", ["iam:GetPolicy"], BOUNDARY);
+    pub const GET_POLICY_VERSION: Op = op!("iam", "GetPolicyVersion", ["iam:GetPolicyVersion"], BOUNDARY);
+    /// Tags given at creation also need iam:TagPolicy.
+    pub const CREATE_POLICY: Op = op!("iam", "CreatePolicy", ["iam:CreatePolicy", "iam:TagPolicy"], BOUNDARY);
+    pub const CREATE_POLICY_VERSION: Op = op!("iam", "CreatePolicyVersion", ["iam:CreatePolicyVersion"], BOUNDARY);
+    pub const LIST_POLICY_VERSIONS: Op = op!("iam", "ListPolicyVersions", ["iam:ListPolicyVersions"], BOUNDARY);
+    pub const DELETE_POLICY_VERSION: Op = op!("iam", "DeletePolicyVersion", ["iam:DeletePolicyVersion"], BOUNDARY);
+    pub const DELETE_POLICY: Op = op!("iam", "DeletePolicy", ["iam:DeletePolicy"], BOUNDARY);
 }
 
 /// AWS IAM, read by `hoist check`: the caller's own policies.
@@ -241,6 +286,21 @@ pub mod iam_read {
     /// account's: read-only, on any policy.
     pub const GET_POLICY: Op = op!("iam", "GetPolicy", ["iam:GetPolicy"], &["*"]);
     pub const GET_POLICY_VERSION: Op = op!("iam", "GetPolicyVersion", ["iam:GetPolicyVersion"], &["*"]);
+
+    /// The caller's own role, when hoist runs as a role (SSO, an assumed
+    /// role): `{caller_role}` is its name. IAM has no policy variable for
+    /// a role's name, so the name is filled in; a role may sit at a path,
+    /// which the second ARN covers (role names are unique in an account).
+    const SELF_ROLE: &[&str] =
+        &["arn:{partition}:iam::{account}:role/{caller_role}", "arn:{partition}:iam::{account}:role/*/{caller_role}"];
+    pub const GET_OWN_ROLE: Op = op!("iam", "GetRole", ["iam:GetRole"], SELF_ROLE);
+    pub const LIST_OWN_ROLE_POLICIES: Op = op!("iam", "ListRolePolicies", ["iam:ListRolePolicies"], SELF_ROLE);
+    pub const GET_OWN_ROLE_POLICY: Op = op!("iam", "GetRolePolicy", ["iam:GetRolePolicy"], SELF_ROLE);
+    pub const LIST_OWN_ATTACHED_ROLE_POLICIES: Op =
+        op!("iam", "ListAttachedRolePolicies", ["iam:ListAttachedRolePolicies"], SELF_ROLE);
+    /// The simulator, for a role.
+    pub const SIMULATE_OWN_ROLE: Op =
+        op!("iam", "SimulatePrincipalPolicy", ["iam:SimulatePrincipalPolicy"], SELF_ROLE);
 }
 
 /// Amazon CloudWatch Logs: job logs.
@@ -313,22 +373,101 @@ pub mod ec2 {
         "AuthorizeSecurityGroupEgress",
         grants: &[Grant { actions: &["ec2:AuthorizeSecurityGroupEgress"], resources: SG, conditions: TAGGED_FOR_WORKSPACE }]
     );
+    /// Tagging the workspace's group; the tags may not move it to another
+    /// workspace (`IfExists`: a request that does not set the workspace
+    /// tag cannot re-label either).
     pub const CREATE_TAGS: Op = op!(
         "ec2",
         "CreateTags",
-        grants: &[Grant { actions: &["ec2:CreateTags"], resources: SG, conditions: TAGGED_FOR_WORKSPACE }]
+        grants: &[Grant {
+            actions: &["ec2:CreateTags"],
+            resources: SG,
+            conditions: &[
+                Cond { operator: "StringEquals", key: "aws:ResourceTag/hoist:workspace", value: "{workspace}" },
+                Cond { operator: "StringEqualsIfExists", key: "aws:RequestTag/hoist:workspace", value: "{workspace}" },
+            ],
+        }]
     );
+}
+
+/// What the agent does on an EC2 instance, as the workspace's instance
+/// role: a job's records, bundle, checkpoints and artifacts under `jobs/`,
+/// and its log streams. The instance role's policy is exactly these.
+pub mod agent {
+    use super::Op;
+
+    const BUCKET: &[&str] = &["arn:{partition}:s3:::{bucket}"];
+    const JOBS: &[&str] = &["arn:{partition}:s3:::{bucket}/jobs/*"];
+    pub const PUT_OBJECT: Op = op!("s3", "PutObject", ["s3:PutObject"], JOBS);
+    pub const GET_OBJECT: Op = op!("s3", "GetObject", ["s3:GetObject"], JOBS);
+    pub const HEAD_OBJECT: Op = op!("s3", "HeadObject", ["s3:GetObject"], JOBS);
+    pub const LIST_OBJECTS_V2: Op = op!("s3", "ListObjectsV2", ["s3:ListBucket"], BUCKET);
+    pub const DELETE_OBJECTS: Op = op!("s3", "DeleteObjects", ["s3:DeleteObject"], JOBS);
+    pub const CREATE_LOG_STREAM: Op = super::logs::CREATE_LOG_STREAM;
+    pub const PUT_LOG_EVENTS: Op = super::logs::PUT_LOG_EVENTS;
+}
+
+/// What SageMaker does with the workspace's SageMaker role while it runs a
+/// training job or hosts a model: these are SageMaker's own requests, not
+/// hoist's (AWS documents them for a custom execution role), and the
+/// role's policy is exactly these.
+pub mod sagemaker_role {
+    use super::{Cond, Grant, Op};
+
+    const JOBS: &[&str] = &["arn:{partition}:s3:::{bucket}/jobs/*"];
+    const SAGEMAKER_LOGS: &[&str] = &["arn:{partition}:logs:{region}:{account}:log-group:/aws/sagemaker/*"];
+
+    /// Input channels (bundle, checkpoints), model artifacts and output.
+    pub const LIST_BUCKET: Op = super::agent::LIST_OBJECTS_V2;
+    pub const READ_JOBS: Op = super::agent::GET_OBJECT;
+    pub const WRITE_JOBS: Op = super::agent::PUT_OBJECT;
+    /// Checkpoint sync removes checkpoints the job deleted.
+    pub const DELETE_JOBS: Op = op!("s3", "DeleteObject", ["s3:DeleteObject"], JOBS);
+    /// Training and endpoint logs, under SageMaker's own log groups.
+    pub const CREATE_LOG_GROUP: Op = op!("logs", "CreateLogGroup", ["logs:CreateLogGroup"], SAGEMAKER_LOGS);
+    pub const CREATE_LOG_STREAM: Op = op!("logs", "CreateLogStream", ["logs:CreateLogStream"], SAGEMAKER_LOGS);
+    pub const PUT_LOG_EVENTS: Op = op!("logs", "PutLogEvents", ["logs:PutLogEvents"], SAGEMAKER_LOGS);
+    pub const DESCRIBE_LOG_STREAMS: Op = op!("logs", "DescribeLogStreams", ["logs:DescribeLogStreams"], SAGEMAKER_LOGS);
+    /// Pulling the training or serving image. GetAuthorizationToken
+    /// supports no resource-level permission; AWS's own images live in
+    /// AWS's accounts, so the repository's account is a wildcard.
+    pub const ECR_LOGIN: Op = op!("ecr", "GetAuthorizationToken", ["ecr:GetAuthorizationToken"], &["*"]);
+    pub const ECR_PULL: Op = op!(
+        "ecr",
+        "BatchGetImage",
+        ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+        &["arn:{partition}:ecr:{region}:*:repository/*"]
+    );
+    /// Training metrics. PutMetricData supports no resource; it is scoped
+    /// by namespace instead.
+    pub const PUT_METRIC_DATA: Op = op!(
+        "cloudwatch",
+        "PutMetricData",
+        grants: &[Grant {
+            actions: &["cloudwatch:PutMetricData"],
+            resources: &["*"],
+            conditions: &[Cond { operator: "StringLike", key: "cloudwatch:namespace", value: "/aws/sagemaker/*" }],
+        }]
+    );
+}
+
+/// AWS KMS, when the bucket is encrypted with a customer-managed key
+/// (`kms_key`): S3 asks KMS on the caller's behalf for every object read
+/// and write, so whoever reads or writes objects needs these on that key
+/// alone. `{kms_key}` is the key's ARN.
+pub mod kms {
+    use super::Op;
+
+    /// Writing an object (and each multipart part).
+    pub const GENERATE_DATA_KEY: Op = op!("kms", "GenerateDataKey", ["kms:GenerateDataKey"], &["{kms_key}"]);
+    /// Reading an object, and completing a multipart upload.
+    pub const DECRYPT: Op = op!("kms", "Decrypt", ["kms:Decrypt"], &["{kms_key}"]);
 }
 
 /// Every operation in the catalog, for the policy generator and for tests
 /// that check recorded calls against declarations.
 pub const ALL: &[Op] = &[
     sts::GET_CALLER_IDENTITY,
-    s3::PUT_OBJECT,
-    s3::GET_OBJECT,
-    s3::HEAD_OBJECT,
-    s3::LIST_OBJECTS_V2,
-    s3::DELETE_OBJECTS,
     s3::DELETE_OBJECT_VERSIONS,
     s3::ABORT_MULTIPART_UPLOAD,
     s3::HEAD_BUCKET,
@@ -361,14 +500,35 @@ pub const ALL: &[Op] = &[
     iam::LIST_ROLE_POLICIES,
     iam::LIST_ATTACHED_ROLE_POLICIES,
     iam::DETACH_ROLE_POLICY,
-    iam::LIST_ROLES,
+    iam::PUT_ROLE_PERMISSIONS_BOUNDARY,
     iam::GET_INSTANCE_PROFILE,
     iam::CREATE_INSTANCE_PROFILE,
     iam::DELETE_INSTANCE_PROFILE,
     iam::TAG_INSTANCE_PROFILE,
     iam::ADD_ROLE_TO_INSTANCE_PROFILE,
     iam::REMOVE_ROLE_FROM_INSTANCE_PROFILE,
-    iam::LIST_INSTANCE_PROFILES,
+    boundary::GET_POLICY,
+    boundary::GET_POLICY_VERSION,
+    boundary::CREATE_POLICY,
+    boundary::CREATE_POLICY_VERSION,
+    boundary::LIST_POLICY_VERSIONS,
+    boundary::DELETE_POLICY_VERSION,
+    boundary::DELETE_POLICY,
+    agent::PUT_OBJECT,
+    agent::GET_OBJECT,
+    agent::HEAD_OBJECT,
+    agent::LIST_OBJECTS_V2,
+    agent::DELETE_OBJECTS,
+    sagemaker_role::DELETE_JOBS,
+    sagemaker_role::CREATE_LOG_GROUP,
+    sagemaker_role::CREATE_LOG_STREAM,
+    sagemaker_role::PUT_LOG_EVENTS,
+    sagemaker_role::DESCRIBE_LOG_STREAMS,
+    sagemaker_role::ECR_LOGIN,
+    sagemaker_role::ECR_PULL,
+    sagemaker_role::PUT_METRIC_DATA,
+    kms::GENERATE_DATA_KEY,
+    kms::DECRYPT,
     iam_read::SIMULATE_PRINCIPAL_POLICY,
     iam_read::GET_USER,
     iam_read::LIST_USER_POLICIES,
@@ -380,6 +540,11 @@ pub const ALL: &[Op] = &[
     iam_read::LIST_ATTACHED_GROUP_POLICIES,
     iam_read::GET_POLICY,
     iam_read::GET_POLICY_VERSION,
+    iam_read::GET_OWN_ROLE,
+    iam_read::LIST_OWN_ROLE_POLICIES,
+    iam_read::GET_OWN_ROLE_POLICY,
+    iam_read::LIST_OWN_ATTACHED_ROLE_POLICIES,
+    iam_read::SIMULATE_OWN_ROLE,
     logs::CREATE_LOG_STREAM,
     logs::PUT_LOG_EVENTS,
     logs::GET_LOG_EVENTS,
@@ -412,14 +577,14 @@ mod tests {
     fn declarations_are_unique_and_well_formed() {
         let mut seen = std::collections::HashSet::new();
         for op in ALL {
-            assert!(seen.insert((op.service, op.name, op.actions())), "{op} declared twice");
+            assert!(seen.insert((op.service, op.name, op.actions(), op.grants)), "{op} declared twice");
             for action in op.actions() {
                 let (prefix, name) = action.split_once(':').expect("action has a service prefix");
                 assert!(!prefix.is_empty() && !name.is_empty(), "{op}: bad action {action}");
             }
             for g in op.grants {
                 for r in g.resources {
-                    assert!(*r == "*" || r.starts_with("arn:{partition}:"), "{op}: {r}");
+                    assert!(*r == "*" || *r == "{kms_key}" || r.starts_with("arn:{partition}:"), "{op}: {r}");
                 }
             }
             // An operation with no IAM action is only one AWS documents as
@@ -431,7 +596,7 @@ mod tests {
     #[test]
     fn reads_and_writes_are_told_apart() {
         assert!(!s3::HEAD_BUCKET.is_mutating());
-        assert!(!iam::LIST_ROLES.is_mutating());
+        assert!(!iam::LIST_ROLE_POLICIES.is_mutating());
         assert!(!ec2::DESCRIBE_VPCS.is_mutating());
         assert!(s3::PUT_BUCKET_POLICY.is_mutating());
         assert!(iam::TAG_ROLE.is_mutating());

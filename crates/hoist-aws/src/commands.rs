@@ -3,7 +3,7 @@
 //! command really sends and fails if it sends anything not listed here.
 //! Adding an AWS call to a command without listing it fails that test.
 
-use crate::catalog::{Op, ec2, iam, iam_read, logs, s3, sts};
+use crate::catalog::{Op, agent, boundary, ec2, iam, iam_read, kms, logs, s3, sagemaker_role, sts};
 
 /// Reads `init`, `status` and `destroy` share: seeing the footprint.
 const OBSERVE: &[Op] = &[
@@ -21,6 +21,8 @@ const OBSERVE: &[Op] = &[
     iam::GET_ROLE_POLICY,
     iam::LIST_ATTACHED_ROLE_POLICIES,
     iam::GET_INSTANCE_PROFILE,
+    boundary::GET_POLICY,
+    boundary::GET_POLICY_VERSION,
     logs::DESCRIBE_LOG_GROUPS,
     logs::LIST_TAGS_FOR_RESOURCE,
     ec2::DESCRIBE_VPCS,
@@ -40,6 +42,7 @@ const INIT_WRITES: &[Op] = &[
     iam::TAG_ROLE,
     iam::UPDATE_ASSUME_ROLE_POLICY,
     iam::PUT_ROLE_POLICY,
+    iam::PUT_ROLE_PERMISSIONS_BOUNDARY,
     iam::CREATE_INSTANCE_PROFILE,
     iam::TAG_INSTANCE_PROFILE,
     iam::ADD_ROLE_TO_INSTANCE_PROFILE,
@@ -53,9 +56,10 @@ const INIT_WRITES: &[Op] = &[
     ec2::CREATE_TAGS,
 ];
 
+/// Destroy finds the workspace's IAM resources by their exact names (no
+/// listing: a listing by name prefix would also reach workspace `a-b` from
+/// workspace `a`, and hand-made roles that share the prefix).
 const DESTROY_WRITES: &[Op] = &[
-    iam::LIST_ROLES,
-    iam::LIST_INSTANCE_PROFILES,
     iam::REMOVE_ROLE_FROM_INSTANCE_PROFILE,
     iam::DELETE_INSTANCE_PROFILE,
     iam::DELETE_ROLE_POLICY,
@@ -70,16 +74,48 @@ const DESTROY_WRITES: &[Op] = &[
     s3::DELETE_BUCKET,
 ];
 
-/// The agent, running a job whose state is in S3 and logs in CloudWatch.
+/// The agent, running a job whose state is in S3 and logs in CloudWatch:
+/// the instance role's policy.
 const AGENT: &[Op] = &[
-    s3::GET_OBJECT,
-    s3::PUT_OBJECT,
-    s3::HEAD_OBJECT,
-    s3::LIST_OBJECTS_V2,
-    s3::DELETE_OBJECTS,
-    logs::CREATE_LOG_STREAM,
-    logs::PUT_LOG_EVENTS,
+    agent::GET_OBJECT,
+    agent::PUT_OBJECT,
+    agent::HEAD_OBJECT,
+    agent::LIST_OBJECTS_V2,
+    agent::DELETE_OBJECTS,
+    agent::CREATE_LOG_STREAM,
+    agent::PUT_LOG_EVENTS,
 ];
+
+/// What SageMaker does as the workspace's SageMaker role: that role's
+/// policy.
+const SAGEMAKER_ROLE: &[Op] = &[
+    sagemaker_role::LIST_BUCKET,
+    sagemaker_role::READ_JOBS,
+    sagemaker_role::WRITE_JOBS,
+    sagemaker_role::DELETE_JOBS,
+    sagemaker_role::CREATE_LOG_GROUP,
+    sagemaker_role::CREATE_LOG_STREAM,
+    sagemaker_role::PUT_LOG_EVENTS,
+    sagemaker_role::DESCRIBE_LOG_STREAMS,
+    sagemaker_role::ECR_LOGIN,
+    sagemaker_role::ECR_PULL,
+    sagemaker_role::PUT_METRIC_DATA,
+];
+
+/// The permissions boundary's life cycle: an administrator's part of
+/// `init` and `destroy`, never in a user's policy (a user who could edit
+/// the boundary could widen it).
+const BOUNDARY_CREATE: &[Op] = &[
+    boundary::CREATE_POLICY,
+    boundary::LIST_POLICY_VERSIONS,
+    boundary::CREATE_POLICY_VERSION,
+    boundary::DELETE_POLICY_VERSION,
+];
+const BOUNDARY_DELETE: &[Op] = &[boundary::LIST_POLICY_VERSIONS, boundary::DELETE_POLICY_VERSION, boundary::DELETE_POLICY];
+
+/// S3 asks KMS on the caller's behalf when the bucket uses a
+/// customer-managed key: added to whoever reads or writes objects.
+pub const KMS_FOR_OBJECTS: &[Op] = &[kms::GENERATE_DATA_KEY, kms::DECRYPT];
 
 /// `hoist check`: reading the caller's own policies (or simulating them).
 const CHECK: &[Op] = &[
@@ -95,14 +131,17 @@ const CHECK: &[Op] = &[
     iam_read::LIST_ATTACHED_GROUP_POLICIES,
     iam_read::GET_POLICY,
     iam_read::GET_POLICY_VERSION,
-    iam::GET_ROLE,
-    iam::LIST_ROLE_POLICIES,
-    iam::GET_ROLE_POLICY,
-    iam::LIST_ATTACHED_ROLE_POLICIES,
+    iam_read::GET_OWN_ROLE,
+    iam_read::LIST_OWN_ROLE_POLICIES,
+    iam_read::GET_OWN_ROLE_POLICY,
+    iam_read::LIST_OWN_ATTACHED_ROLE_POLICIES,
+    iam_read::SIMULATE_OWN_ROLE,
 ];
 
-/// Commands hoist knows the AWS needs of.
-pub const COMMANDS: &[&str] = &["whoami", "init", "status", "destroy", "agent", "check"];
+/// Commands hoist knows the AWS needs of. `agent` and `sagemaker` are the
+/// execution roles' (the agent on an instance; SageMaker running a job or
+/// an endpoint), the rest a user's.
+pub const COMMANDS: &[&str] = &["whoami", "init", "status", "destroy", "agent", "sagemaker", "check"];
 
 /// The operations `command` may perform (empty for an unknown command).
 pub fn ops(command: &str) -> Vec<Op> {
@@ -112,6 +151,7 @@ pub fn ops(command: &str) -> Vec<Op> {
         "status" => &[OBSERVE],
         "destroy" => &[OBSERVE, DESTROY_WRITES],
         "agent" => &[AGENT],
+        "sagemaker" => &[SAGEMAKER_ROLE],
         "check" => &[CHECK],
         _ => &[],
     };
@@ -124,9 +164,28 @@ pub fn ops(command: &str) -> Vec<Op> {
     out
 }
 
-/// Whether `command` declares an operation with this service and name.
+/// Operations `command` performs only when the caller is an
+/// administrator: creating, changing or deleting the permissions boundary.
+/// Never part of a user's generated policy; a user without them gets a
+/// message saying an administrator must do it.
+pub fn admin_ops(command: &str) -> &'static [Op] {
+    match command {
+        "init" => BOUNDARY_CREATE,
+        "destroy" => BOUNDARY_DELETE,
+        _ => &[],
+    }
+}
+
+/// Whether `command` declares an operation with this service and name
+/// (a user's or an administrator's).
 pub fn declares(command: &str, service: &str, operation: &str) -> bool {
-    ops(command).iter().any(|op| op.service == service && op.name == operation)
+    ops(command).iter().chain(admin_ops(command)).any(|op| op.service == service && op.name == operation)
+}
+
+/// Whether an object operation reads or writes object data (and so needs
+/// KMS when the bucket uses a customer-managed key).
+pub fn touches_object_data(op: &Op) -> bool {
+    op.service == "s3" && matches!(op.name, "PutObject" | "GetObject" | "CreateMultipartUpload" | "UploadPart")
 }
 
 #[cfg(test)]
@@ -137,7 +196,7 @@ mod tests {
     fn every_declared_op_is_in_the_catalog_and_every_catalog_op_is_used() {
         let mut used = std::collections::HashSet::new();
         for command in COMMANDS {
-            for op in ops(command) {
+            for op in ops(command).into_iter().chain(admin_ops(command).iter().copied()) {
                 assert!(crate::catalog::ALL.contains(&op), "{command}: {op} is not in catalog::ALL");
                 used.insert(op);
             }
@@ -145,7 +204,19 @@ mod tests {
         // GET_LOG_EVENTS is used by `hoist logs` for AWS-backed jobs
         // (coming with the EC2 backend).
         for op in crate::catalog::ALL {
-            assert!(used.contains(op) || *op == logs::GET_LOG_EVENTS, "{op} is declared by no command");
+            let kms = KMS_FOR_OBJECTS.contains(op);
+            assert!(used.contains(op) || kms || *op == logs::GET_LOG_EVENTS, "{op} is declared by no command");
+        }
+    }
+
+    #[test]
+    fn no_user_command_may_change_the_boundary() {
+        for command in ["init", "status", "destroy", "check", "whoami"] {
+            for op in ops(command) {
+                let writes_policy = ["CreatePolicy", "CreatePolicyVersion", "DeletePolicy", "DeletePolicyVersion", "SetDefaultPolicyVersion"];
+                assert!(!writes_policy.contains(&op.name), "{command}: {op}");
+                assert!(op.name != "DeleteRolePermissionsBoundary", "{command}: {op}");
+            }
         }
     }
 

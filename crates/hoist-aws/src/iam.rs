@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::catalog::boundary as bops;
 use crate::catalog::iam as ops;
 use crate::error::AwsError;
 use crate::session::Session;
@@ -23,12 +24,25 @@ pub struct RoleState {
     pub inline: BTreeMap<String, serde_json::Value>,
     /// Attached managed policy ARNs.
     pub attached: Vec<String>,
+    /// The permissions boundary's ARN, if the role has one.
+    pub boundary: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProfileState {
     pub arn: String,
     pub roles: Vec<String>,
+    /// Each role's trust policy, as GetInstanceProfile returns it (so an
+    /// administrator's profile is checked without reading its role).
+    pub role_trusts: Vec<serde_json::Value>,
+    pub tags: Tags,
+}
+
+/// A customer-managed policy: its default version's document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyState {
+    pub arn: String,
+    pub document: serde_json::Value,
     pub tags: Tags,
 }
 
@@ -103,16 +117,26 @@ impl<'a> Iam<'a> {
             trust: decode_policy(role.assume_role_policy_document().unwrap_or("{}")),
             inline,
             attached: attached?.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect(),
+            boundary: role.permissions_boundary().and_then(|b| b.permissions_boundary_arn()).map(str::to_owned),
         }))
     }
 
-    pub async fn create_role(&self, name: &str, description: &str, trust: &serde_json::Value, tags: &Tags) -> Result<String, AwsError> {
+    /// Create a role carrying `boundary` as its permissions boundary.
+    pub async fn create_role(
+        &self,
+        name: &str,
+        description: &str,
+        trust: &serde_json::Value,
+        boundary: &str,
+        tags: &Tags,
+    ) -> Result<String, AwsError> {
         let req = self
             .client
             .create_role()
             .role_name(name)
             .description(description)
             .assume_role_policy_document(trust.to_string())
+            .permissions_boundary(boundary)
             .set_tags(Some(iam_tags(tags)))
             .send();
         let out = self.session.call(ops::CREATE_ROLE, Some(name), req).await?;
@@ -162,21 +186,6 @@ impl<'a> Iam<'a> {
         }
     }
 
-    /// Names of roles whose name starts with `prefix`.
-    pub async fn roles_with_prefix(&self, prefix: &str) -> Result<Vec<String>, AwsError> {
-        let mut names = Vec::new();
-        let mut marker = None;
-        loop {
-            let req = self.client.list_roles().set_marker(marker.take()).send();
-            let out = self.session.call(ops::LIST_ROLES, None, req).await?;
-            names.extend(out.roles().iter().map(|r| r.role_name().to_string()).filter(|n| n.starts_with(prefix)));
-            match out.marker() {
-                Some(m) if out.is_truncated() => marker = Some(m.to_string()),
-                _ => return Ok(names),
-            }
-        }
-    }
-
     pub async fn observe_profile(&self, name: &str) -> Result<Option<ProfileState>, AwsError> {
         let req = self.client.get_instance_profile().instance_profile_name(name).send();
         match self.session.call(ops::GET_INSTANCE_PROFILE, Some(name), req).await {
@@ -185,6 +194,7 @@ impl<'a> Iam<'a> {
                 Ok(Some(ProfileState {
                     arn: p.arn().to_string(),
                     roles: p.roles().iter().map(|r| r.role_name().to_string()).collect(),
+                    role_trusts: p.roles().iter().map(|r| decode_policy(r.assume_role_policy_document().unwrap_or("{}"))).collect(),
                     tags: p.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
                 }))
             }
@@ -229,20 +239,96 @@ impl<'a> Iam<'a> {
         }
     }
 
-    pub async fn profiles_with_prefix(&self, prefix: &str) -> Result<Vec<String>, AwsError> {
-        let mut names = Vec::new();
-        let mut marker = None;
-        loop {
-            let req = self.client.list_instance_profiles().set_marker(marker.take()).send();
-            let out = self.session.call(ops::LIST_INSTANCE_PROFILES, None, req).await?;
-            names.extend(
-                out.instance_profiles().iter().map(|p| p.instance_profile_name().to_string()).filter(|n| n.starts_with(prefix)),
-            );
-            match out.marker() {
-                Some(m) if out.is_truncated() => marker = Some(m.to_string()),
-                _ => return Ok(names),
-            }
+    /// The boundary policy's default version and tags, or `None`.
+    pub async fn observe_policy(&self, arn: &str) -> Result<Option<PolicyState>, AwsError> {
+        let req = self.client.get_policy().policy_arn(arn).send();
+        let policy = match self.session.call(bops::GET_POLICY, Some(arn), req).await {
+            Ok(out) => out.policy.expect("GetPolicy returns a policy"),
+            Err(e) if no_such_entity(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let version = policy.default_version_id().unwrap_or("v1").to_string();
+        let req = self.client.get_policy_version().policy_arn(arn).version_id(&version).send();
+        let out = self.session.call(bops::GET_POLICY_VERSION, Some(arn), req).await?;
+        let document = out.policy_version.and_then(|v| v.document).map(|d| decode_policy(&d)).unwrap_or_default();
+        Ok(Some(PolicyState {
+            arn: arn.to_string(),
+            document,
+            tags: policy.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+        }))
+    }
+
+    pub async fn create_policy(&self, name: &str, description: &str, doc: &serde_json::Value, tags: &Tags) -> Result<(), AwsError> {
+        let req = self
+            .client
+            .create_policy()
+            .policy_name(name)
+            .description(description)
+            .policy_document(doc.to_string())
+            .set_tags(Some(iam_tags(tags)))
+            .send();
+        match self.session.call(bops::CREATE_POLICY, Some(name), req).await {
+            // A concurrent init made it: the plan's next run compares it.
+            Err(e) if e.code() == Some("EntityAlreadyExists") => Ok(()),
+            other => other.map(drop),
         }
+    }
+
+    /// Make `doc` the policy's default version. IAM keeps at most five
+    /// versions: the oldest non-default one goes first when all are used.
+    pub async fn set_policy_document(&self, arn: &str, doc: &serde_json::Value) -> Result<(), AwsError> {
+        let versions = self.policy_versions(arn).await?;
+        if versions.len() >= 5
+            && let Some(oldest) = versions.iter().filter(|(_, default)| !default).map(|(id, _)| id).next_back()
+        {
+            self.delete_policy_version(arn, oldest).await?;
+        }
+        let req = self.client.create_policy_version().policy_arn(arn).policy_document(doc.to_string()).set_as_default(true).send();
+        self.session.call(bops::CREATE_POLICY_VERSION, Some(arn), req).await.map(drop)
+    }
+
+    /// Version ids, newest first, with whether each is the default.
+    async fn policy_versions(&self, arn: &str) -> Result<Vec<(String, bool)>, AwsError> {
+        let req = self.client.list_policy_versions().policy_arn(arn).send();
+        let out = self.session.call(bops::LIST_POLICY_VERSIONS, Some(arn), req).await?;
+        let mut v: Vec<_> = out
+            .versions()
+            .iter()
+            .map(|v| (v.create_date().map(|d| d.secs()).unwrap_or_default(), v.version_id().unwrap_or_default().to_string(), v.is_default_version()))
+            .collect();
+        v.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(v.into_iter().map(|(_, id, d)| (id, d)).collect())
+    }
+
+    async fn delete_policy_version(&self, arn: &str, version: &str) -> Result<(), AwsError> {
+        let req = self.client.delete_policy_version().policy_arn(arn).version_id(version).send();
+        match self.session.call(bops::DELETE_POLICY_VERSION, Some(arn), req).await {
+            Err(e) if no_such_entity(&e) => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    /// Delete a managed policy and its old versions (IAM refuses to delete
+    /// a policy that has any).
+    pub async fn delete_policy(&self, arn: &str) -> Result<(), AwsError> {
+        let versions = match self.policy_versions(arn).await {
+            Err(e) if no_such_entity(&e) => return Ok(()),
+            other => other?,
+        };
+        for (id, _) in versions.iter().filter(|(_, default)| !default) {
+            self.delete_policy_version(arn, id).await?;
+        }
+        let req = self.client.delete_policy().policy_arn(arn).send();
+        match self.session.call(bops::DELETE_POLICY, Some(arn), req).await {
+            Err(e) if no_such_entity(&e) => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    /// Put the permissions boundary on an existing role.
+    pub async fn put_role_boundary(&self, role: &str, boundary_arn: &str) -> Result<(), AwsError> {
+        let req = self.client.put_role_permissions_boundary().role_name(role).permissions_boundary(boundary_arn).send();
+        self.session.call(ops::PUT_ROLE_PERMISSIONS_BOUNDARY, Some(role), req).await.map(drop)
     }
 }
 

@@ -6,7 +6,9 @@ use std::path::Path;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
-use crate::catalog::s3 as ops;
+// Job objects are the agent's: its operations (on the bucket's `jobs/`)
+// are the instance role's policy.
+use crate::catalog::agent as ops;
 use crate::error::{AwsError, ErrorKind};
 use crate::session::Session;
 

@@ -50,6 +50,7 @@ async fn simulator_verdicts_are_read_per_action() {
         "arn:aws:iam::123456789012:user/alice",
         &actions,
         "arn:aws:s3:::hoist-default-123456789012-us-east-1",
+        &[("aws:ResourceTag/hoist:workspace".to_string(), "default".to_string())],
     )
     .await
     .unwrap();
@@ -64,6 +65,10 @@ async fn simulator_verdicts_are_read_per_action() {
         "PolicySourceArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Auser%2Falice",
         "ActionNames.member.1=s3%3ACreateBucket",
         "ResourceArns.member.1=arn%3Aaws%3As3%3A%3A%3Ahoist-default-123456789012-us-east-1",
+        // The request context a conditioned grant is judged under.
+        "ContextEntries.member.1.ContextKeyName=aws%3AResourceTag%2Fhoist%3Aworkspace",
+        "ContextEntries.member.1.ContextKeyValues.member.1=default",
+        "ContextEntries.member.1.ContextKeyType=string",
     ] {
         assert!(body.contains(part), "{part} not in {body}");
     }

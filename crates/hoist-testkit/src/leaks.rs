@@ -1,6 +1,7 @@
 //! Everything in the emulator, for tests that prove nothing was left
-//! behind: buckets, roles, instance profiles, log groups and security
-//! groups (the default ones excepted), as `kind name` strings.
+//! behind: buckets, roles, instance profiles, customer-managed policies,
+//! log groups and security groups (the default ones excepted), as `kind
+//! name` strings.
 
 use crate::Emulator;
 
@@ -21,6 +22,10 @@ impl Emulator {
         }
         for p in iam.list_instance_profiles().send().await.expect("ListInstanceProfiles").instance_profiles() {
             all.push(format!("instance-profile {}", p.instance_profile_name()));
+        }
+        let local = aws_sdk_iam::types::PolicyScopeType::Local;
+        for p in iam.list_policies().scope(local).send().await.expect("ListPolicies").policies() {
+            all.push(format!("policy {}", p.policy_name().unwrap_or_default()));
         }
         for g in logs.describe_log_groups().send().await.expect("DescribeLogGroups").log_groups() {
             all.push(format!("log-group {}", g.log_group_name().unwrap_or_default()));

@@ -9,6 +9,7 @@
 mod emulator;
 mod env;
 mod leaks;
+pub mod wire;
 
 pub use emulator::{Emulator, EmulatorOptions, Keys, ACCOUNT};
 pub use env::IsolatedEnv;

@@ -105,7 +105,9 @@ pub enum Command {
         filled in for your account, region and workspace: attach it as is.\n\n\
         Examples:\n  hoist policy                       everything (init, status, run, destroy)\n  \
         hoist policy init destroy\n  hoist policy --account 123456789012 --region eu-west-1   offline\n  \
-        hoist policy --roles               the execution roles' trust and inline policies")]
+        hoist policy --roles               the execution roles' trust and inline policies\n  \
+        hoist policy --boundary            the permissions boundary the roles carry\n  \
+        hoist policy --mode admin --format cloudformation   an administrator's whole set-up")]
     #[command(args_conflicts_with_subcommands = true)]
     Policy(PolicyArgs),
     /// Check that you hold every permission hoist's commands need, and say what is missing
@@ -133,6 +135,8 @@ hoist-<workspace>-, all tagged hoist:managed=true and hoist:workspace=<name>):
   bucket            hoist-<workspace>-<account>-<region>: public access blocked, default
                     encryption, TLS-only bucket policy, owner-enforced object ownership,
                     incomplete multipart uploads aborted after 7 days
+  boundary          hoist-<workspace>-boundary: the permissions boundary both roles carry
+                    (created only by an administrator's credentials; see below)
   role              hoist-<workspace>-sagemaker: trusted by SageMaker for this account only
   role              hoist-<workspace>-instance: trusted by EC2; one scoped inline policy each
   instance profile  hoist-<workspace>-instance
@@ -143,9 +147,17 @@ Safe to re-run: what exists and matches is left alone (no write is sent); drift 
 repaired and reported. A same-named resource without hoist's tags is refused
 unless --adopt. Config keys: kms_key, bucket_versioning, log_retention_days, vpc_id.
 
-May not create IAM roles? Have an administrator create them, then name them with
---sagemaker-role and --instance-profile (or the config keys sagemaker_role and
-instance_profile): init checks they exist and are usable, and creates nothing in IAM.
+Two set-up modes (config key `mode`, docs/SECURITY.md):
+  self-service  (default) you run init. Roles can only be created carrying the
+                workspace's boundary, which you may not change: the first init needs
+                an administrator's credentials (or the boundary from
+                `hoist policy --format cloudformation`), later ones do not.
+  admin         an administrator applies `hoist policy --mode admin --format
+                cloudformation|terraform`, which creates everything; init then only
+                verifies and reports, and writes nothing.
+An administrator's own roles can be named with --sagemaker-role and --instance-profile
+(config keys sagemaker_role, instance_profile): init checks they are usable, never
+changes them.
 
 Examples:
   hoist init --plan          show what would change, change nothing
@@ -153,10 +165,13 @@ Examples:
   hoist init --yes -o json   for scripts";
 
 const DESTROY_HELP: &str = "\
-Finds the workspace's resources in AWS itself (by name prefix and hoist's tags, not
-from a local file), shows them, asks, and deletes them in dependency order. The
+Finds the workspace's resources in AWS itself (by their exact names and hoist's tags,
+never from a local file), shows them, asks, and deletes them in dependency order. The
 bucket is emptied first: every object version, delete marker and unfinished upload.
-Resources without hoist's tags, and other workspaces' resources, are never touched.
+Resources without hoist's tags, and other workspaces' resources (even `team-a`'s
+from workspace `team`), are never read or touched. The permissions boundary is
+deleted when your credentials may (an administrator's); otherwise it is left and
+said so. In admin mode destroy refuses: delete the administrator's stack instead.
 Safe to re-run.
 
 Examples:
@@ -232,11 +247,24 @@ pub struct PolicyArgs {
     pub partition: String,
 
     /// Print the policies of the execution roles init creates instead
-    #[arg(long)]
+    #[arg(long, conflicts_with = "boundary")]
     pub roles: bool,
 
-    /// json: the user's policy; cloudformation / terraform: a template an
-    /// administrator applies to create the roles, the instance profile and the
+    /// Print the permissions boundary every role hoist creates carries instead
+    #[arg(long)]
+    pub boundary: bool,
+
+    /// Who sets up the footprint: self-service (the user runs init, and may
+    /// create only roles bounded by the workspace's permissions boundary) or
+    /// admin (an administrator applies the template; the user's policy holds
+    /// no IAM write and no bucket-configuration write) [config: mode]
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub mode: Option<crate::settings::Mode>,
+
+    /// json: the user's policy. cloudformation / terraform: what an
+    /// administrator applies. In self-service mode: the permissions boundary and
+    /// the user's managed policies; in admin mode: the whole footprint (bucket,
+    /// roles, instance profile, log group, security group, boundary) and the
     /// user's managed policies
     #[arg(long, value_enum, default_value = "json")]
     pub format: PolicyFormat,

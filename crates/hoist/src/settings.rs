@@ -49,6 +49,7 @@ pub const KEYS: &[&str] = &[
     "workspace",
     "output",
     "backend",
+    "mode",
     "kms_key",
     "bucket_versioning",
     "log_retention_days",
@@ -72,6 +73,7 @@ fn env_vars(key: &str) -> &'static [&'static str] {
         "workspace" => &["HOIST_WORKSPACE"],
         "output" => &["HOIST_OUTPUT"],
         "backend" => &["HOIST_BACKEND"],
+        "mode" => &["HOIST_MODE"],
         "kms_key" => &["HOIST_KMS_KEY"],
         "bucket_versioning" => &["HOIST_BUCKET_VERSIONING"],
         "log_retention_days" => &["HOIST_LOG_RETENTION_DAYS"],
@@ -102,6 +104,9 @@ pub struct Settings {
     pub output: Sourced<OutputFormat>,
     /// Where `hoist run` sends a task that names no backend.
     pub backend: Option<Sourced<crate::task::Backend>>,
+    /// Who sets up the workspace's footprint: the user (`self-service`,
+    /// the default) or an administrator (`admin`).
+    pub mode: Sourced<Mode>,
     /// `init`: encrypt the bucket with this KMS key instead of SSE-S3.
     pub kms_key: Option<Sourced<String>>,
     /// `init`: turn bucket versioning on (true) or suspend it (false).
@@ -115,6 +120,36 @@ pub struct Settings {
     /// An administrator's instance profile to use instead of creating one.
     pub instance_profile: Option<Sourced<String>>,
     pub config_file: ConfigFileInfo,
+}
+
+/// The two ways a workspace is set up (docs/SECURITY.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// The user runs `hoist init` and may create and change only roles
+    /// that carry the workspace's permissions boundary.
+    SelfService,
+    /// An administrator creates the whole footprint from `hoist policy
+    /// --mode admin --format cloudformation|terraform`; users hold no IAM
+    /// write and no bucket-configuration write, and `init` only verifies.
+    Admin,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "self-service" => Ok(Mode::SelfService),
+            "admin" => Ok(Mode::Admin),
+            other => Err(format!("invalid mode {other:?}: expected `self-service` or `admin`")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::SelfService => "self-service",
+            Mode::Admin => "admin",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -322,7 +357,13 @@ impl Settings {
             },
         };
 
+        let mode = match raw("mode", None) {
+            None => Sourced { value: Mode::SelfService, source: Source::Default },
+            Some(s) => Sourced { value: Mode::parse(&s.value).map_err(|message| invalid(&s, message))?, source: s.source },
+        };
+
         Ok(Self {
+            mode,
             kms_key: raw("kms_key", None),
             bucket_versioning,
             log_retention_days,

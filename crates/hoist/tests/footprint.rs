@@ -49,7 +49,7 @@ async fn init_from_empty_creates_exactly_the_hardened_footprint() {
     let env = emu.env();
     let plan = run(&env, &["init", "--plan"]);
     plan.expect_code(0);
-    assert!(plan.stdout.contains("6 to create"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("7 to create"), "{}", plan.stdout);
     assert!(emu.hoist_resources("us-east-1").await.is_empty(), "--plan changed nothing");
 
     run(&env, &["init", "--yes"]).expect_code(0);
@@ -59,12 +59,26 @@ async fn init_from_empty_creates_exactly_the_hardened_footprint() {
             format!("bucket {BUCKET}"),
             "instance-profile hoist-default-instance".to_string(),
             "log-group /hoist/default/jobs".to_string(),
+            "policy hoist-default-boundary".to_string(),
             "role hoist-default-instance".to_string(),
             "role hoist-default-sagemaker".to_string(),
             "security-group hoist-default".to_string(),
         ]
     );
     let aws = clients(&emu, "us-east-1").await;
+
+    // Both roles carry the workspace's permissions boundary, whose document
+    // is `hoist policy --boundary`.
+    let boundary_arn = format!("arn:aws:iam::{}:policy/hoist-default-boundary", ACCOUNT);
+    for role in ["hoist-default-sagemaker", "hoist-default-instance"] {
+        let r = aws.iam.get_role().role_name(role).send().await.unwrap().role.unwrap();
+        assert_eq!(r.permissions_boundary().and_then(|b| b.permissions_boundary_arn()), Some(boundary_arn.as_str()), "{role}");
+    }
+    let printed = common::hoist(&env, &["policy", "--boundary", "-o", "json"]).json();
+    let p = aws.iam.get_policy().policy_arn(&boundary_arn).send().await.unwrap().policy.unwrap();
+    let v = aws.iam.get_policy_version().policy_arn(&boundary_arn).version_id(p.default_version_id().unwrap()).send().await.unwrap();
+    let doc = hoist_aws::iam::decode_policy(v.policy_version.unwrap().document.as_deref().unwrap());
+    assert!(hoist::footprint::policies::same_policy(&doc, &printed), "{doc} vs {printed}");
 
     // The bucket, hardened.
     let pab = aws.s3.get_public_access_block().bucket(BUCKET).send().await.unwrap();
@@ -136,7 +150,7 @@ async fn second_init_sends_no_mutating_call() {
     let again = common::hoist(&env, &["init", "--yes"]);
     again.expect_code(0);
     common::assert_declared("init", &calls);
-    assert!(again.stdout.contains("6 unchanged") && again.stderr.contains("nothing to do"), "{}{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("7 unchanged") && again.stderr.contains("nothing to do"), "{}{}", again.stdout, again.stderr);
     let recorded = CallLog::read_file(&calls).unwrap();
     assert!(recorded.len() >= 15, "the run was recorded: {recorded:?}");
     let writes: Vec<_> = recorded.iter().filter(|c| hoist_aws::catalog::is_mutating_name(&c.operation)).collect();
@@ -264,7 +278,7 @@ async fn destroy_leaves_nothing_and_spares_other_workspaces() {
 
     let plan = run(&env, &["destroy", "--plan"]);
     plan.expect_code(0);
-    assert!(plan.stdout.contains("6 to delete") && plan.stdout.contains("handmade"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("7 to delete") && plan.stdout.contains("handmade"), "{}", plan.stdout);
 
     // Not at a terminal and no --yes: refused, nothing deleted.
     let refused = run(&env, &["destroy"]);
@@ -281,6 +295,7 @@ async fn destroy_leaves_nothing_and_spares_other_workspaces() {
             "instance-profile hoist-other-instance",
             "log-group /hoist/default/handmade",
             "log-group /hoist/other/jobs",
+            "policy hoist-other-boundary",
             "role hoist-other-instance",
             "role hoist-other-sagemaker",
             "security-group hoist-other",
@@ -300,7 +315,7 @@ async fn init_without_yes_away_from_a_terminal_changes_nothing() {
     let env = emu.env();
     let run = run(&env, &["init"]);
     run.expect_code(2);
-    assert!(run.stdout.contains("6 to create"), "the plan is shown: {}", run.stdout);
+    assert!(run.stdout.contains("7 to create"), "the plan is shown: {}", run.stdout);
     assert!(run.stderr.contains("nothing was changed") && run.stderr.contains("--yes"), "{}", run.stderr);
     assert!(emu.hoist_resources("us-east-1").await.is_empty());
 }

@@ -75,17 +75,31 @@ async fn scenario(emu: &Emulator, keys: &Keys) -> Result<(), String> {
         let r = hoist(&env, args);
         if r.code == 0 { Ok(r) } else { Err(format!("`hoist {}` exited {}: {}", args.join(" "), r.code, r.stderr)) }
     };
+    // Self-service mode: an administrator has made the workspace's
+    // permissions boundary (the user may not: they could widen it).
+    let admin = emu.sdk_config().await;
+    let iam = aws_sdk_iam::Client::new(&admin);
+    let boundary = hoist(&emu.env(), &["policy", "--boundary", "--account", ACCOUNT, "--region", "us-east-1", "-o", "json"]);
+    boundary.expect_code(0);
+    iam.create_policy()
+        .policy_name("hoist-default-boundary")
+        .policy_document(boundary.stdout.trim())
+        .tags(aws_sdk_iam::types::Tag::builder().key("hoist:managed").value("true").build().unwrap())
+        .tags(aws_sdk_iam::types::Tag::builder().key("hoist:workspace").value("default").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+
     step(&["init", "--yes"])?;
 
     // An administrator's changes, which the next init must repair.
-    let admin = emu.sdk_config().await;
-    let iam = aws_sdk_iam::Client::new(&admin);
     let ec2 = aws_sdk_ec2::Client::new(&admin);
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&admin).force_path_style(true).build());
     let logs = aws_sdk_cloudwatchlogs::Client::new(&admin);
     let open = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
     iam.update_assume_role_policy().role_name("hoist-default-sagemaker").policy_document(open).send().await.unwrap();
     iam.untag_role().role_name("hoist-default-instance").tag_keys("hoist:managed").send().await.unwrap();
+    iam.delete_role_permissions_boundary().role_name("hoist-default-instance").send().await.unwrap();
     iam.untag_instance_profile().instance_profile_name("hoist-default-instance").tag_keys("hoist:managed").send().await.unwrap();
     iam.create_role().role_name("stray").assume_role_policy_document(open).send().await.unwrap();
     iam.remove_role_from_instance_profile().instance_profile_name("hoist-default-instance").role_name("hoist-default-instance").send().await.unwrap();
@@ -123,8 +137,14 @@ async fn scenario(emu: &Emulator, keys: &Keys) -> Result<(), String> {
     if !status.stdout.contains("ready") {
         return Err(format!("not ready after repair:\n{}", status.stdout));
     }
-    step(&["destroy", "--yes"])?;
-    let left = emu.hoist_resources("us-east-1").await;
+    let destroyed = step(&["destroy", "--yes"])?;
+    // The boundary is the administrator's to delete: the user's destroy
+    // leaves it, and says so.
+    if !destroyed.stderr.contains("kept     boundary hoist-default-boundary") {
+        return Err(format!("destroy did not say it left the boundary:\n{}", destroyed.stderr));
+    }
+    let left: Vec<String> =
+        emu.hoist_resources("us-east-1").await.into_iter().filter(|r| r != "policy hoist-default-boundary").collect();
     if !left.is_empty() {
         return Err(format!("left behind: {left:?}"));
     }
@@ -231,4 +251,36 @@ async fn check_names_exactly_what_is_missing() {
     let ok = hoist(&emu.env_for(&keys), &["check"]);
     ok.expect_code(0);
     assert!(ok.stdout.contains("ok       hoist init") && ok.stdout.contains("ok       hoist destroy"), "{}", ok.stdout);
+}
+
+/// Workspace `team`'s destroy, under exactly `hoist policy all -w team`,
+/// with workspace `team-a`'s roles and a hand-made `hoist-team-notes` role
+/// in the account (their names share the prefix `hoist-team-`): it neither
+/// reads nor counts them, and deletes only `team`'s own.
+#[tokio::test]
+async fn destroy_never_reaches_a_workspace_whose_name_extends_its_own() {
+    let emu = enforced().await;
+    let admin = emu.sdk_config().await;
+    let iam = aws_sdk_iam::Client::new(&admin);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    for role in ["hoist-team-a-sagemaker", "hoist-team-a-instance", "hoist-team-notes"] {
+        iam.create_role().role_name(role).assume_role_policy_document(trust).send().await.unwrap();
+    }
+    iam.create_instance_profile().instance_profile_name("hoist-team-a-instance").send().await.unwrap();
+    let run = hoist(&emu.env(), &["policy", "all", "-w", "team", "--account", ACCOUNT, "--region", "us-east-1", "-o", "json"]);
+    run.expect_code(0);
+    let keys = emu.create_user_with_policy("ml-engineer", &run.json()).await;
+    let env = emu.env_for(&keys);
+
+    let plan = hoist(&env, &["destroy", "-w", "team", "--plan", "-o", "json"]);
+    plan.expect_code(0);
+    let report = plan.json();
+    assert_eq!(report["delete"], serde_json::json!([]), "{report}");
+    assert_eq!(report["skipped"], serde_json::json!([]), "other workspaces' and hand-made roles are not even mentioned: {report}");
+    let destroy = hoist(&env, &["destroy", "-w", "team", "--yes"]);
+    destroy.expect_code(0);
+    let left = emu.inventory("us-east-1").await;
+    for r in ["role hoist-team-a-sagemaker", "role hoist-team-a-instance", "role hoist-team-notes", "instance-profile hoist-team-a-instance"] {
+        assert!(left.contains(&r.to_string()), "{r} was touched: {left:?}");
+    }
 }

@@ -95,10 +95,19 @@ pub async fn run(ctx: &Context, args: &CheckArgs) -> Result<ExitCode> {
     }
     let session = ctx.session().await?;
     let id = hoist_aws::identity::caller_identity(&session).await?;
-    let names = Names::new(ctx.settings.workspace.value.as_str(), &id.account, session.region(), &id.partition)?;
+    let opts = crate::footprint::plan::Options::from_settings(&ctx.settings);
     let principal = caller_policies::principal_of(&id.arn);
+    let mut names = Names::new(ctx.settings.workspace.value.as_str(), &id.account, session.region(), &id.partition)?.with_settings(
+        opts.kms_key.as_deref(),
+        opts.sagemaker_role.as_deref(),
+        opts.instance_profile.as_deref(),
+    )?;
+    if let Principal::Role(role) = &principal {
+        names.caller_role = Some(role.clone());
+    }
+    let mode = ctx.settings.mode.value;
     let needs: Vec<(&str, BTreeSet<permissions::Need>)> =
-        asked.iter().map(|c| (*c, permissions::grants(catalog_commands(c), &names))).collect();
+        asked.iter().map(|c| (*c, permissions::grants(catalog_commands(c, mode), &names))).collect();
 
     let (method, method_note, denied) = decide(&session, &principal, &id.arn, &names, &needs).await?;
     let capabilities: Vec<Capability> = needs
@@ -142,21 +151,30 @@ async fn decide(
     let all: BTreeSet<permissions::Need> = needs.iter().flat_map(|(_, g)| g.iter().cloned()).collect();
     let source = match principal {
         Principal::User(_) => Some(caller_arn.to_string()),
-        Principal::Role(role) => Some(format!("arn:{}:iam::{}:role/{role}", names.partition, names.account)),
+        // An assumed-role ARN lacks the role's path; IAM's own answer has it.
+        Principal::Role(role) => Some(
+            caller_policies::own_role_arn(session, role)
+                .await
+                .unwrap_or_else(|_| format!("arn:{}:iam::{}:role/{role}", names.partition, names.account)),
+        ),
         Principal::Other(_) => None,
     };
     // IAM's simulator first: it also sees what hoist cannot evaluate. The
     // first request doubles as the probe: if it fails, evaluate locally.
     let mut note = None;
     if let Some(source) = source.as_ref().filter(|_| !all.is_empty()) {
-        let mut by_resource: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
-        for (a, r, _) in &all {
-            by_resource.entry(r).or_default().push(a.clone());
+        // One request per resource and condition: the request context is
+        // what a condition names (a resource's workspace tag), as hoist's
+        // own requests carry it.
+        let mut by_resource: std::collections::BTreeMap<(&str, &str), Vec<String>> = Default::default();
+        for (a, r, c) in &all {
+            by_resource.entry((r, c)).or_default().push(a.clone());
         }
         let mut denied = BTreeSet::new();
         let mut simulated = true;
-        for (i, (resource, actions)) in by_resource.into_iter().enumerate() {
-            let verdicts = match caller_policies::simulate(session, source, &actions, resource).await {
+        for (i, ((resource, condition), actions)) in by_resource.into_iter().enumerate() {
+            let context = permissions::context_of(&(String::new(), String::new(), condition.to_string()));
+            let verdicts = match caller_policies::simulate(session, source, &actions, resource, &context).await {
                 Ok(v) => v,
                 Err(e) if i == 0 => {
                     note = Some(format!("the simulator was not available: {}", e.code().unwrap_or("no answer")));
@@ -167,7 +185,7 @@ async fn decide(
             };
             for (action, decision) in verdicts {
                 if decision != "allowed" {
-                    denied.extend(all.iter().filter(|(a, r, _)| *a == action && r == resource).cloned());
+                    denied.extend(all.iter().filter(|(a, r, c)| *a == action && r == resource && c == condition).cloned());
                 }
             }
         }

@@ -71,6 +71,7 @@ pub async fn show(ctx: &Context) -> Result<ExitCode> {
                 Some(b) => Entry { key: "backend", value: Some(b.value.to_string()), source: b.source.clone() },
                 None => Entry { key: "backend", value: Some("local".into()), source: Source::Default },
             },
+            Entry { key: "mode", value: Some(s.mode.value.as_str().into()), source: s.mode.source.clone() },
             entry("kms_key", &s.kms_key),
             match &s.bucket_versioning {
                 Some(v) => Entry { key: "bucket_versioning", value: Some(v.value.to_string()), source: v.source.clone() },

@@ -11,7 +11,8 @@ use serde::Serialize;
 use super::Context;
 use super::confirm::confirm;
 use crate::cli::DestroyArgs;
-use crate::footprint::inventory::{self, Ctx, Found, ORDER, Skipped};
+use crate::exit::UsageError;
+use crate::footprint::inventory::{self, Ctx, Found, Kind, ORDER, Skipped};
 use crate::footprint;
 use crate::printer::Report;
 
@@ -50,10 +51,22 @@ impl Report for DestroyReport {
     }
 }
 
+fn is_denied(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<hoist_aws::AwsError>().is_some_and(hoist_aws::AwsError::is_access_denied)
+}
+
 pub async fn run(ctx: &Context, args: &DestroyArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let session = ctx.session().await?;
-    let names = footprint::names(&session, ctx.settings.workspace.value.as_str()).await?;
+    if ctx.settings.mode.value == crate::settings::Mode::Admin {
+        return Err(UsageError(format!(
+            "workspace {} is set up by an administrator (mode = admin, from {}): its footprint belongs to their CloudFormation stack or Terraform configuration. Ask them to delete it there; hoist deletes nothing",
+            ctx.settings.workspace.value, ctx.settings.mode.source
+        ))
+        .into());
+    }
+    let opts = footprint::plan::Options::from_settings(&ctx.settings);
+    let names = footprint::names(&session, ctx.settings.workspace.value.as_str(), &opts).await?;
     let cx = Ctx { session: &session, names: &names, keep_bucket: args.keep_bucket };
     let (delete, skipped) = inventory::discover(&cx).await?;
     let mut report = DestroyReport {
@@ -76,12 +89,31 @@ pub async fn run(ctx: &Context, args: &DestroyArgs) -> Result<ExitCode> {
         ctx.printer.status("hoist: nothing was deleted");
         return Ok(ExitCode::FAILURE);
     }
+    let mut left = Vec::new();
     for kind in ORDER {
         for found in report.delete.iter().filter(|f| f.kind == *kind) {
-            kind.delete(&cx, found).await?;
-            ctx.printer.status(format!("  deleted  {} {}", kind.label(), found.name));
+            match kind.delete(&cx, found).await {
+                // The boundary is an administrator's to delete: a user who
+                // could delete it could re-create it wider. Everything else
+                // is gone; say what is left and who can remove it.
+                Err(e) if *kind == Kind::Boundary && is_denied(&e) => {
+                    ctx.printer.status(format!(
+                        "  kept     boundary {}: deleting it needs an administrator (iam:DeletePolicy); it grants nothing by itself",
+                        found.name
+                    ));
+                    left.push(found.name.clone());
+                }
+                Err(e) => return Err(e),
+                Ok(()) => ctx.printer.status(format!("  deleted  {} {}", kind.label(), found.name)),
+            }
         }
     }
+    report.delete.retain(|f| !left.contains(&f.name));
+    report.skipped.extend(left.into_iter().map(|name| Skipped {
+        kind: Kind::Boundary,
+        name,
+        reason: "deleting it needs an administrator (iam:DeletePolicy)".into(),
+    }));
     report.deleted = true;
     if ctx.printer.is_json() {
         ctx.printer.report(&report)?;

@@ -80,13 +80,13 @@ pub async fn run(ctx: &Context, args: &InitArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let s = &ctx.settings;
     let session = ctx.session().await?;
-    let names = footprint::names(&session, s.workspace.value.as_str()).await?;
     // Flags of this command beat the settings.
     let mut opts = plan::Options::from_settings(s);
     opts.adopt = args.adopt;
     opts.kms_key = args.kms_key.clone().or(opts.kms_key);
     opts.sagemaker_role = args.sagemaker_role.clone().or(opts.sagemaker_role);
     opts.instance_profile = args.instance_profile.clone().or(opts.instance_profile);
+    let names = footprint::names(&session, s.workspace.value.as_str(), &opts).await?;
     let observed = plan::observe(&session, &names, &opts).await?;
     let mut report = PlanReport {
         account: names.account.clone(),
@@ -101,6 +101,16 @@ pub async fn run(ctx: &Context, args: &InitArgs) -> Result<ExitCode> {
         ctx.printer.report(&report)?;
         return Err(UsageError(format!(
             "{conflicts} resource(s) conflict (see above): nothing was changed"
+        ))
+        .into());
+    }
+    // In admin mode the administrator's template made the footprint and
+    // the user's policy holds no write to it: verify and report only.
+    if work > 0 && s.mode.value == crate::settings::Mode::Admin {
+        ctx.printer.report(&report)?;
+        return Err(UsageError(format!(
+            "workspace {} is set up by an administrator (mode = admin, from {}) and {work} resource(s) differ from it (see above): hoist changed nothing. Ask your administrator to apply `hoist policy --mode admin --format cloudformation` (or terraform) again",
+            names.workspace, s.mode.source
         ))
         .into());
     }

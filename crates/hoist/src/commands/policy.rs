@@ -13,6 +13,7 @@ use crate::footprint::names::Names;
 use crate::footprint::policies;
 use crate::permissions;
 use crate::printer::Report;
+use crate::settings::Mode;
 
 /// IAM's default quota of managed policies attached to one user.
 const MAX_MANAGED_POLICIES_PER_USER: usize = 10;
@@ -20,15 +21,18 @@ const MAX_MANAGED_POLICIES_PER_USER: usize = 10;
 /// Commands whose permissions can be asked for, and what `all` means.
 pub const COMMANDS: &[&str] = &["init", "status", "run", "destroy"];
 
-/// The catalog's command sets behind each user-facing name. `run` on the
-/// local backend needs no AWS permission at all; `check` (reading your own
-/// policies) is asked for by name, never part of `all`.
-pub fn catalog_commands(name: &str) -> &'static [&'static str] {
-    match name {
-        "init" => &["init"],
-        "status" => &["status"],
-        "destroy" => &["destroy"],
-        "check" => &["check"],
+/// The catalog's command sets behind each user-facing name, per set-up
+/// mode. `run` on the local backend needs no AWS permission at all;
+/// `check` (reading your own policies) is asked for by name, never part of
+/// `all`. In admin mode `init` only verifies (it reads what `status`
+/// reads) and `destroy` is the administrator's (it refuses).
+pub fn catalog_commands(name: &str, mode: Mode) -> &'static [&'static str] {
+    match (name, mode) {
+        ("init", Mode::SelfService) => &["init"],
+        ("init", Mode::Admin) => &["status"],
+        ("status", _) => &["status"],
+        ("destroy", Mode::SelfService) => &["destroy"],
+        ("check", _) => &["check"],
         _ => &[],
     }
 }
@@ -69,7 +73,12 @@ pub async fn run(ctx: &Context, args: &PolicyArgs) -> Result<ExitCode> {
         asked.extend(COMMANDS);
     }
     let names = names_for(ctx, args).await?;
+    let mode = args.mode.unwrap_or(ctx.settings.mode.value);
 
+    if args.boundary {
+        ctx.printer.report(&Output(policies::boundary(&names)))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.roles {
         let doc = json!({
             names.sagemaker_role.clone(): {"trust": policies::sagemaker_trust(&names), "inline": {policies::INLINE_POLICY: policies::sagemaker_inline(&names)}},
@@ -79,20 +88,30 @@ pub async fn run(ctx: &Context, args: &PolicyArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let catalog: Vec<&str> = asked.iter().flat_map(|c| catalog_commands(c).iter().copied()).collect();
+    let catalog: Vec<&str> = asked.iter().flat_map(|c| catalog_commands(c, mode).iter().copied()).collect();
     let grants = permissions::grants(&catalog, &names);
-    if grants.is_empty() {
-        ctx.printer.status("hoist: these commands need no AWS permission (the local backend runs without an account)");
+    if grants.is_empty() && args.format == crate::cli::PolicyFormat::Json {
+        ctx.printer.status(match mode {
+            Mode::Admin => "hoist: in admin mode these commands need no AWS permission of the user's",
+            Mode::SelfService => "hoist: these commands need no AWS permission (the local backend runs without an account)",
+        });
     }
     let docs = permissions::documents(permissions::statements(&grants, &names));
+    let opts = crate::footprint::plan::Options::from_settings(&ctx.settings);
+    let shape = permissions::templates::Shape {
+        mode,
+        versioning: opts.versioning,
+        retention_days: opts.retention_days,
+        vpc_id: opts.vpc_id.clone(),
+    };
     match args.format {
         crate::cli::PolicyFormat::Json => {}
         crate::cli::PolicyFormat::Cloudformation => {
-            ctx.printer.report(&Output(permissions::templates::cloudformation(&names, &docs)))?;
+            ctx.printer.report(&Output(permissions::templates::cloudformation(&names, &shape, &docs)))?;
             return Ok(ExitCode::SUCCESS);
         }
         crate::cli::PolicyFormat::Terraform => {
-            ctx.printer.report(&Output(permissions::templates::terraform(&names, &docs)))?;
+            ctx.printer.report(&Output(permissions::templates::terraform(&names, &shape, &docs)))?;
             ctx.printer.status("hoist: Terraform JSON syntax: save it as main.tf.json");
             return Ok(ExitCode::SUCCESS);
         }
@@ -126,11 +145,23 @@ async fn names_for(ctx: &Context, args: &PolicyArgs) -> Result<Names> {
             let region = ctx.settings.region.as_ref().map(|r| r.value.clone()).ok_or_else(|| {
                 UsageError("with --account, also give --region (or AWS_REGION): hoist works offline then".into())
             })?;
-            Ok(Names::new(ws, account, &region, &args.partition)?)
+            let opts = crate::footprint::plan::Options::from_settings(&ctx.settings);
+            Ok(Names::new(ws, account, &region, &args.partition)?.with_settings(
+                opts.kms_key.as_deref(),
+                opts.sagemaker_role.as_deref(),
+                opts.instance_profile.as_deref(),
+            )?)
         }
         None => {
             let session = ctx.session().await?;
-            crate::footprint::names(&session, ws).await
+            let opts = crate::footprint::plan::Options::from_settings(&ctx.settings);
+            let mut names = crate::footprint::names(&session, ws, &opts).await?;
+            // `hoist check` run as a role reads that role's own policies.
+            let id = hoist_aws::identity::caller_identity(&session).await?;
+            if let hoist_aws::caller_policies::Principal::Role(role) = hoist_aws::caller_policies::principal_of(&id.arn) {
+                names.caller_role = Some(role);
+            }
+            Ok(names)
         }
     }
 }
@@ -141,7 +172,7 @@ pub fn known_actions() -> std::collections::BTreeSet<String> {
     let mut known: std::collections::BTreeSet<String> =
         hoist_aws::catalog::ALL.iter().flat_map(|op| op.actions().into_iter().map(str::to_ascii_lowercase)).collect();
     known.insert("iam:passrole".into());
-    for doc in [policies::sagemaker_inline(&n), policies::instance_inline(&n)] {
+    for doc in [policies::boundary(&n)] {
         for s in doc["Statement"].as_array().into_iter().flatten() {
             match &s["Action"] {
                 Value::String(a) => {

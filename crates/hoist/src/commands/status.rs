@@ -59,8 +59,8 @@ impl Report for StatusReport {
 pub async fn run(ctx: &Context) -> Result<ExitCode> {
     let s = &ctx.settings;
     let session = ctx.session().await?;
-    let names = footprint::names(&session, s.workspace.value.as_str()).await?;
     let opts = plan::Options::from_settings(s);
+    let names = footprint::names(&session, s.workspace.value.as_str(), &opts).await?;
     let observed = plan::observe(&session, &names, &opts).await?;
     let resources = plan::plan(&names, &opts, &observed);
     let ready = resources.iter().all(|c| c.action == Action::Unchanged);

@@ -28,18 +28,25 @@ pub async fn apply(session: &Session, n: &Names, changes: &[Change], printer: &P
         }
         Ok::<_, hoist_aws::AwsError>(())
     };
-    let instance = async {
-        run(format!("role {}", n.instance_role), steps_of("role", &n.instance_role)).await?;
-        run(format!("instance profile {}", n.instance_profile), steps_of("instance profile", &n.instance_profile)).await
+    // Roles are created carrying the boundary, so it must exist first.
+    let boundary = run(format!("boundary {}", n.boundary), steps_of("boundary", &n.boundary));
+    let roles = async {
+        boundary.await?;
+        let instance = async {
+            run(format!("role {}", n.instance_role), steps_of("role", &n.instance_role)).await?;
+            run(format!("instance profile {}", n.instance_profile), steps_of("instance profile", &n.instance_profile)).await
+        };
+        let (sagemaker, instance) =
+            tokio::join!(run(format!("role {}", n.sagemaker_role), steps_of("role", &n.sagemaker_role)), instance);
+        sagemaker.and(instance)
     };
-    let (bucket, sagemaker, instance, logs, sg) = tokio::join!(
+    let (bucket, roles, logs, sg) = tokio::join!(
         run(format!("bucket {}", n.bucket), steps_of("bucket", &n.bucket)),
-        run(format!("role {}", n.sagemaker_role), steps_of("role", &n.sagemaker_role)),
-        instance,
+        roles,
         run(format!("log group {}", n.log_group), steps_of("log group", &n.log_group)),
         run(format!("security group {}", n.security_group), steps_of("security group", &n.security_group)),
     );
-    let failures: Vec<hoist_aws::AwsError> = [bucket, sagemaker, instance, logs, sg].into_iter().filter_map(Result::err).collect();
+    let failures: Vec<hoist_aws::AwsError> = [bucket, roles, logs, sg].into_iter().filter_map(Result::err).collect();
     match failures.len() {
         0 => Ok(()),
         1 => Err(failures.into_iter().next().expect("one").into()),
@@ -67,7 +74,15 @@ async fn execute(session: &Session, n: &Names, step: &Step) -> Result<(), hoist_
         Step::EnforceOwner => bucket().enforce_owner().await,
         Step::PutLifecycle => bucket().put_lifecycle().await,
         Step::SetVersioning(on) => bucket().set_versioning(*on).await,
-        Step::CreateRole { name, description, trust, tags } => iam().create_role(name, description, trust, tags).await.map(drop),
+        Step::CreateBoundary { doc, tags } => {
+            let description = format!("hoist workspace {}: the most any of its roles may do", n.workspace);
+            iam().create_policy(&n.boundary, &description, doc, tags).await
+        }
+        Step::UpdateBoundary(doc) => iam().set_policy_document(&n.boundary_arn(), doc).await,
+        Step::CreateRole { name, description, trust, tags } => {
+            iam().create_role(name, description, trust, &n.boundary_arn(), tags).await.map(drop)
+        }
+        Step::PutRoleBoundary { role } => iam().put_role_boundary(role, &n.boundary_arn()).await,
         Step::UpdateTrust { role, trust } => iam().update_trust(role, trust).await,
         Step::PutInline { role, doc } => iam().put_inline(role, INLINE_POLICY, doc).await,
         Step::TagRole { role, tags } => iam().tag_role(role, tags).await,

@@ -1,6 +1,8 @@
-//! What `destroy` removes, found in AWS itself (name prefixes, then
+//! What `destroy` removes, found in AWS itself (exact derived names, then
 //! ownership tags), never from a local file: a lost laptop or a crash in
-//! the middle of `init` leaks nothing.
+//! the middle of `init` leaks nothing. Nothing is found by a name prefix:
+//! `hoist-team-` also starts workspace `team-a`'s names and anything a
+//! person named that way, and those are never read, let alone deleted.
 //!
 //! Each kind of resource knows how to find the workspace's instances of it
 //! and how to delete one. [`ORDER`] is the deletion order: a kind comes
@@ -24,13 +26,14 @@ use super::names::Names;
 pub enum Kind {
     InstanceProfile,
     Role,
+    Boundary,
     LogGroup,
     SecurityGroup,
     Bucket,
 }
 
 /// Deletion order: users before what they use.
-pub const ORDER: &[Kind] = &[Kind::InstanceProfile, Kind::Role, Kind::LogGroup, Kind::SecurityGroup, Kind::Bucket];
+pub const ORDER: &[Kind] = &[Kind::InstanceProfile, Kind::Role, Kind::Boundary, Kind::LogGroup, Kind::SecurityGroup, Kind::Bucket];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Found {
@@ -62,6 +65,7 @@ impl Kind {
         match self {
             Kind::InstanceProfile => "instance profile",
             Kind::Role => "role",
+            Kind::Boundary => "boundary",
             Kind::LogGroup => "log group",
             Kind::SecurityGroup => "security group",
             Kind::Bucket => "bucket",
@@ -86,21 +90,34 @@ impl Kind {
         let ws = n.workspace.as_str();
         let mut kept = None;
         match self {
+            // An administrator's roles and profile are theirs: never deleted.
+            Kind::InstanceProfile if n.given_instance_profile => {}
             Kind::InstanceProfile => {
-                let iam = Iam::new(cx.session);
-                for name in iam.profiles_with_prefix(&n.iam_prefix()).await? {
-                    if let Some(p) = iam.observe_profile(&name).await? {
-                        let detail = (!p.roles.is_empty()).then(|| format!("holds {}", p.roles.join(", ")));
-                        sort(&name, &p.tags, None, detail);
-                    }
+                if let Some(p) = Iam::new(cx.session).observe_profile(&n.instance_profile).await? {
+                    let detail = (!p.roles.is_empty()).then(|| format!("holds {}", p.roles.join(", ")));
+                    sort(&n.instance_profile, &p.tags, None, detail);
                 }
             }
             Kind::Role => {
                 let iam = Iam::new(cx.session);
-                for name in iam.roles_with_prefix(&n.iam_prefix()).await? {
-                    if let Some(r) = iam.observe_role(&name).await? {
-                        sort(&name, &r.tags, None, None);
+                let mut names = Vec::new();
+                if !n.given_sagemaker_role {
+                    names.push(&n.sagemaker_role);
+                }
+                if !n.given_instance_profile {
+                    names.push(&n.instance_role);
+                }
+                let seen = futures_util::future::join_all(names.iter().map(|name| iam.observe_role(name))).await;
+                for (name, r) in names.into_iter().zip(seen) {
+                    if let Some(r) = r? {
+                        sort(name, &r.tags, None, None);
                     }
+                }
+            }
+            Kind::Boundary => {
+                if let Some(b) = Iam::new(cx.session).observe_policy(&n.boundary_arn()).await? {
+                    let detail = Some("deleted only with an administrator's credentials; otherwise left and said so".to_string());
+                    sort(&n.boundary, &b.tags, None, detail);
                 }
             }
             Kind::LogGroup => {
@@ -156,6 +173,7 @@ impl Kind {
                 }
                 iam.delete_role(&f.name).await?;
             }
+            Kind::Boundary => Iam::new(cx.session).delete_policy(&cx.names.boundary_arn()).await?,
             Kind::LogGroup => LogGroups::new(cx.session).delete(&f.name).await?,
             Kind::SecurityGroup => SecurityGroups::new(cx.session).delete(f.id.as_deref().unwrap_or_default()).await?,
             Kind::Bucket => {

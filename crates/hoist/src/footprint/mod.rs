@@ -13,8 +13,13 @@ pub mod policies;
 use anyhow::Result;
 use hoist_aws::Session;
 
-/// The workspace's names in the caller's account and region (one STS call).
-pub async fn names(session: &Session, workspace: &str) -> Result<names::Names> {
+/// The workspace's names in the caller's account and region (one STS
+/// call), with an administrator's roles and the KMS key from `opts`.
+pub async fn names(session: &Session, workspace: &str, opts: &plan::Options) -> Result<names::Names> {
     let id = hoist_aws::identity::caller_identity(session).await?;
-    Ok(names::Names::new(workspace, &id.account, session.region(), &id.partition)?)
+    Ok(names::Names::new(workspace, &id.account, session.region(), &id.partition)?.with_settings(
+        opts.kms_key.as_deref(),
+        opts.sagemaker_role.as_deref(),
+        opts.instance_profile.as_deref(),
+    )?)
 }

@@ -18,6 +18,27 @@ pub struct Names {
     pub instance_profile: String,
     pub log_group: String,
     pub security_group: String,
+    /// The managed policy every role hoist creates carries as its
+    /// permissions boundary: `hoist-<workspace>-boundary`.
+    pub boundary: String,
+    /// The bucket's customer-managed KMS key, as an ARN (`kms_key`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key_arn: Option<String>,
+    /// The SageMaker role is an administrator's (`sagemaker_role`): hoist
+    /// reads it, never creates or changes it.
+    pub given_sagemaker_role: bool,
+    /// The instance profile is an administrator's (`instance_profile`).
+    pub given_instance_profile: bool,
+    /// Path and name of the SageMaker role as its ARN spells it
+    /// (`path/NAME`; just `NAME` at the root path).
+    #[serde(skip)]
+    pub sagemaker_role_resource: String,
+    #[serde(skip)]
+    pub instance_profile_resource: String,
+    /// The caller's own role, when the caller is a role (for `hoist check`,
+    /// which reads the caller's own policies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller_role: Option<String>,
 }
 
 /// S3's limit on bucket names.
@@ -37,6 +58,13 @@ impl Names {
             sagemaker_role: format!("hoist-{workspace}-sagemaker"),
             instance_role: format!("hoist-{workspace}-instance"),
             instance_profile: format!("hoist-{workspace}-instance"),
+            sagemaker_role_resource: format!("hoist-{workspace}-sagemaker"),
+            instance_profile_resource: format!("hoist-{workspace}-instance"),
+            boundary: format!("hoist-{workspace}-boundary"),
+            kms_key_arn: None,
+            given_sagemaker_role: false,
+            given_instance_profile: false,
+            caller_role: None,
             log_group: format!("/hoist/{workspace}/jobs"),
             security_group: format!("hoist-{workspace}"),
             workspace: workspace.to_string(),
@@ -46,9 +74,47 @@ impl Names {
         })
     }
 
-    /// Prefix of every IAM name in the workspace.
-    pub fn iam_prefix(&self) -> String {
-        format!("hoist-{}-", self.workspace)
+    /// The settings that change names and needs: an administrator's role
+    /// or instance profile (name or ARN), and the bucket's KMS key (ARN or
+    /// key id; an alias cannot scope an IAM policy to a key).
+    pub fn with_settings(
+        mut self,
+        kms_key: Option<&str>,
+        sagemaker_role: Option<&str>,
+        instance_profile: Option<&str>,
+    ) -> Result<Self, UsageError> {
+        if let Some(key) = kms_key {
+            self.kms_key_arn = Some(if key.starts_with("arn:") {
+                key.to_string()
+            } else if key.starts_with("alias/") {
+                return Err(UsageError(format!(
+                    "kms_key {key:?}: give the key's ARN or id, not an alias: IAM policies name keys, and hoist scopes KMS use to that one key"
+                )));
+            } else {
+                format!("arn:{}:kms:{}:{}:key/{key}", self.partition, self.region, self.account)
+            });
+        }
+        if let Some(role) = sagemaker_role {
+            self.sagemaker_role = iam_name(role).to_string();
+            self.sagemaker_role_resource = iam_resource(role, "role/").to_string();
+            self.given_sagemaker_role = true;
+        }
+        if let Some(profile) = instance_profile {
+            self.instance_profile = iam_name(profile).to_string();
+            self.instance_profile_resource = iam_resource(profile, "instance-profile/").to_string();
+            self.given_instance_profile = true;
+        }
+        Ok(self)
+    }
+
+    /// The permissions boundary's ARN.
+    pub fn boundary_arn(&self) -> String {
+        format!("arn:{}:iam::{}:policy/{}", self.partition, self.account, self.boundary)
+    }
+
+    pub fn role_arn(&self, name: &str) -> String {
+        let resource = if name == self.sagemaker_role { &self.sagemaker_role_resource } else { name };
+        format!("arn:{}:iam::{}:role/{resource}", self.partition, self.account)
     }
 
     pub fn bucket_arn(&self) -> String {
@@ -57,6 +123,21 @@ impl Names {
 
     pub fn log_group_arn(&self) -> String {
         format!("arn:{}:logs:{}:{}:log-group:{}", self.partition, self.region, self.account, self.log_group)
+    }
+}
+
+/// The name in an IAM ARN (`arn:aws:iam::1:role/path/NAME` -> `NAME`), or
+/// the input if it is already a name.
+pub fn iam_name(name_or_arn: &str) -> &str {
+    name_or_arn.rsplit('/').next().unwrap_or(name_or_arn)
+}
+
+/// Path and name after `kind` in an IAM ARN (`role/path/NAME` ->
+/// `path/NAME`), or the input if it is a name.
+fn iam_resource<'a>(name_or_arn: &'a str, kind: &str) -> &'a str {
+    match name_or_arn.split_once(kind) {
+        Some((_, rest)) if name_or_arn.starts_with("arn:") => rest,
+        _ => name_or_arn,
     }
 }
 
@@ -72,6 +153,33 @@ mod tests {
         assert_eq!(n.instance_profile, "hoist-team-a-instance");
         assert_eq!(n.log_group, "/hoist/team-a/jobs");
         assert_eq!(n.security_group, "hoist-team-a");
+        assert_eq!(n.boundary_arn(), "arn:aws:iam::123456789012:policy/hoist-team-a-boundary");
+    }
+
+    #[test]
+    fn no_two_workspaces_share_a_name() {
+        // Every IAM name ends in a fixed suffix after the workspace, so
+        // `team` and `team-a` (whose names share the prefix `hoist-team-`)
+        // can never name the same resource.
+        let a = Names::new("team", "123456789012", "us-east-1", "aws").unwrap();
+        let b = Names::new("team-a", "123456789012", "us-east-1", "aws").unwrap();
+        let all = |n: &Names| vec![n.bucket.clone(), n.sagemaker_role.clone(), n.instance_role.clone(), n.boundary.clone(), n.log_group.clone()];
+        for x in all(&a) {
+            assert!(!all(&b).contains(&x), "{x}");
+        }
+    }
+
+    #[test]
+    fn administrator_roles_keep_their_path() {
+        let n = Names::new("t", "123456789012", "us-east-1", "aws")
+            .unwrap()
+            .with_settings(Some("1234abcd-12ab-34cd-56ef-1234567890ab"), Some("arn:aws:iam::123456789012:role/ml/Trainer"), Some("Prof"))
+            .unwrap();
+        assert_eq!(n.sagemaker_role, "Trainer");
+        assert_eq!(n.role_arn("Trainer"), "arn:aws:iam::123456789012:role/ml/Trainer");
+        assert_eq!(n.instance_profile_resource, "Prof");
+        assert_eq!(n.kms_key_arn.as_deref(), Some("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"));
+        assert!(Names::new("t", "123456789012", "us-east-1", "aws").unwrap().with_settings(Some("alias/x"), None, None).is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use anyhow::Result;
 use hoist_aws::Session;
 use hoist_aws::bucket::{ABORT_AFTER_DAYS, Bucket, BucketState, TLS_SID};
-use hoist_aws::iam::{Iam, ProfileState, RoleState};
+use hoist_aws::iam::{Iam, PolicyState, ProfileState, RoleState};
 use hoist_aws::log_group::{LogGroupState, LogGroups};
 use hoist_aws::security_group::{SecurityGroupState, SecurityGroups};
 use hoist_aws::tags::{self, Owner, Tags};
@@ -56,15 +56,10 @@ impl Options {
     }
 }
 
-/// The name in an IAM ARN (`arn:aws:iam::1:role/path/NAME` -> `NAME`), or
-/// the input if it is already a name.
-pub fn iam_name(name_or_arn: &str) -> &str {
-    name_or_arn.rsplit('/').next().unwrap_or(name_or_arn)
-}
-
 #[derive(Debug, Clone)]
 pub struct Observed {
     pub bucket: Option<BucketState>,
+    pub boundary: Option<PolicyState>,
     pub sagemaker_role: Option<RoleState>,
     pub instance_role: Option<RoleState>,
     pub profile: Option<ProfileState>,
@@ -90,28 +85,28 @@ pub async fn observe(session: &Session, n: &Names, opts: &Options) -> Result<Obs
         };
         Ok::<_, hoist_aws::AwsError>((vpc, sg))
     };
-    let sm_name = opts.sagemaker_role.as_deref().map(iam_name).unwrap_or(&n.sagemaker_role);
-    let profile_name = opts.instance_profile.as_deref().map(iam_name).unwrap_or(&n.instance_profile);
+    // With an administrator's profile, its role is read through the
+    // profile (GetInstanceProfile returns each role's trust policy).
     let instance = async {
-        let profile = iam.observe_profile(profile_name).await?;
-        // With an administrator's profile, its role is the instance role.
-        let role_name = match (&opts.instance_profile, &profile) {
-            (Some(_), Some(p)) => p.roles.first().cloned(),
-            (Some(_), None) => None,
-            (None, _) => Some(n.instance_role.clone()),
-        };
-        let role = match role_name {
-            Some(r) => iam.observe_role(&r).await?,
-            None => None,
-        };
-        Ok::<_, hoist_aws::AwsError>((role, profile))
+        if n.given_instance_profile {
+            return Ok((None, iam.observe_profile(&n.instance_profile).await?));
+        }
+        let (role, profile) = tokio::join!(iam.observe_role(&n.instance_role), iam.observe_profile(&n.instance_profile));
+        Ok::<_, hoist_aws::AwsError>((role?, profile?))
     };
-    let (bucket, sm, instance, log_group, network) =
-        tokio::join!(bucket.observe(), iam.observe_role(sm_name), instance, logs.observe(&n.log_group), network);
+    let boundary = async {
+        match needs_boundary(n) {
+            true => iam.observe_policy(&n.boundary_arn()).await,
+            false => Ok(None),
+        }
+    };
+    let (bucket, sm, instance, log_group, network, boundary) =
+        tokio::join!(bucket.observe(), iam.observe_role(&n.sagemaker_role), instance, logs.observe(&n.log_group), network, boundary);
     let (vpc, security_group) = network?;
     let (inst, profile) = instance?;
     Ok(Observed {
         bucket: bucket?,
+        boundary: boundary?,
         sagemaker_role: sm?,
         instance_role: inst,
         profile,
@@ -119,6 +114,11 @@ pub async fn observe(session: &Session, n: &Names, opts: &Options) -> Result<Obs
         vpc,
         security_group,
     })
+}
+
+/// Whether hoist makes a role (so the workspace needs its boundary).
+pub fn needs_boundary(n: &Names) -> bool {
+    !(n.given_sagemaker_role && n.given_instance_profile)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -141,7 +141,10 @@ pub enum Step {
     EnforceOwner,
     PutLifecycle,
     SetVersioning(bool),
+    CreateBoundary { doc: Value, tags: Tags },
+    UpdateBoundary(Value),
     CreateRole { name: String, description: String, trust: Value, tags: Tags },
+    PutRoleBoundary { role: String },
     UpdateTrust { role: String, trust: Value },
     PutInline { role: String, doc: Value },
     TagRole { role: String, tags: Tags },
@@ -239,15 +242,18 @@ pub fn plan(n: &Names, opts: &Options, seen: &Observed) -> Vec<Change> {
     let mut iam_tags = tags.clone();
     iam_tags.insert(REGION_TAG.into(), n.region.clone());
     let mut changes = vec![plan_bucket(n, opts, seen.bucket.as_ref(), &tags)];
-    changes.push(match &opts.sagemaker_role {
-        Some(given) => check_given_role("role", iam_name(given), seen.sagemaker_role.as_ref(), "sagemaker.amazonaws.com"),
-        None => plan_role(n, opts, &n.sagemaker_role, seen.sagemaker_role.as_ref(), &iam_tags, policies::sagemaker_trust(n), policies::sagemaker_inline(n), "hoist: SageMaker execution role"),
+    if needs_boundary(n) {
+        changes.push(plan_boundary(n, opts, seen.boundary.as_ref(), &iam_tags));
+    }
+    changes.push(match n.given_sagemaker_role {
+        true => check_given_role("role", &n.sagemaker_role, seen.sagemaker_role.as_ref(), "sagemaker.amazonaws.com"),
+        false => plan_role(n, opts, &n.sagemaker_role, seen.sagemaker_role.as_ref(), &iam_tags, policies::sagemaker_trust(n), policies::sagemaker_inline(n), "hoist: SageMaker execution role"),
     });
-    match &opts.instance_profile {
-        Some(given) => changes.push(check_given_profile(iam_name(given), seen.profile.as_ref(), seen.instance_role.as_ref())),
-        None => {
+    match n.given_instance_profile {
+        true => changes.push(check_given_profile(&n.instance_profile, seen.profile.as_ref())),
+        false => {
             changes.push(plan_role(n, opts, &n.instance_role, seen.instance_role.as_ref(), &iam_tags, policies::instance_trust(n), policies::instance_inline(n), "hoist: EC2 instance role"));
-            changes.push(plan_profile(n, opts, seen.profile.as_ref(), &iam_tags));
+            changes.push(plan_profile(n, opts, seen.profile.as_ref(), seen.instance_role.as_ref(), &iam_tags));
         }
     }
     changes.push(plan_log_group(n, opts, seen.log_group.as_ref(), &tags));
@@ -289,16 +295,44 @@ fn check_given_role(resource: &'static str, name: &str, seen: Option<&RoleState>
 
 /// An instance profile named in hoist's config: it must exist and hold a
 /// role that EC2 may assume.
-fn check_given_profile(name: &str, seen: Option<&ProfileState>, role: Option<&RoleState>) -> Change {
+fn check_given_profile(name: &str, seen: Option<&ProfileState>) -> Change {
     let change = Change::new("instance profile", name);
-    match (seen, role) {
-        (None, _) => change.conflict("does not exist (named in hoist's config): ask your administrator to create it, or fix the name"),
-        (Some(_), None) => change.conflict("holds no role: instances started with it would have no permissions"),
-        (Some(_), Some(r)) if !trusts(&r.trust, "ec2.amazonaws.com") => {
+    match seen {
+        None => change.conflict("does not exist (named in hoist's config): ask your administrator to create it, or fix the name"),
+        Some(p) if p.roles.is_empty() => change.conflict("holds no role: instances started with it would have no permissions"),
+        Some(p) if !p.role_trusts.iter().any(|t| trusts(t, "ec2.amazonaws.com")) => {
             change.conflict("its role's trust policy does not let ec2.amazonaws.com assume it")
         }
-        (Some(p), Some(_)) => Change { details: vec![format!("{GIVEN}; holds role {}", p.roles.join(", "))], ..change },
+        Some(p) => Change { details: vec![format!("{GIVEN}; holds role {}", p.roles.join(", "))], ..change },
     }
+}
+
+/// The permissions boundary: created with the workspace's roles' needs,
+/// put back when it differs. Only an administrator's credentials may do
+/// either (a user's policy never holds them).
+fn plan_boundary(n: &Names, opts: &Options, seen: Option<&PolicyState>, tags: &Tags) -> Change {
+    let change = Change::new("boundary", &n.boundary);
+    let want = policies::boundary(n);
+    let Some(b) = seen else {
+        return change.create(
+            vec!["permissions boundary for the workspace's roles: its bucket's jobs/, its log groups, SageMaker's logs and images".into()],
+            vec![Step::CreateBoundary { doc: want, tags: tags.clone() }],
+        );
+    };
+    let mut change = change;
+    // IAM can tag a managed policy only with iam:TagPolicy, which a user
+    // never holds: ownership of the boundary is checked, not repaired.
+    match tags::owner(&b.tags, &n.workspace) {
+        Owner::Other(ws) => return change.conflict(format!("belongs to hoist workspace {ws:?}; hoist never touches another workspace")),
+        Owner::Unowned if !opts.adopt && !b.tags.is_empty() => {
+            return change.conflict("exists but was not created by hoist (no hoist:managed tag): rename or remove it, or re-run with --adopt");
+        }
+        _ => {}
+    }
+    if !same_policy(&b.document, &want) {
+        change.drift("differs from what the workspace's roles need: put hoist's back (needs an administrator)", Step::UpdateBoundary(want));
+    }
+    change
 }
 
 fn encryption_label(kms: Option<&str>) -> String {
@@ -390,7 +424,11 @@ fn plan_role(n: &Names, opts: &Options, name: &str, seen: Option<&RoleState>, ta
     let change = Change::new("role", name);
     let Some(r) = seen else {
         return change.create(
-            vec![format!("trust: {}", trusted_service(&trust)), "one inline policy scoped to the workspace".into()],
+            vec![
+                format!("trust: {}", trusted_service(&trust)),
+                "one inline policy scoped to the workspace".into(),
+                format!("permissions boundary {}", n.boundary),
+            ],
             vec![
                 Step::CreateRole { name: name.into(), description: description.into(), trust, tags: tags.clone() },
                 Step::PutInline { role: name.into(), doc: inline },
@@ -400,6 +438,12 @@ fn plan_role(n: &Names, opts: &Options, name: &str, seen: Option<&RoleState>, ta
     let mut change = change;
     if let Some(conflict) = change.claim(&r.tags, tags, &n.workspace, opts.adopt, |t| Step::TagRole { role: name.into(), tags: t }) {
         return conflict;
+    }
+    // First, so that the writes below are allowed (a user may change only
+    // bounded roles).
+    if r.boundary.as_deref() != Some(n.boundary_arn().as_str()) {
+        let now = r.boundary.clone().unwrap_or_else(|| "none".into());
+        change.drift(format!("permissions boundary {now} -> {}", n.boundary), Step::PutRoleBoundary { role: name.into() });
     }
     if !same_policy(&r.trust, &trust) {
         change.drift("trust policy differs from hoist's: put it back", Step::UpdateTrust { role: name.into(), trust });
@@ -423,7 +467,7 @@ fn trusted_service(trust: &Value) -> String {
     trust["Statement"][0]["Principal"]["Service"].as_str().unwrap_or("?").to_string()
 }
 
-fn plan_profile(n: &Names, opts: &Options, seen: Option<&ProfileState>, tags: &Tags) -> Change {
+fn plan_profile(n: &Names, opts: &Options, seen: Option<&ProfileState>, role: Option<&RoleState>, tags: &Tags) -> Change {
     let name = &n.instance_profile;
     let change = Change::new("instance profile", name);
     let Some(p) = seen else {
@@ -436,7 +480,14 @@ fn plan_profile(n: &Names, opts: &Options, seen: Option<&ProfileState>, tags: &T
         );
     };
     let mut change = change;
-    if let Some(conflict) = change.claim(&p.tags, tags, &n.workspace, opts.adopt, |t| Step::TagProfile { name: name.clone(), tags: t }) {
+    // CloudFormation cannot tag an instance profile: an administrator's
+    // template makes it untagged, holding the workspace's own role. That
+    // role's ownership is the profile's.
+    let holds_our_role = p.roles == [n.instance_role.clone()]
+        && role.is_some_and(|r| tags::owner(&r.tags, &n.workspace) == Owner::This);
+    if p.tags.is_empty() && holds_our_role {
+        change.notes.push("untagged (made by a template); owned through its role".into());
+    } else if let Some(conflict) = change.claim(&p.tags, tags, &n.workspace, opts.adopt, |t| Step::TagProfile { name: name.clone(), tags: t }) {
         return conflict;
     }
     for other in p.roles.iter().filter(|r| **r != n.instance_role) {

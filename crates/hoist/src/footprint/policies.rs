@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 
 use super::names::Names;
+use crate::permissions;
 
 /// The inline policy's name on both roles.
 pub const INLINE_POLICY: &str = "hoist";
@@ -29,29 +30,10 @@ pub fn sagemaker_trust(n: &Names) -> Value {
     })
 }
 
-/// What a SageMaker training job or endpoint may do as this role.
+/// What a SageMaker training job or endpoint may do as this role: exactly
+/// what the catalog declares SageMaker does with it.
 pub fn sagemaker_inline(n: &Names) -> Value {
-    let p = &n.partition;
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "ListWorkspaceBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": n.bucket_arn()},
-            {"Sid": "ReadWriteWorkspaceObjects", "Effect": "Allow",
-             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-             "Resource": format!("{}/*", n.bucket_arn())},
-            {"Sid": "SageMakerLogs", "Effect": "Allow",
-             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-             "Resource": format!("arn:{p}:logs:{}:{}:log-group:/aws/sagemaker/*", n.region, n.account)},
-            // GetAuthorizationToken supports no resource-level permission.
-            {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
-            {"Sid": "EcrPull", "Effect": "Allow",
-             "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-             "Resource": format!("arn:{p}:ecr:{}:*:repository/*", n.region)},
-            // PutMetricData supports no resource; scope by namespace.
-            {"Sid": "SageMakerMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
-             "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}}
-        ]
-    })
+    permissions::document(&permissions::grants(&["sagemaker"], n), n)
 }
 
 /// EC2 may assume the role for instances. `aws:SourceAccount` is checked
@@ -70,26 +52,20 @@ pub fn instance_trust(n: &Names) -> Value {
     })
 }
 
-/// What the agent on an instance may do.
+/// What the agent on an instance may do: exactly what the catalog
+/// declares the agent does. An instance ends itself by shutting its OS
+/// down (`InstanceInitiatedShutdownBehavior=terminate`), which needs no
+/// permission: the role can terminate no instance, its own or another's.
 pub fn instance_inline(n: &Names) -> Value {
-    let p = &n.partition;
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "ListWorkspaceBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": n.bucket_arn()},
-            {"Sid": "ReadWriteJobObjects", "Effect": "Allow",
-             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-             "Resource": format!("{}/jobs/*", n.bucket_arn())},
-            {"Sid": "WriteJobLogs", "Effect": "Allow",
-             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-             "Resource": format!("{}:*", n.log_group_arn())},
-            {"Sid": "ReadWorkspaceSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-             "Resource": format!("arn:{p}:secretsmanager:{}:{}:secret:hoist/{}/*", n.region, n.account, n.workspace)},
-            {"Sid": "TerminateWorkspaceInstances", "Effect": "Allow", "Action": "ec2:TerminateInstances",
-             "Resource": format!("arn:{p}:ec2:{}:{}:instance/*", n.region, n.account),
-             "Condition": {"StringEquals": {"aws:ResourceTag/hoist:workspace": n.workspace}}}
-        ]
-    })
+    permissions::document(&permissions::grants(&["agent"], n), n)
+}
+
+/// The permissions boundary every role hoist creates carries: the union of
+/// what the roles need, so a role's effective permissions (its policies
+/// intersected with this) never leave the workspace, whatever trust or
+/// inline policy someone puts on it later.
+pub fn boundary(n: &Names) -> Value {
+    permissions::document(&permissions::grants(&["agent", "sagemaker"], n), n)
 }
 
 /// The bucket policy statement refusing any request not made over TLS.
@@ -149,7 +125,28 @@ mod tests {
         let text = sagemaker_inline(&n).to_string() + &instance_inline(&n).to_string();
         assert!(!text.contains("FullAccess"));
         assert!(text.contains("arn:aws:s3:::hoist-default-123456789012-us-east-1/jobs/*"));
-        assert!(text.contains("secret:hoist/default/*"));
+        // Nothing the code does not do: no secrets yet, and never another
+        // instance.
+        assert!(!text.contains("secretsmanager") && !text.contains("ec2:"), "{text}");
         assert_eq!(sagemaker_trust(&n)["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"], "123456789012");
+    }
+
+    #[test]
+    fn the_boundary_is_exactly_what_the_roles_need() {
+        let n = names();
+        let b = hoist_iam::Policy::from_value(&boundary(&n)).unwrap();
+        for role in [sagemaker_inline(&n), instance_inline(&n)] {
+            for s in role["Statement"].as_array().unwrap() {
+                for a in s["Action"].as_array().unwrap() {
+                    let r = s["Resource"].as_str().unwrap().replace('*', "x");
+                    let mut ctx = hoist_iam::Context::new();
+                    if let Some(c) = s.get("Condition") {
+                        ctx = ctx.with("cloudwatch:namespace", c["StringLike"]["cloudwatch:namespace"].as_str().unwrap().replace('*', "x"));
+                    }
+                    let req = hoist_iam::Request { action: a.as_str().unwrap(), resource: &r, context: &ctx };
+                    assert_eq!(hoist_iam::evaluate(std::slice::from_ref(&b), None, &req).decision, hoist_iam::Decision::Allow, "{a} {r}");
+                }
+            }
+        }
     }
 }

@@ -21,8 +21,28 @@ pub fn fill(template: &str, n: &Names) -> String {
         .replace("{partition}", &n.partition)
         .replace("{account}", &n.account)
         .replace("{region}", &n.region)
+        .replace("{sagemaker_role}", &n.sagemaker_role_resource)
+        .replace("{instance_role}", &n.instance_role)
+        .replace("{instance_profile}", &n.instance_profile_resource)
+        .replace("{boundary_name}", &n.boundary)
+        .replace("{kms_key}", n.kms_key_arn.as_deref().unwrap_or("{kms_key}"))
+        .replace("{caller_role}", n.caller_role.as_deref().unwrap_or("{caller_role}"))
         .replace("{workspace}", &n.workspace)
         .replace("{bucket}", &n.bucket)
+}
+
+/// Whether a need is left out for these names: writes to an
+/// administrator's role or instance profile (hoist only reads them), and
+/// anything on the instance role behind an administrator's profile (hoist
+/// reads it through the profile); and what names a KMS key or a caller's
+/// role when there is none.
+fn excluded(action: &str, template: &str, n: &Names) -> bool {
+    if (template.contains("{kms_key}") && n.kms_key_arn.is_none()) || (template.contains("{caller_role}") && n.caller_role.is_none()) {
+        return true;
+    }
+    let iam_write = action.starts_with("iam:") && !["iam:Get", "iam:List"].iter().any(|p| action.starts_with(p));
+    (n.given_sagemaker_role && iam_write && template.contains("{sagemaker_role}"))
+        || (n.given_instance_profile && (template.contains("{instance_role}") || (iam_write && template.contains("{instance_profile}"))))
 }
 
 /// One thing a command needs: an action, on a resource, under a condition
@@ -40,22 +60,36 @@ fn condition_json(conds: &[hoist_aws::catalog::Cond], n: &Names) -> String {
     serde_json::to_string(&block).expect("json")
 }
 
-/// Every (action, resource, condition) the commands need.
+/// Every (action, resource, condition) the commands need. With a KMS key,
+/// commands that read or write object data also need KMS on that key.
 pub fn grants(commands: &[&str], n: &Names) -> BTreeSet<Need> {
     let mut out = BTreeSet::new();
     for command in commands {
-        for op in hoist_aws::commands::ops(command) {
+        let mut ops = hoist_aws::commands::ops(command);
+        if n.kms_key_arn.is_some() && ops.iter().any(hoist_aws::commands::touches_object_data) {
+            ops.extend_from_slice(hoist_aws::commands::KMS_FOR_OBJECTS);
+        }
+        for op in ops {
             for g in op.grants {
                 let condition = condition_json(g.conditions, n);
                 for action in g.actions {
                     for resource in g.resources {
-                        out.insert((action.to_string(), fill(resource, n), condition.clone()));
+                        if !excluded(action, resource, n) {
+                            out.insert((action.to_string(), fill(resource, n), condition.clone()));
+                        }
                     }
                 }
             }
         }
     }
     out
+}
+
+/// A whole policy document for these needs (an execution role's, or the
+/// boundary), with readable Sids. Role policies stay far below IAM's
+/// 10,240-character limit for a role's inline policies.
+pub fn document(grants: &BTreeSet<Need>, n: &Names) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements(grants, n)})
 }
 
 /// The request context under which a need is exercised: the values its
@@ -213,7 +247,8 @@ pub fn markdown() -> String {
         ("status", "status"),
         ("destroy", "destroy"),
         ("check (reading your own policies; `hoist policy check`, not part of `all`)", "check"),
-        ("the agent on an instance", "agent"),
+        ("the agent on an instance (the instance role's policy)", "agent"),
+        ("SageMaker running a job or an endpoint (the SageMaker role's policy)", "sagemaker"),
     ] {
         md.push_str(&format!("\n## {command}\n\n| operation | IAM actions | resources | condition |\n|---|---|---|---|\n"));
         for op in hoist_aws::commands::ops(catalog) {
@@ -228,8 +263,22 @@ pub fn markdown() -> String {
             }
         }
     }
+    md.push_str(
+        "\n## An administrator's only\n\nThe permissions boundary's life cycle. `init` and `destroy` perform these only \
+         when the caller may (an administrator); they are never in a user's policy, since a user who could \
+         edit the boundary could widen it. Without them, `init` needs the boundary to exist and `destroy` \
+         leaves it.\n\n| command | operation | IAM actions | resources |\n|---|---|---|---|\n",
+    );
+    for command in ["init", "destroy"] {
+        for op in hoist_aws::commands::admin_ops(command) {
+            for g in op.grants {
+                let resources: Vec<String> = g.resources.iter().map(|r| format!("`{}`", fill(r, &n))).collect();
+                md.push_str(&format!("| {command} | {op} | {} | {} |\n", g.actions.join(", "), resources.join("<br>")));
+            }
+        }
+    }
     let docs = documents(statements(&grants(&["init", "status", "destroy"], &n), &n));
-    md.push_str("\n## The whole policy (`hoist policy all`)\n\n```json\n");
+    md.push_str("\n## The whole policy (`hoist policy all`, self-service mode)\n\n```json\n");
     for d in docs {
         md.push_str(&serde_json::to_string_pretty(&d).expect("json"));
         md.push('\n');
