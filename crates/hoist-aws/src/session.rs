@@ -47,6 +47,32 @@ pub enum SessionError {
          `region = \"...\"` in hoist's config file, or `region` in your AWS profile."
     )]
     NoRegion,
+    #[error(
+        "AWS profile {name:?} not found in your AWS config or credentials files{known}\n\
+         Check the name (--profile, AWS_PROFILE, or `profile` in hoist's config), or create it with `aws configure --profile {name}`."
+    )]
+    NoProfile { name: String, known: String },
+}
+
+/// A named profile must exist: otherwise the SDK falls through to instance
+/// metadata and reports that instead ("failed to load IMDS session token").
+async fn check_profile(name: &str) -> Result<(), SessionError> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    // The alias is deprecated in favour of aws-runtime's own type, a crate
+    // hoist does not otherwise depend on.
+    #[allow(deprecated)]
+    let files = aws_config::profile::profile_file::ProfileFiles::default();
+    // A file that cannot be read or parsed is the SDK's to report.
+    let Ok(set) = aws_config::profile::load(&Fs::real(), &Env::real(), &files, None).await else {
+        return Ok(());
+    };
+    if set.get_profile(name).is_some() {
+        return Ok(());
+    }
+    let mut names: Vec<&str> = set.profiles().collect();
+    names.sort();
+    let known = if names.is_empty() { " (it has no profiles)".to_string() } else { format!(" (it has: {})", names.join(", ")) };
+    Err(SessionError::NoProfile { name: name.to_string(), known })
 }
 
 /// A ready-to-use SDK configuration plus what hoist needs to explain
@@ -71,6 +97,7 @@ impl Session {
             )
             .retry_config(RetryConfig::standard().with_max_attempts(3));
         if let Some(profile) = &opts.profile {
+            check_profile(profile).await?;
             loader = loader.profile_name(profile);
         }
         if let Some(region) = &opts.region {
@@ -82,7 +109,8 @@ impl Session {
             loader = loader.endpoint_url(url);
         }
         let sdk = loader.load().await;
-        if sdk.region().is_none() {
+        // `AWS_REGION=` (set but empty) reaches the SDK as an empty region.
+        if sdk.region().is_none_or(|r| r.as_ref().trim().is_empty()) {
             return Err(SessionError::NoRegion);
         }
         Ok(Self { sdk: Arc::new(sdk), recorder: opts.record_calls.clone().map(CallLog::to_file) })

@@ -226,6 +226,43 @@ impl Emulator {
         Keys { access_key_id: key.access_key_id, secret_access_key: key.secret_access_key }
     }
 
+    /// Create an IAM user holding `documents` as customer-managed policies
+    /// (one each, attached to the user), as an administrator hands out
+    /// `hoist policy` output, and return its access keys.
+    pub async fn create_user_with_managed_policies(&self, user: &str, documents: &[serde_json::Value]) -> Keys {
+        let iam = aws_sdk_iam::Client::new(&self.sdk_config().await);
+        let mut arns = Vec::new();
+        for (i, doc) in documents.iter().enumerate() {
+            let p = iam
+                .create_policy()
+                .policy_name(format!("{user}-{}", i + 1))
+                .policy_document(doc.to_string())
+                .send()
+                .await
+                .expect("iam:CreatePolicy");
+            arns.push(p.policy.and_then(|p| p.arn).expect("policy ARN"));
+        }
+        self.create_user_with_attached(user, &arns).await
+    }
+
+    /// Create an IAM user with these managed policies (by ARN) attached.
+    pub async fn create_user_with_attached(&self, user: &str, policy_arns: &[String]) -> Keys {
+        let iam = aws_sdk_iam::Client::new(&self.sdk_config().await);
+        iam.create_user().user_name(user).send().await.expect("iam:CreateUser");
+        for arn in policy_arns {
+            iam.attach_user_policy().user_name(user).policy_arn(arn).send().await.expect("iam:AttachUserPolicy");
+        }
+        let key = iam
+            .create_access_key()
+            .user_name(user)
+            .send()
+            .await
+            .expect("iam:CreateAccessKey")
+            .access_key
+            .expect("access key in response");
+        Keys { access_key_id: key.access_key_id, secret_access_key: key.secret_access_key }
+    }
+
     /// The server's own log so far (for assertion messages).
     pub fn log(&self) -> String {
         let mut all = String::new();

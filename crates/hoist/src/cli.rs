@@ -242,8 +242,8 @@ pub struct PolicyArgs {
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
 
-    /// Partition for ARNs with --account: aws, aws-cn, aws-us-gov
-    #[arg(long, default_value = "aws", value_name = "PARTITION")]
+    /// Partition for ARNs with --account
+    #[arg(long, default_value = "aws", value_name = "PARTITION", value_parser = ["aws", "aws-cn", "aws-us-gov"])]
     pub partition: String,
 
     /// Print the policies of the execution roles init creates instead

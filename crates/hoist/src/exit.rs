@@ -48,7 +48,7 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         if cause.is::<UsageError>() || cause.is::<SettingsError>() || cause.is::<crate::task::TaskError>() {
             return Exit::Usage;
         }
-        if let Some(SessionError::NoRegion) = cause.downcast_ref::<SessionError>() {
+        if let Some(SessionError::NoRegion | SessionError::NoProfile { .. }) = cause.downcast_ref::<SessionError>() {
             return Exit::Usage;
         }
     }
@@ -69,9 +69,17 @@ pub static COMMAND: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new
 /// For an access-denied error: the commands that show what is missing
 /// and print the policy to ask for.
 fn access_hint(err: &anyhow::Error) -> Option<String> {
-    let denied = err.chain().any(|c| c.downcast_ref::<AwsError>().is_some_and(AwsError::is_access_denied));
-    if !denied {
-        return None;
+    let denied = err.chain().find_map(|c| c.downcast_ref::<AwsError>().filter(|e| e.is_access_denied()))?;
+    // The boundary is an administrator's by design: no user policy holds
+    // these, so pointing at `hoist policy` would mislead.
+    let admin_only = ["init", "destroy"].iter().any(|c| hoist_aws::commands::admin_ops(c).contains(&denied.op));
+    if admin_only {
+        return Some(
+            "The workspace's permissions boundary is created and changed only by an administrator (a user who could edit it could widen it): \
+             ask one to run `hoist init` once with their credentials, or to apply `hoist policy --format cloudformation` (or terraform). \
+             Then run `hoist init` again."
+                .into(),
+        );
     }
     let command = COMMAND.get().copied().filter(|c| ["init", "status", "destroy", "check"].contains(c));
     Some(match command {
@@ -106,9 +114,9 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
     if let Some(hint) = access_hint(err) {
         let _ = writeln!(stderr, "  {hint}");
     }
-    if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
-        let _ = writeln!(stderr, "\n{}", err.backtrace());
-    }
+    // No backtrace, whatever RUST_BACKTRACE says: an error is the user's
+    // to read, and its chain says all there is. Backtraces are for panics
+    // (the default hook still prints them).
     classify(err).into()
 }
 

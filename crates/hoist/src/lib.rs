@@ -53,8 +53,11 @@ fn init_tracing(global: &cli::GlobalArgs) {
     use tracing_subscriber::EnvFilter;
     let default = match (global.quiet, global.verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "warn,hoist=info,hoist_aws=info",
+        // The SDK's own warnings (a region not found in instance metadata,
+        // three times over) are noise beside hoist's own message for the
+        // same problem; -vv shows them.
+        (false, 0) => "warn,aws_config=error",
+        (false, 1) => "warn,aws_config=error,hoist=info,hoist_aws=info",
         (false, 2) => "info,hoist=debug,hoist_aws=debug",
         _ => "debug",
     };
@@ -63,6 +66,7 @@ fn init_tracing(global: &cli::GlobalArgs) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(global.verbose >= 2)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .try_init();
 }

@@ -122,6 +122,24 @@ pub struct Settings {
     pub config_file: ConfigFileInfo,
 }
 
+/// A region name as AWS spells them (`us-east-1`, `eu-central-2`,
+/// `us-gov-west-1`, `ap-southeast-5`): checked before it reaches the SDK
+/// or an ARN, where a typo turns into an interceptor message or a policy
+/// that matches nothing.
+pub fn check_region(region: &str) -> Result<(), String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts[0].len() == 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("invalid region {region:?}: expected an AWS region name such as us-east-1 or eu-central-1"))
+    }
+}
+
 /// The two ways a workspace is set up (docs/SECURITY.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -357,6 +375,10 @@ impl Settings {
             },
         };
 
+        let region = raw("region", flags.region.as_ref());
+        if let Some(r) = &region {
+            check_region(&r.value).map_err(|message| invalid(r, message))?;
+        }
         let mode = match raw("mode", None) {
             None => Sourced { value: Mode::SelfService, source: Source::Default },
             Some(s) => Sourced { value: Mode::parse(&s.value).map_err(|message| invalid(&s, message))?, source: s.source },
@@ -372,7 +394,7 @@ impl Settings {
             instance_profile: raw("instance_profile", None),
             backend,
             profile: raw("profile", flags.profile.as_ref()),
-            region: raw("region", flags.region.as_ref()),
+            region,
             endpoint_url,
             workspace,
             output,
@@ -417,6 +439,16 @@ mod tests {
         let map: HashMap<String, String> =
             pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn regions_are_checked_before_use() {
+        for good in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-5", "cn-north-1", "il-central-1"] {
+            assert!(check_region(good).is_ok(), "{good}");
+        }
+        for bad in ["", "us east 1", "US-EAST-1", "us-east", "useast1", "us--east-1", "us-east-1 "] {
+            assert!(check_region(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -94,6 +94,18 @@ fn invalid_workspace_names_exit_2_from_any_source() {
     assert!(run.stderr.contains("environment HOIST_WORKSPACE: invalid workspace name \"UPPER\""), "{}", run.stderr);
 }
 
+/// Rust users often have RUST_BACKTRACE=1 set: an ordinary error still
+/// prints its message chain only.
+#[test]
+fn errors_print_no_backtrace_even_with_rust_backtrace_set() {
+    let mut env = IsolatedEnv::new();
+    env.set("RUST_BACKTRACE", "1").set("HOIST_MODE", "bogus");
+    let run = hoist(&env, &["config", "show"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("invalid mode \"bogus\": expected `self-service` or `admin`"), "{}", run.stderr);
+    assert!(!run.stderr.contains("anyhow") && !run.stderr.contains("  0: ") && run.stderr.lines().count() <= 2, "{}", run.stderr);
+}
+
 #[test]
 fn unknown_flag_and_bad_output_format_are_usage_errors() {
     let env = IsolatedEnv::new();
@@ -242,4 +254,46 @@ fn hoists_own_policies_lint_clean_and_bad_ones_do_not() {
     let run = hoist(&env, &["policy", "lint", broken.to_str().unwrap()]);
     run.expect_code(2);
     assert!(run.stderr.contains("/Statement/0/Effect"), "{}", run.stderr);
+}
+
+/// A bad region or partition is refused before anything is sent or an ARN
+/// is printed; an empty one means "none"; with no region, the SDK's own
+/// instance-metadata warnings stay out of the way (IMDS here: a closed
+/// loopback port).
+#[test]
+fn regions_and_partitions_are_checked_up_front() {
+    let env = IsolatedEnv::new();
+    for args in [
+        &["whoami", "--region", "us east 1"][..],
+        &["policy", "--account", "123456789012", "--region", "us east"][..],
+        &["policy", "--account", "123456789012", "--region", "us-east-1", "--partition", "aws-xx"][..],
+    ] {
+        let run = hoist(&env, args);
+        run.expect_code(2);
+        assert!(run.stderr.contains("invalid"), "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?} printed: {}", run.stdout);
+    }
+    let mut env = IsolatedEnv::new();
+    env.set("AWS_REGION", "").remove("AWS_EC2_METADATA_DISABLED").set("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9");
+    for region_var in [true, false] {
+        if !region_var {
+            env.remove("AWS_REGION");
+        }
+        let run = hoist(&env, &["whoami"]);
+        run.expect_code(2);
+        assert!(run.stderr.starts_with("error: no AWS region is configured"), "{}", run.stderr);
+        assert!(!run.stderr.contains("IMDS") && !run.stderr.contains('\u{1b}'), "{}", run.stderr);
+    }
+}
+
+/// `--profile` naming no profile says so (not the SDK's "failed to load
+/// IMDS session token"), and lists the profiles there are.
+#[test]
+fn an_unknown_profile_is_named() {
+    let env = IsolatedEnv::new();
+    std::fs::write(env.path().join("home/.aws/config"), "[profile work]\nregion = eu-west-1\n").unwrap();
+    let run = hoist(&env, &["whoami", "--profile", "nosuch"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("AWS profile \"nosuch\" not found"), "{}", run.stderr);
+    assert!(!run.stderr.contains("IMDS") && run.stderr.contains("(it has: work)"), "{}", run.stderr);
 }

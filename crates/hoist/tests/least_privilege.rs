@@ -151,12 +151,19 @@ async fn scenario(emu: &Emulator, keys: &Keys) -> Result<(), String> {
     Ok(())
 }
 
+/// As a real user holds it: each document `hoist policy all` prints,
+/// attached as a customer-managed policy.
 #[tokio::test]
 async fn the_generated_policy_is_sufficient() {
     let emu = enforced().await;
-    let policy = generated_policy(&emu);
-    let keys = emu.create_user_with_policy("ml-engineer", &policy).await;
-    scenario(&emu, &keys).await.unwrap_or_else(|e| panic!("a user holding exactly `hoist policy all` failed: {e}"));
+    let run = hoist(&emu.env(), &["policy", "all", "--account", ACCOUNT, "--region", "us-east-1", "-o", "json"]);
+    run.expect_code(0);
+    let documents = match run.json() {
+        Value::Array(docs) => docs,
+        doc => vec![doc],
+    };
+    let keys = emu.create_user_with_managed_policies("ml-engineer", &documents).await;
+    scenario(&emu, &keys).await.unwrap_or_else(|e| panic!("a user holding exactly `hoist policy all` (managed policies) failed: {e}"));
 }
 
 /// Actions AWS requires that the emulator does not check, so removing them
@@ -283,4 +290,75 @@ async fn destroy_never_reaches_a_workspace_whose_name_extends_its_own() {
     for r in ["role hoist-team-a-sagemaker", "role hoist-team-a-instance", "role hoist-team-notes", "instance-profile hoist-team-a-instance"] {
         assert!(left.contains(&r.to_string()), "{r} was touched: {left:?}");
     }
+}
+
+/// `hoist check` as a role (SSO, an assumed role): the role sits at a path,
+/// which its assumed-role ARN omits; `hoist policy check` run as the role
+/// names that role's own policies (any path), and check reads them and
+/// reports exactly what is missing.
+#[tokio::test]
+async fn check_as_an_assumed_role_at_a_path() {
+    let emu = enforced().await;
+    let admin = emu.sdk_config().await;
+    let iam = aws_sdk_iam::Client::new(&admin);
+    // Trusting the emulator's administrator by name: moto does not read an
+    // account-root principal as covering the account's users.
+    let trust = format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:user/hoist-test-admin"}},"Action":"sts:AssumeRole"}}]}}"#);
+    let role = iam.create_role().role_name("ml-runner").path("/team/").assume_role_policy_document(&trust).send().await.unwrap();
+    assert_eq!(role.role.unwrap().arn, format!("arn:aws:iam::{ACCOUNT}:role/team/ml-runner"));
+    let sts = aws_sdk_sts::Client::new(&admin);
+    let creds = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/team/ml-runner"))
+        .role_session_name("alice")
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    let mut env = emu.env();
+    env.set("AWS_ACCESS_KEY_ID", creds.access_key_id())
+        .set("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+        .set("AWS_SESSION_TOKEN", creds.session_token());
+
+    // Online, as the role: the check policy names the role's own policies.
+    let check_policy = hoist(&env, &["policy", "check", "-o", "json"]);
+    check_policy.expect_code(0);
+    let own = check_policy.json();
+    let text = own.to_string();
+    assert!(
+        text.contains(&format!("arn:aws:iam::{ACCOUNT}:role/ml-runner")) && text.contains(&format!("arn:aws:iam::{ACCOUNT}:role/*/ml-runner")),
+        "{text}"
+    );
+    let mut policy = without(&generated_policy(&emu), "iam:DeleteRole");
+    let mut statements = own["Statement"].as_array().unwrap().clone();
+    for s in &mut statements {
+        s["Sid"] = Value::String(format!("Check{}", s["Sid"].as_str().unwrap()));
+    }
+    policy["Statement"].as_array_mut().unwrap().extend(statements);
+    iam.put_role_policy().role_name("ml-runner").policy_name("hoist").policy_document(policy.to_string()).send().await.unwrap();
+
+    let run = hoist(&env, &["check", "-o", "json"]);
+    run.expect_code(1);
+    let report = run.json();
+    assert_eq!(report["principal"], serde_json::json!({"kind": "role", "name": "ml-runner"}), "{report}");
+    let destroy = report["capabilities"].as_array().unwrap().iter().find(|c| c["command"] == "destroy").unwrap().clone();
+    let missing: Vec<String> = destroy["missing"].as_array().unwrap().iter().map(|m| m[0].as_str().unwrap().to_string()).collect();
+    assert_eq!(missing, vec!["iam:DeleteRole", "iam:DeleteRole"], "{report}");
+    let init = report["capabilities"].as_array().unwrap().iter().find(|c| c["command"] == "init").unwrap().clone();
+    assert_eq!(init["ok"], true, "tag- and boundary-conditioned grants are judged with their request context: {report}");
+}
+
+/// Self-service without the boundary: the user may not create it (or they
+/// could widen it), and is told who can.
+#[tokio::test]
+async fn a_user_cannot_create_the_boundary_and_is_told_who_can() {
+    let emu = enforced().await;
+    let keys = emu.create_user_with_policy("ml-engineer", &generated_policy(&emu)).await;
+    let env = emu.env_for(&keys);
+    let run = hoist(&env, &["init", "--yes"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("iam:CreatePolicy on") && run.stderr.contains("was denied"), "{}", run.stderr);
+    assert!(run.stderr.contains("only by an administrator") && run.stderr.contains("hoist policy --format cloudformation"), "{}", run.stderr);
+    assert!(!emu.inventory("us-east-1").await.iter().any(|r| r.starts_with("role ")), "no role without its boundary");
 }

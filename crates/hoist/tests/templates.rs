@@ -66,8 +66,17 @@ async fn the_admin_template_creates_the_whole_footprint_and_init_only_verifies()
         assert!(unchanged || moto_gap, "the template left this for init to do: {change}");
     }
 
-    // The user: only the admin-mode policy, and `mode = "admin"`.
-    let keys = emu.create_user_with_policy("ml-engineer", &policy(&["all"])).await;
+    // The user: holding the stack's own managed policies (as the
+    // administrator attaches them), and `mode = "admin"`.
+    let resources = cfn.list_stack_resources().stack_name("hoist-admin").send().await.unwrap();
+    let user_policies: Vec<String> = resources
+        .stack_resource_summaries()
+        .iter()
+        .filter(|r| r.logical_resource_id().is_some_and(|id| id.starts_with("UserPolicy")))
+        .filter_map(|r| r.physical_resource_id().map(str::to_owned))
+        .collect();
+    assert!(!user_policies.is_empty() && user_policies.iter().all(|a| a.starts_with("arn:aws:iam::")), "{user_policies:?}");
+    let keys = emu.create_user_with_attached("ml-engineer", &user_policies).await;
     let mut env = emu.env_for(&keys);
     env.set("HOIST_MODE", "admin");
     let init = hoist_declared(&env, &["init", "--yes"]);

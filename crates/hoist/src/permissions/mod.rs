@@ -212,6 +212,34 @@ mod tests {
     }
 
     #[test]
+    fn a_kms_key_adds_kms_on_that_key_to_whoever_touches_object_data() {
+        let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let n = names().with_settings(Some(key), None, None).unwrap();
+        let agent = grants(&["agent"], &n);
+        for action in ["kms:GenerateDataKey", "kms:Decrypt"] {
+            assert!(agent.iter().any(|(a, r, _)| a == action && r == key), "{action}: {agent:?}");
+        }
+        assert!(grants(&["sagemaker"], &n).iter().any(|(a, r, _)| a == "kms:Decrypt" && r == key));
+        // The user's init writes no object data: no KMS.
+        assert!(!grants(&["init", "status"], &n).iter().any(|(a, _, _)| a.starts_with("kms:")));
+        // Without a key, none anywhere.
+        assert!(!grants(&["agent", "sagemaker"], &names()).iter().any(|(a, _, _)| a.starts_with("kms:")));
+    }
+
+    #[test]
+    fn an_administrators_roles_are_read_never_written() {
+        let n = names().with_settings(None, Some("arn:aws:iam::123456789012:role/ml/Trainer"), Some("TrainerProfile")).unwrap();
+        let g = grants(&["init", "destroy"], &n);
+        let on = |r: &str| g.iter().filter(|(_, x, _)| x == r).map(|(a, _, _)| a.clone()).collect::<Vec<_>>();
+        let role = on("arn:aws:iam::123456789012:role/ml/Trainer");
+        assert!(role.contains(&"iam:GetRole".to_string()), "{g:?}");
+        assert!(role.iter().all(|a| a.starts_with("iam:Get") || a.starts_with("iam:List")), "{role:?}");
+        let profile = on("arn:aws:iam::123456789012:instance-profile/TrainerProfile");
+        assert_eq!(profile, vec!["iam:GetInstanceProfile".to_string()]);
+        assert!(!g.iter().any(|(_, r, _)| r.contains("hoist-default-instance") || r.contains("hoist-default-sagemaker")), "{g:?}");
+    }
+
+    #[test]
     fn documents_stay_within_the_managed_policy_limit() {
         let n = names();
         let many: Vec<Value> = (0..400)
