@@ -33,7 +33,8 @@ impl Printer {
         let mut out = stdout.lock();
         match self.format {
             OutputFormat::Json => {
-                serde_json::to_writer_pretty(&mut out, report).map_err(io::Error::other)?;
+                // `From` keeps an I/O error's kind (a closed pipe stays BrokenPipe).
+                serde_json::to_writer_pretty(&mut out, report).map_err(io::Error::from)?;
                 writeln!(out)?;
             }
             OutputFormat::Text => report.render_text(&mut out)?,

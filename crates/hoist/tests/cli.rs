@@ -151,17 +151,21 @@ fn help_works_for_every_command() {
 #[test]
 fn broken_pipe_is_not_an_error() {
     let env = IsolatedEnv::new();
-    let mut child = env
-        .command(env!("CARGO_BIN_EXE_hoist"))
-        .args(["config", "show"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take()); // the reader goes away before hoist writes
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Text and JSON alike (`hoist ... -o json | head -1`).
+    for extra in [&[][..], &["-o", "json"][..]] {
+        let mut child = env
+            .command(env!("CARGO_BIN_EXE_hoist"))
+            .args(["policy", "--account", "123456789012", "--region", "us-east-1"])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader goes away before hoist writes
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
 }
 
 #[test]

@@ -101,6 +101,13 @@ fn quickstart_trains_locally_and_keeps_checkpoint_and_artifacts() {
     assert!(dir.join("artifacts/metrics.json").is_file(), "`artifacts:` paths kept");
     // The working copy is scratch: nothing of it is left behind.
     assert!(!jobs.data.join("default/scratch").join(id).exists());
+    // Job records, logs, bundles and checkpoints are private to the user:
+    // the data directory and the workspace's are 0700.
+    use std::os::unix::fs::PermissionsExt;
+    for d in [jobs.data.clone(), jobs.data.join("default")] {
+        let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{} is {mode:o}", d.display());
+    }
 }
 
 #[test]

@@ -35,9 +35,28 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".hoist"))
 }
 
+/// Make `dir` (and missing parents) private to the user: 0700. Job
+/// records, logs, code bundles and checkpoints live under it, and on a
+/// shared machine nobody else may read them; with the top directory
+/// private, nothing below it can be reached by another user whatever its
+/// own mode. An existing directory of hoist's that is looser is tightened.
+pub fn ensure_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    let meta = std::fs::metadata(dir)?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 impl Local {
     pub fn new(workspace: &Workspace) -> Self {
-        Self { root: data_dir().join(workspace.as_str()) }
+        let root = data_dir().join(workspace.as_str());
+        // Best effort here: a directory that cannot be made fails the
+        // first write below it, with that path in the message.
+        let _ = ensure_private_dir(&data_dir()).and_then(|()| ensure_private_dir(&root));
+        Self { root }
     }
 
     pub fn store(&self) -> Store {
