@@ -33,7 +33,9 @@ impl IsolatedEnv {
         // Never let the SDK's credential or region chain reach for the
         // instance metadata service: tests talk to loopback only.
         env.set("AWS_EC2_METADATA_DISABLED", "true");
-        env.set("HOIST_CONFIG", home.join(".config/hoist/config.toml"));
+        // hoist's config file is found at its default place under
+        // XDG_CONFIG_HOME (HOIST_CONFIG, when set, must name a file that
+        // exists).
         if let Some(path) = std::env::var_os("PATH") {
             env.set("PATH", path);
         }

@@ -50,6 +50,11 @@ impl Printer {
     }
 }
 
+/// `1 resource`, `2 resources`: a count with its noun (regular plurals).
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 /// Write aligned `key  value` rows, the text form of most reports.
 pub fn write_rows(out: &mut dyn Write, rows: &[(&str, String)]) -> io::Result<()> {
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);

@@ -280,7 +280,15 @@ impl Settings {
     /// Resolve from the real process environment and config file.
     pub fn resolve(flags: &GlobalArgs) -> Result<Self, SettingsError> {
         let env = |name: &str| std::env::var(name).ok();
-        let file = ConfigFile::load(&ConfigFile::default_path(&env))?;
+        let path = ConfigFile::default_path(&env);
+        let file = ConfigFile::load(&path)?;
+        // The default file is optional; one named on purpose is not.
+        if !file.exists && env("HOIST_CONFIG").is_some() {
+            return Err(SettingsError::Invalid {
+                source_desc: "environment HOIST_CONFIG".into(),
+                message: format!("config file {} not found", path.display()),
+            });
+        }
         Self::resolve_with(flags, &env, &file)
     }
 

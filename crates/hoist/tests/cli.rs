@@ -248,7 +248,7 @@ fn hoists_own_policies_lint_clean_and_bad_ones_do_not() {
         "statement 0 (Everything): service-wildcard",
         "statement 0 (Everything): write-on-any-resource",
         "statement 1: passrole-unscoped",
-        "statement 1: unknown-action: unknown action s3:GetObjekt (did you mean s3:getobject?)",
+        "statement 1: unknown-action: unknown action s3:GetObjekt (did you mean s3:GetObject?)",
         "statement 2: allow-not-action",
     ] {
         assert!(run.stdout.contains(needle), "no {needle:?} in:\n{}", run.stdout);
@@ -300,4 +300,23 @@ fn an_unknown_profile_is_named() {
     run.expect_code(2);
     assert!(run.stderr.contains("AWS profile \"nosuch\" not found"), "{}", run.stderr);
     assert!(!run.stderr.contains("IMDS") && run.stderr.contains("(it has: work)"), "{}", run.stderr);
+}
+
+/// Small things a new user trips over: an explicitly named config file
+/// that is missing, and `policy lint` handed an empty list.
+#[test]
+fn a_named_config_file_must_exist_and_lint_needs_a_document() {
+    let mut env = IsolatedEnv::new();
+    let missing = env.path().join("nope.toml");
+    env.set("HOIST_CONFIG", &missing);
+    let run = hoist(&env, &["config", "show"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("HOIST_CONFIG") && run.stderr.contains("not found"), "{}", run.stderr);
+
+    let env = IsolatedEnv::new();
+    let empty = env.path().join("empty.json");
+    std::fs::write(&empty, "[]").unwrap();
+    let run = hoist(&env, &["policy", "lint", empty.to_str().unwrap()]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("an empty list"), "{}", run.stderr);
 }

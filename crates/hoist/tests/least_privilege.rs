@@ -248,7 +248,7 @@ async fn check_names_exactly_what_is_missing() {
     assert_eq!(capability("run")["ok"], true);
 
     let text = hoist(&env, &["check"]);
-    assert!(text.stdout.contains("missing  hoist init: 1 permission(s)"), "{}", text.stdout);
+    assert!(text.stdout.contains("missing  hoist init: 1 permission"), "{}", text.stdout);
     assert!(text.stdout.contains("\"s3:CreateBucket\""), "the statement to hand over: {}", text.stdout);
 
     // With everything granted, check passes.

@@ -303,3 +303,24 @@ fn attached_json_run_prints_only_the_final_record() {
     let id = record["id"].as_str().unwrap();
     assert!(jobs.run(&["logs", id]).stdout.contains("computed-42"));
 }
+
+/// `cancel --no-wait` says what it did (asked), not the status the job
+/// still has at that moment.
+#[test]
+fn cancel_without_waiting_says_it_was_requested() {
+    let jobs = Jobs::new();
+    let run = jobs.run(&["run", quickstart().to_str().unwrap(), "--detach", "-e", "STEPS=2000", "-e", "STEP_DELAY=0.05"]);
+    run.expect_code(0);
+    let id = run.stdout.trim().to_string();
+    jobs.wait_for_log(&id, "step");
+    let cancel = jobs.run(&["cancel", &id, "--no-wait", "-o", "json"]);
+    cancel.expect_code(0);
+    let v = cancel.json();
+    assert_eq!(v["cancel_requested"], true, "{v}");
+    let text = jobs.run(&["cancel", &id, "--no-wait"]);
+    text.expect_code(0);
+    assert!(text.stdout.contains("cancel requested") || text.stdout.contains("already finished"), "{}", text.stdout);
+    assert!(!text.stdout.trim_end().ends_with("running"), "{}", text.stdout);
+    let done = jobs.run(&["cancel", &id]);
+    done.expect_code(0);
+}

@@ -25,11 +25,16 @@ struct Cancelled<'a> {
     status: Status,
     /// False when the job had already finished.
     changed: bool,
+    /// `--no-wait`: asked to stop, not yet stopped.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    cancel_requested: bool,
 }
 
 impl Report for Cancelled<'_> {
     fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        if self.changed {
+        if self.cancel_requested {
+            writeln!(out, "job {}: cancel requested; it stops after saving its checkpoint (`hoist jobs` shows when)", self.id)
+        } else if self.changed {
             writeln!(out, "job {} {}", self.id, self.status)
         } else {
             writeln!(out, "job {} had already finished: {}", self.id, self.status)
@@ -42,17 +47,17 @@ pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<ExitCode> {
     let mut record = resolve(&local, ctx.settings.workspace.value.as_str(), Some(&args.job)).await?;
     local.reconcile(&mut record).await?;
     if record.status.is_terminal() {
-        ctx.printer.report(&Cancelled { id: &record.id, status: record.status, changed: false })?;
+        ctx.printer.report(&Cancelled { id: &record.id, status: record.status, changed: false, cancel_requested: false })?;
         return Ok(ExitCode::SUCCESS);
     }
     local.request_cancel(&record).await?;
     if args.no_wait {
-        ctx.printer.report(&Cancelled { id: &record.id, status: record.status, changed: true })?;
+        ctx.printer.report(&Cancelled { id: &record.id, status: record.status, changed: true, cancel_requested: true })?;
         return Ok(ExitCode::SUCCESS);
     }
     ctx.printer.status(format!("hoist: cancelling job {} (saving its checkpoint)...", record.id));
     let record = wait_until_finished(&local, &record.id).await?;
-    ctx.printer.report(&Cancelled { id: &record.id, status: record.status, changed: true })?;
+    ctx.printer.report(&Cancelled { id: &record.id, status: record.status, changed: true, cancel_requested: false })?;
     Ok(ExitCode::SUCCESS)
 }
 

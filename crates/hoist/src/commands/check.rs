@@ -64,7 +64,7 @@ impl Report for CheckReport {
             if c.ok {
                 writeln!(out, "  ok       hoist {}", c.command)?;
             } else {
-                writeln!(out, "  missing  hoist {}: {} permission(s)", c.command, c.missing.len())?;
+                writeln!(out, "  missing  hoist {}: {}", c.command, crate::printer::count(c.missing.len(), "permission"))?;
                 for (action, resource) in &c.missing {
                     writeln!(out, "             {action} on {resource}")?;
                 }
@@ -116,7 +116,10 @@ pub async fn run(ctx: &Context, args: &CheckArgs) -> Result<ExitCode> {
             let missing_needs: BTreeSet<permissions::Need> = grants.iter().filter(|g| denied.contains(*g)).cloned().collect();
             let grant = (!missing_needs.is_empty())
                 .then(|| serde_json::json!({"Version": "2012-10-17", "Statement": permissions::statements_plain(&missing_needs)}));
-            let missing: Vec<(String, String)> = missing_needs.iter().map(|(a, r, _)| (a.clone(), r.clone())).collect();
+            // One line per action and resource, whatever conditions the
+            // grants behind it carry.
+            let mut missing: Vec<(String, String)> = missing_needs.iter().map(|(a, r, _)| (a.clone(), r.clone())).collect();
+            missing.dedup();
             Capability { command: command.to_string(), ok: missing.is_empty(), missing, grant, needs: missing_needs }
         })
         .collect();

@@ -84,7 +84,7 @@ pub async fn run(ctx: &Context, args: &DestroyArgs) -> Result<ExitCode> {
     if !ctx.printer.is_json() {
         ctx.printer.report(&report)?;
     }
-    let question = format!("Delete these {} resources from account {}", report.delete.len(), names.account);
+    let question = format!("Delete {} from account {}", crate::printer::count(report.delete.len(), "resource"), names.account);
     if !confirm(args.yes, &question)? {
         ctx.printer.status("hoist: nothing was deleted");
         return Ok(ExitCode::FAILURE);
@@ -119,9 +119,9 @@ pub async fn run(ctx: &Context, args: &DestroyArgs) -> Result<ExitCode> {
         ctx.printer.report(&report)?;
     }
     ctx.printer.status(format!(
-        "hoist: workspace {} destroyed: {} resources deleted ({:.1} s)",
+        "hoist: workspace {} destroyed: {} deleted ({:.1} s)",
         names.workspace,
-        report.delete.len(),
+        crate::printer::count(report.delete.len(), "resource"),
         started.elapsed().as_secs_f64()
     ));
     Ok(ExitCode::SUCCESS)

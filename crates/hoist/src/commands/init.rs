@@ -100,7 +100,7 @@ pub async fn run(ctx: &Context, args: &InitArgs) -> Result<ExitCode> {
     if conflicts > 0 {
         ctx.printer.report(&report)?;
         return Err(UsageError(format!(
-            "{conflicts} resource(s) conflict (see above): nothing was changed"
+            "{} in conflict (see above): nothing was changed", crate::printer::count(conflicts, "resource")
         ))
         .into());
     }
@@ -109,8 +109,8 @@ pub async fn run(ctx: &Context, args: &InitArgs) -> Result<ExitCode> {
     if work > 0 && s.mode.value == crate::settings::Mode::Admin {
         ctx.printer.report(&report)?;
         return Err(UsageError(format!(
-            "workspace {} is set up by an administrator (mode = admin, from {}) and {work} resource(s) differ from it (see above): hoist changed nothing. Ask your administrator to apply `hoist policy --mode admin --format cloudformation` (or terraform) again",
-            names.workspace, s.mode.source
+            "workspace {} is set up by an administrator (mode = admin, from {}) and {} differ from it (see above): hoist changed nothing. Ask your administrator to apply `hoist policy --mode admin --format cloudformation` (or terraform) again",
+            names.workspace, s.mode.source, crate::printer::count(work, "resource")
         ))
         .into());
     }

@@ -166,6 +166,11 @@ async fn names_for(ctx: &Context, args: &PolicyArgs) -> Result<Names> {
     }
 }
 
+/// Every action hoist's catalog names, in IAM's spelling.
+fn canonical_actions() -> Vec<&'static str> {
+    hoist_aws::catalog::ALL.iter().flat_map(|op| op.actions()).chain(["iam:PassRole"]).collect()
+}
+
 /// Actions hoist knows: every action in its catalog and its roles' policies.
 pub fn known_actions() -> std::collections::BTreeSet<String> {
     let n = Names::new("x", "000000000000", "us-east-1", "aws").expect("fits");
@@ -227,7 +232,14 @@ fn lint(ctx: &Context, file: &str) -> Result<ExitCode> {
         Value::Array(docs) => docs,
         doc => vec![doc],
     };
+    if docs.is_empty() {
+        return Err(UsageError(format!("{file}: an empty list: expected a policy document, or a list of them")).into());
+    }
     let known = known_actions();
+    // Suggestions in IAM's own spelling (`s3:GetObject`), not the
+    // lowercase the comparison uses.
+    let canonical: std::collections::BTreeMap<String, &'static str> =
+        canonical_actions().into_iter().map(|a| (a.to_ascii_lowercase(), a)).collect();
     let mut findings = Vec::new();
     for doc in &docs {
         let policy = hoist_iam::Policy::from_value(doc).map_err(|e| UsageError(format!("{file}: {e}")))?;
@@ -238,7 +250,7 @@ fn lint(ctx: &Context, file: &str) -> Result<ExitCode> {
                 ("unknown-action", Some(action)) => {
                     let lower = action.to_ascii_lowercase();
                     match crate::suggest::did_you_mean(&lower, known.iter().map(String::as_str)) {
-                        Some(s) => format!("{} (did you mean {s}?)", f.message),
+                        Some(s) => format!("{} (did you mean {}?)", f.message, canonical.get(s).copied().unwrap_or(s)),
                         None => continue,
                     }
                 }

@@ -504,7 +504,7 @@ fn plan_log_group(n: &Names, opts: &Options, seen: Option<&LogGroupState>, tags:
     let change = Change::new("log group", name);
     let Some(g) = seen else {
         return change.create(
-            vec![format!("retention {} days", opts.retention_days)],
+            vec![format!("retention {}", crate::printer::count(opts.retention_days as usize, "day"))],
             vec![
                 Step::CreateLogGroup { name: name.clone(), tags: tags.clone() },
                 Step::SetRetention { name: name.clone(), days: opts.retention_days },
@@ -517,8 +517,8 @@ fn plan_log_group(n: &Names, opts: &Options, seen: Option<&LogGroupState>, tags:
         return conflict;
     }
     if g.retention_days != Some(opts.retention_days) {
-        let now = g.retention_days.map(|d| format!("{d} days")).unwrap_or_else(|| "never expire".into());
-        change.drift(format!("retention {now} -> {} days", opts.retention_days), Step::SetRetention { name: name.clone(), days: opts.retention_days });
+        let now = g.retention_days.map(|d| crate::printer::count(d as usize, "day")).unwrap_or_else(|| "never expire".into());
+        change.drift(format!("retention {now} -> {}", crate::printer::count(opts.retention_days as usize, "day")), Step::SetRetention { name: name.clone(), days: opts.retention_days });
     }
     change
 }
