@@ -16,6 +16,8 @@ See the effective values and where each came from with `hoist config show`.
 
 Exit status: 0 success, 1 failure, 2 invalid usage or input, 3 no usable AWS
 credentials, 4 an AWS request failed (denied, unreachable, service error).
+`hoist run` exits with the job's own code instead (130 if cancelled), and 125
+when hoist itself failed, so the two never mix.
 
 Examples:
   hoist run examples/quickstart/task.yaml   train on this machine (no AWS account needed)
@@ -193,7 +195,10 @@ The task file is YAML, with SkyPilot's field names where they mean the same:
 
 The job sees HOIST_JOB_ID, HOIST_CHECKPOINT_DIR and HOIST_ARTIFACT_DIR. Attached
 (the default), hoist streams the job's output and exits with its exit code;
-Ctrl-C cancels the job (checkpoint saved).
+Ctrl-C cancels the job (checkpoint saved) and exits 130. When hoist itself
+fails (bad task file, credentials, AWS), it exits 125, never a code a job
+could have returned by itself; a malformed command line exits 2 before
+anything runs.
 
 Examples:
   hoist run examples/quickstart/task.yaml
@@ -323,16 +328,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "JOB")]
     pub resume: Option<String>,
 
+    // A resumed attempt runs the job as it was submitted (same backend,
+    // name and environment, so its checkpoint means the same thing):
+    // these are refused with --resume rather than silently ignored.
     /// Where to run: local (this machine) [default: the task's `backend`, then config, then local]
-    #[arg(long, value_name = "BACKEND")]
+    #[arg(long, value_name = "BACKEND", conflicts_with = "resume")]
     pub backend: Option<String>,
 
     /// Job name, instead of the task's `name`
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "resume")]
     pub name: Option<String>,
 
     /// Set an environment variable for the job (repeatable); overrides the task's `envs`
-    #[arg(long = "env", short = 'e', value_name = "NAME=VALUE")]
+    #[arg(long = "env", short = 'e', value_name = "NAME=VALUE", conflicts_with = "resume")]
     pub envs: Vec<String>,
 
     /// Value of one of the task's secrets (repeatable). Prefer an environment

@@ -22,6 +22,11 @@ pub enum Exit {
     Credentials = 3,
     /// An AWS request failed: denied, unreachable, or a service error.
     Aws = 4,
+    /// `hoist run` only: hoist itself failed (a bad task file, no
+    /// credentials, an AWS error), so its code cannot be mistaken for the
+    /// job's, which `hoist run` passes through. The convention of
+    /// `timeout`, `env` and `nice`.
+    RunFailed = 125,
 }
 
 impl From<Exit> for ExitCode {
@@ -117,7 +122,10 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
     // No backtrace, whatever RUST_BACKTRACE says: an error is the user's
     // to read, and its chain says all there is. Backtraces are for panics
     // (the default hook still prints them).
-    classify(err).into()
+    match COMMAND.get() {
+        Some(&"run") => Exit::RunFailed.into(),
+        _ => classify(err).into(),
+    }
 }
 
 #[cfg(test)]

@@ -320,3 +320,17 @@ fn a_named_config_file_must_exist_and_lint_needs_a_document() {
     run.expect_code(2);
     assert!(run.stderr.contains("an empty list"), "{}", run.stderr);
 }
+
+/// `run --resume` runs the job as submitted: flags that would change it are
+/// refused (exit 2), never silently ignored.
+#[test]
+fn resume_refuses_flags_it_would_ignore() {
+    let env = IsolatedEnv::new();
+    for extra in [&["-e", "K=V"][..], &["--name", "other"][..], &["--backend", "local"][..]] {
+        let mut args = vec!["run", "--resume", "job-12345678"];
+        args.extend(extra);
+        let run = hoist(&env, &args);
+        run.expect_code(2);
+        assert!(run.stderr.contains("cannot be used with"), "{extra:?}: {}", run.stderr);
+    }
+}

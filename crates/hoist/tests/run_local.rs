@@ -151,6 +151,8 @@ fn a_failing_job_ends_failed_and_hoist_exits_with_its_code() {
     let jobs = Jobs::new();
     let task = jobs.task("fails", "name: fails\nsetup: echo preparing\nrun: echo about to fail; exit 3\n", &[]);
     let run = jobs.run(&["run", task.to_str().unwrap()]);
+    // The job's own 3 (which is also hoist's "no credentials" elsewhere):
+    // `run` passes it through, and its own failures are 125.
     run.expect_code(3);
     assert!(run.stdout.contains("preparing") && run.stdout.contains("about to fail"), "{}", run.stdout);
     assert!(run.stderr.contains("failed"), "{}", run.stderr);
@@ -224,7 +226,7 @@ fn resuming_a_running_job_is_refused() {
     let id = jobs.run(&["run", task.to_str().unwrap(), "-d"]).stdout.trim().to_string();
     jobs.wait_for_log(&id, "started");
     let run = jobs.run(&["run", "--resume", &id]);
-    run.expect_code(2);
+    run.expect_code(125);
     assert!(run.stderr.contains("still running"), "{}", run.stderr);
     jobs.run(&["cancel", &id]).expect_code(0);
 }
@@ -237,9 +239,9 @@ fn secrets_reach_the_job_but_never_the_record_logs_or_output() {
         "name: secret\nsecrets: [API_TOKEN]\nrun: |\n  echo token length ${#API_TOKEN}\n  echo leaked: $API_TOKEN\n",
         &[],
     );
-    // Missing: refused before anything is created.
+    // Missing: refused before anything is created (hoist's failure: 125).
     let run = jobs.run(&["run", task.to_str().unwrap()]);
-    run.expect_code(2);
+    run.expect_code(125);
     assert!(run.stderr.contains("API_TOKEN"), "{}", run.stderr);
     assert!(jobs.job_ids().is_empty());
 
