@@ -326,3 +326,55 @@ fn cancel_without_waiting_says_it_was_requested() {
     let done = jobs.run(&["cancel", &id]);
     done.expect_code(0);
 }
+
+/// An attached `hoist run` whose watcher goes away (SIGTERM, SIGHUP, or
+/// its stdout closed, as in `hoist run task.yaml | head -1`) treats it as
+/// Ctrl-C: the job is cancelled with its checkpoint saved, and hoist exits
+/// 130, never 0 with the job still running unwatched.
+#[test]
+fn a_watcher_going_away_cancels_the_attached_job() {
+    use std::io::BufRead;
+    for how in ["SIGTERM", "SIGHUP", "closed stdout"] {
+        let jobs = Jobs::new();
+        let mut child = jobs
+            .env
+            .command(env!("CARGO_BIN_EXE_hoist"))
+            .args(["run", quickstart().to_str().unwrap(), "-e", "STEPS=3000", "-e", "STEP_DELAY=0.05", "-e", "CHECKPOINT_EVERY=10"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("checkpoint saved") {
+            line.clear();
+            assert!(out.read_line(&mut line).unwrap() > 0, "{how}: the job printed nothing");
+        }
+        match how {
+            "SIGTERM" => unsafe { assert_eq!(libc::kill(child.id() as i32, libc::SIGTERM), 0) },
+            "SIGHUP" => unsafe { assert_eq!(libc::kill(child.id() as i32, libc::SIGHUP), 0) },
+            _ => drop(out),
+        }
+        let started = Instant::now();
+        let status = child.wait().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(30), "{how}: hoist took {:?} to stop", started.elapsed());
+        assert_eq!(status.code(), Some(130), "{how}");
+        let id = &jobs.job_ids()[0];
+        assert_eq!(jobs.record(id)["status"], "cancelled", "{how}");
+        assert!(jobs.job_dir(id).join("checkpoints/checkpoint.json").is_file(), "{how}: checkpoint saved");
+    }
+}
+
+/// `-q` leaves the job's own output and drops hoist's notes.
+#[test]
+fn quiet_run_prints_only_the_job() {
+    let jobs = Jobs::new();
+    let task = jobs.task("hello", "name: hello\nrun: echo hello from the job\n", &[]);
+    let run = jobs.run(&["run", "-q", task.to_str().unwrap()]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("hello from the job"), "{}", run.stdout);
+    assert!(!run.stderr.contains("hoist:"), "{}", run.stderr);
+    let id = &jobs.job_ids()[0];
+    let logs = jobs.run(&["logs", "-q", id]);
+    assert!(logs.stdout.contains("hello from the job") && !logs.stderr.contains("hoist:"), "{}", logs.stderr);
+}

@@ -43,6 +43,9 @@ pub struct LineFormat {
     /// One JSON object per line on stdout (`--output json`).
     pub json: bool,
     pub timestamps: bool,
+    /// `-q`: hoist's own lines (`hoist: ...`) are left out; the job's are
+    /// what was asked for.
+    pub quiet: bool,
 }
 
 /// Print one line: the job's stdout to stdout, its stderr and hoist's own
@@ -51,7 +54,7 @@ pub struct LineFormat {
 pub fn print_line(line: &LogLine, format: LineFormat) -> std::io::Result<()> {
     if format.json {
         let mut out = std::io::stdout().lock();
-        serde_json::to_writer(&mut out, line).map_err(std::io::Error::other)?;
+        serde_json::to_writer(&mut out, line).map_err(std::io::Error::from)?;
         return writeln!(out);
     }
     let stamp = if format.timestamps {
@@ -63,6 +66,7 @@ pub fn print_line(line: &LogLine, format: LineFormat) -> std::io::Result<()> {
     match line.s {
         Stream::Out => writeln!(std::io::stdout().lock(), "{stamp}{}", line.l),
         Stream::Err => writeln!(std::io::stderr().lock(), "{stamp}{}", line.l),
+        Stream::Hoist if format.quiet => Ok(()),
         Stream::Hoist => writeln!(std::io::stderr().lock(), "{stamp}hoist: {}", line.l),
     }
 }
@@ -93,9 +97,29 @@ pub async fn show_log(
     let mut reader = local.logs().reader(id, attempt);
     let mut interrupted = false;
     let mut poll = Duration::from_millis(50);
+    // SIGTERM (a supervisor, `kill`) and SIGHUP (the terminal went away)
+    // mean what Ctrl-C means; so does a closed stdout (`hoist run | head`):
+    // the watcher is gone, and a job left running unwatched is a leak.
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut sink_closed = false;
     loop {
         for line in reader.next().await? {
-            print_line(&line, format)?;
+            if sink_closed {
+                continue;
+            }
+            match print_line(&line, format) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && on_interrupt == OnInterrupt::Cancel => {
+                    sink_closed = true;
+                    if !interrupted {
+                        interrupted = true;
+                        let record = store.load_record(id).await?.ok_or_else(|| anyhow::anyhow!("job {id} disappeared"))?;
+                        local.request_cancel(&record).await?;
+                    }
+                }
+                other => other?,
+            }
         }
         let mut record = store.load_record(id).await?.ok_or_else(|| anyhow::anyhow!("job {id} disappeared"))?;
         local.reconcile(&mut record).await?;
@@ -103,7 +127,10 @@ pub async fn show_log(
         if !follow || current.status.is_terminal() {
             // The agent flushes its last lines before its final status.
             for line in reader.next().await? {
-                print_line(&line, format)?;
+                match print_line(&line, format) {
+                    Err(e) if sink_closed || e.kind() == std::io::ErrorKind::BrokenPipe => break,
+                    other => other?,
+                }
             }
             return Ok(Some(current));
         }
@@ -115,9 +142,16 @@ pub async fn show_log(
             agent = None;
             continue;
         }
+        let stop = async {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+            }
+        };
         tokio::select! {
             _ = tokio::time::sleep(poll) => {}
-            _ = tokio::signal::ctrl_c() => match (on_interrupt, interrupted) {
+            _ = stop => match (on_interrupt, interrupted) {
                 (OnInterrupt::Cancel, false) => {
                     interrupted = true;
                     eprintln!("hoist: cancelling job {id} (its checkpoint is saved); press Ctrl-C again to stop watching");

@@ -111,7 +111,7 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     let last = if ctx.printer.is_json() {
         wait_quietly(&local, &record.id, attempt, agent).await?
     } else {
-        let format = LineFormat { json: false, timestamps: false };
+        let format = LineFormat { json: false, timestamps: false, quiet: ctx.printer.quiet };
         show_log(&local, &record.id, attempt, format, true, OnInterrupt::Cancel, Some(agent)).await?
     };
     let Some(last) = last else { return Ok(ExitCode::from(130)) };
