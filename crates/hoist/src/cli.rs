@@ -98,6 +98,10 @@ pub enum Command {
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
     /// Show the workspace's footprint: each resource, and whether it exists and matches
+    #[command(after_help = "Each resource is ok, missing, drifted (exists, differs from what init makes) or\n\
+        conflict (not hoist's, or another workspace's). Reads only.\n\
+        Exit status 0 when every resource is ok (ready), 1 when not, like `hoist check`.\n\n\
+        Examples:\n  hoist status\n  hoist status -q || hoist init --yes\n  hoist status -o json | jq -r '.resources[] | select(.state != \"ok\") | .name'")]
     Status,
     /// Remove everything hoist created for the workspace
     #[command(after_help = DESTROY_HELP)]

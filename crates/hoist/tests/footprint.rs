@@ -175,8 +175,12 @@ async fn drift_is_repaired_and_reported() {
     aws.logs.put_retention_policy().log_group_name("/hoist/default/jobs").retention_in_days(1).send().await.unwrap();
 
     let status = run(&env, &["status"]);
-    status.expect_code(0);
+    status.expect_code(1);
     assert!(status.stdout.contains("drifted") && status.stdout.contains("not ready"), "{}", status.stdout);
+    let json = run(&env, &["status", "-o", "json"]);
+    json.expect_code(1);
+    let states: Vec<String> = json.json()["resources"].as_array().unwrap().iter().map(|r| r["state"].as_str().unwrap().to_string()).collect();
+    assert!(states.contains(&"drifted".to_string()) && states.iter().all(|s| ["ok", "drifted"].contains(&s.as_str())), "{states:?}");
 
     let fix = run(&env, &["init", "--yes", "-o", "json"]);
     fix.expect_code(0);
@@ -196,7 +200,7 @@ async fn drift_is_repaired_and_reported() {
     has("hoist-default-sagemaker: missing tags hoist:managed=true");
     has("hoist-default-instance: inline policy \"hoist\" differs");
     has("public access block not fully on");
-    has("retention 1 days -> 30 days");
+    has("retention 1 day -> 30 days");
     assert_eq!(report["applied"], true);
 
     // And it is all back.

@@ -17,9 +17,24 @@ struct StatusReport {
     account: String,
     region: String,
     workspace: String,
-    resources: Vec<Change>,
+    resources: Vec<Entry>,
     /// True when every resource exists and matches.
     ready: bool,
+}
+
+/// One resource as it is: `state` is status's own word (`ok`, `missing`,
+/// `drifted`, `conflict`), not the verb `init` would act with.
+#[derive(Serialize)]
+struct Entry {
+    resource: &'static str,
+    name: String,
+    state: &'static str,
+    /// What differs, or why it conflicts (empty for ok and missing).
+    details: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
+    #[serde(skip)]
+    change: Change,
 }
 
 fn status_words(a: Action) -> (&'static str, &'static str) {
@@ -36,22 +51,13 @@ impl Report for StatusReport {
         writeln!(out, "workspace {} in account {}, region {}:", self.workspace, self.account, self.region)?;
         // A missing resource's "details" are what init would create: not
         // interesting here.
-        let shown: Vec<Change> = self
-            .resources
-            .iter()
-            .cloned()
-            .map(|mut c| {
-                if c.action == Action::Create {
-                    c.details.clear();
-                }
-                c
-            })
-            .collect();
+        let shown: Vec<Change> = self.resources.iter().map(|e| e.change.clone()).collect();
         render_changes(out, &shown, status_words)?;
         if self.ready {
             writeln!(out, "ready")
         } else {
-            writeln!(out, "not ready: `hoist init` creates what is missing and repairs drift")
+            writeln!(out, "not ready: `hoist init` creates what is missing and repairs drift")?;
+            Ok(())
         }
     }
 }
@@ -62,8 +68,20 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
     let opts = plan::Options::from_settings(s);
     let names = footprint::names(&session, s.workspace.value.as_str(), &opts).await?;
     let observed = plan::observe(&session, &names, &opts).await?;
-    let resources = plan::plan(&names, &opts, &observed);
-    let ready = resources.iter().all(|c| c.action == Action::Unchanged);
+    let resources: Vec<Entry> = plan::plan(&names, &opts, &observed)
+        .into_iter()
+        .map(|mut c| {
+            // A missing resource's "details" are what init would create:
+            // not what is there.
+            if c.action == Action::Create {
+                c.details.clear();
+            }
+            Entry { resource: c.resource, name: c.name.clone(), state: status_words(c.action).1, details: c.details.clone(), notes: c.notes.clone(), change: c }
+        })
+        .collect();
+    let ready = resources.iter().all(|e| e.change.action == Action::Unchanged);
     ctx.printer.report(&StatusReport { account: names.account, region: names.region, workspace: names.workspace, resources, ready })?;
-    Ok(ExitCode::SUCCESS)
+    // Like `hoist check`: 1 when something needs doing, so a script can
+    // `hoist status -q || hoist init --yes`.
+    Ok(if ready { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
