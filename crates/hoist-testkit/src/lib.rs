@@ -9,6 +9,7 @@
 mod emulator;
 mod env;
 mod leaks;
+pub mod proxy;
 pub mod wire;
 
 pub use emulator::{Emulator, EmulatorOptions, Keys, ACCOUNT};

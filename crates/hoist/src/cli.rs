@@ -133,6 +133,16 @@ pub enum Command {
     /// Run a job's pending attempt (started by hoist itself, locally or on an instance)
     #[command(hide = true)]
     Agent(AgentArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = "Examples:\n  hoist completions bash > ~/.local/share/bash-completion/completions/hoist\n  \
+        hoist completions zsh > \"${fpath[1]}/_hoist\"\n  hoist completions fish > ~/.config/fish/completions/hoist.fish")]
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print hoist's man page (roff)
+    #[command(after_help = "Examples:\n  hoist man > ~/.local/share/man/man1/hoist.1 && man hoist\n  hoist man | man -l -")]
+    Man,
 }
 
 const INIT_HELP: &str = "\

@@ -334,3 +334,32 @@ fn resume_refuses_flags_it_would_ignore() {
         assert!(run.stderr.contains("cannot be used with"), "{extra:?}: {}", run.stderr);
     }
 }
+
+/// Completions and the man page come from the CLI definition: every
+/// command is in them, and the bash script is valid bash.
+#[test]
+fn completions_and_man_page_cover_every_command() {
+    let env = IsolatedEnv::new();
+    let bash = hoist(&env, &["completions", "bash"]);
+    bash.expect_code(0);
+    for command in ["init", "status", "destroy", "policy", "check", "run", "jobs", "logs", "cancel", "whoami", "config"] {
+        assert!(bash.stdout.contains(command), "bash completion lacks {command}");
+    }
+    assert!(bash.stdout.contains("--mode") && bash.stdout.contains("self-service"), "flags and their values");
+    let script = env.path().join("hoist.bash");
+    std::fs::write(&script, &bash.stdout).unwrap();
+    let check = std::process::Command::new("bash").arg("-n").arg(&script).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    for shell in ["zsh", "fish"] {
+        let run = hoist(&env, &["completions", shell]);
+        run.expect_code(0);
+        assert!(run.stdout.contains("destroy"), "{shell}");
+    }
+    let man = hoist(&env, &["man"]);
+    man.expect_code(0);
+    assert!(man.stdout.contains(".TH hoist 1") && man.stdout.contains("destroy"), "{}", &man.stdout[..200.min(man.stdout.len())]);
+    // They need no settings: a broken config does not stop them.
+    let mut broken = IsolatedEnv::new();
+    broken.set("HOIST_MODE", "bogus");
+    hoist(&broken, &["completions", "fish"]).expect_code(0);
+}

@@ -4,6 +4,7 @@
 mod agent;
 mod cancel;
 mod check;
+mod completions;
 mod config;
 mod confirm;
 mod destroy;
@@ -53,11 +54,20 @@ fn name(command: &Command) -> &'static str {
         Command::Logs(_) => "logs",
         Command::Cancel(_) => "cancel",
         Command::Agent(_) => "agent",
+        Command::Completions { .. } => "completions",
+        Command::Man => "man",
     }
 }
 
 pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
     let _ = crate::exit::COMMAND.set(name(&cli.command));
+    // Generated from the CLI definition alone: they work whatever the
+    // settings say.
+    match &cli.command {
+        Command::Completions { shell } => return completions::completions(*shell),
+        Command::Man => return completions::man(),
+        _ => {}
+    }
     let settings = Settings::resolve(&cli.global)?;
     let printer = Printer { format: settings.output.value, quiet: cli.global.quiet };
     let ctx = Context { settings, printer };
@@ -74,5 +84,6 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Logs(args) => logs::run(&ctx, &args).await,
         Command::Cancel(args) => cancel::run(&ctx, &args).await,
         Command::Agent(args) => agent::run(&ctx, &args).await,
+        Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     }
 }
