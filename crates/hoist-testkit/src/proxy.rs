@@ -76,8 +76,8 @@ pub struct FaultConfig {
     /// The faults drawn from, uniformly; empty means [`Fault::TRANSIENT`].
     pub faults: Vec<Fault>,
     /// Seeds the fault decisions. A request's fate depends on the seed, its
-    /// method, path, query, service, operation, and how many identical
-    /// requests came before it: not on how concurrent requests interleave.
+    /// identity ([`Exchange::identity`]) and how many requests of that
+    /// identity came before it: not on how concurrent requests interleave.
     pub seed: u64,
     /// Answer requests 1..=N (in arrival order), then refuse everything.
     pub stop_after: Option<usize>,
@@ -131,6 +131,10 @@ pub struct Exchange {
     /// The emulator's status, if the request was forwarded.
     pub upstream_status: Option<u16>,
     pub injected: Option<Fault>,
+    /// A hash of the request's method, target, service, operation and
+    /// body: the SDK's retries of one call share it (its signature date
+    /// changes, the rest does not).
+    pub identity: u64,
     /// Refused because the proxy had stopped (`stop_after`).
     pub refused: bool,
     /// When the request had arrived, and when its response was written
@@ -160,7 +164,7 @@ struct Shared {
     stopped: AtomicBool,
     stop: Notify,
     /// Identical requests seen so far (for the fault decision).
-    occurrences: Mutex<HashMap<String, u64>>,
+    occurrences: Mutex<HashMap<u64, u64>>,
     log: Mutex<Vec<Exchange>>,
 }
 
@@ -464,6 +468,7 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
         };
         let service = service_of(&head, &query);
         let operation = operation_of(&head, &service, &method, &path, &query, &request[body_start..]);
+        let identity = identity_of(&[method.as_bytes(), target.as_bytes(), service.as_bytes(), operation.as_bytes(), &request[body_start..]]);
         let mut exchange = Exchange {
             seq,
             method: method.clone(),
@@ -474,6 +479,7 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
             status: None,
             upstream_status: None,
             injected: None,
+            identity,
             refused: false,
             arrived,
             finished: arrived,
@@ -493,7 +499,7 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        let fault = decide(&shared, &format!("{method} {path}?{query} {service} {operation}"));
+        let fault = decide(&shared, identity);
         exchange.injected = fault;
         let is_head = method.eq_ignore_ascii_case("HEAD");
 
@@ -602,28 +608,35 @@ async fn forward(shared: &Shared, upstream: &mut Option<Conn>, request: &[u8], i
 
 /// Whether this request gets a fault, and which. Deterministic in the seed
 /// and the request's identity and occurrence.
-fn decide(shared: &Shared, key: &str) -> Option<Fault> {
+fn decide(shared: &Shared, identity: u64) -> Option<Fault> {
     let cfg = &shared.cfg;
     if cfg.fault_rate <= 0.0 {
         return None;
     }
     let nth = {
         let mut seen = shared.occurrences.lock().unwrap();
-        let n = seen.entry(key.to_string()).or_insert(0);
+        let n = seen.entry(identity).or_insert(0);
         *n += 1;
         *n
     };
-    let mut h = cfg.seed ^ 0x9e37_79b9_7f4a_7c15;
-    for b in key.bytes() {
-        h = splitmix(h ^ u64::from(b));
-    }
-    h = splitmix(h ^ nth);
+    let h = splitmix(splitmix(cfg.seed ^ identity) ^ nth);
     let roll = (h >> 11) as f64 / (1u64 << 53) as f64;
     if roll >= cfg.fault_rate {
         return None;
     }
     let kinds = if cfg.faults.is_empty() { Fault::TRANSIENT } else { &cfg.faults[..] };
     Some(kinds[(splitmix(h) % kinds.len() as u64) as usize])
+}
+
+/// FNV-1a over the parts (each followed by a separator), mixed.
+fn identity_of(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &b in part.iter().chain(&[0xff]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    splitmix(h)
 }
 
 fn splitmix(mut z: u64) -> u64 {
@@ -795,6 +808,7 @@ mod tests {
             status: Some(200),
             upstream_status: Some(200),
             injected: None,
+            identity: seq as u64,
             refused: false,
             arrived: Duration::from_millis(arrived),
             finished: Duration::from_millis(finished),
@@ -836,7 +850,7 @@ mod tests {
         };
         let run = |seed| {
             let s = shared(seed);
-            (0..1000).map(|i| decide(&s, &format!("POST / iam Op{}", i % 7))).collect::<Vec<_>>()
+            (0..1000).map(|i| decide(&s, identity_of(&[format!("Op{}", i % 7).as_bytes()]))).collect::<Vec<_>>()
         };
         assert_eq!(run(7), run(7));
         assert_ne!(run(7), run(8));

@@ -82,7 +82,7 @@ async fn agent_runs_a_job_with_s3_store_and_cloudwatch_logs() {
     let record = submit(
         &aws,
         dir.path(),
-        "name: remote\nworkdir: code\ncheckpoints: ckpt\nartifacts: [report.txt]\nrun: |\n  bash train.sh\n  for i in $(seq 1 500); do echo \"line $i\"; done\n  echo step-2 > ckpt/state.txt\n  echo done > report.txt\n  echo '{}' > $HOIST_ARTIFACT_DIR/model.json\n",
+        "name: remote\nworkdir: code\ncheckpoints: ckpt\nartifacts: [report.txt]\nrun: |\n  bash train.sh\n  for i in $(seq 1 500); do echo \"line $i\"; done\n  echo\n  echo after-blank\n  echo step-2 > ckpt/state.txt\n  echo done > report.txt\n  echo '{}' > $HOIST_ARTIFACT_DIR/model.json\n",
     )
     .await;
     // A checkpoint from an earlier attempt, which the agent must restore.
@@ -101,7 +101,10 @@ async fn agent_runs_a_job_with_s3_store_and_cloudwatch_logs() {
     let out: Vec<&str> = lines.iter().filter(|l| l.s == Stream::Out).map(|l| l.l.as_str()).collect();
     assert_eq!(out[0], "restored: step-1", "checkpoint restored from S3 before the run");
     let expected: Vec<String> = (1..=500).map(|i| format!("line {i}")).collect();
-    assert_eq!(out[1..], expected.iter().map(String::as_str).collect::<Vec<_>>()[..], "every line, in order");
+    assert_eq!(out[1..501], expected.iter().map(String::as_str).collect::<Vec<_>>()[..], "every line, in order");
+    // A blank line: CloudWatch rejects an empty message, so it is shipped
+    // as one space, and the job goes on.
+    assert_eq!(out[501..], [" ", "after-blank"], "blank line shipped");
     assert!(lines.iter().any(|l| l.s == Stream::Hoist && l.l.contains("job succeeded")));
 
     let get = |key: String| {

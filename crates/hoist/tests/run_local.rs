@@ -378,3 +378,58 @@ fn quiet_run_prints_only_the_job() {
     let logs = jobs.run(&["logs", "-q", id]);
     assert!(logs.stdout.contains("hello from the job") && !logs.stderr.contains("hoist:"), "{}", logs.stderr);
 }
+
+/// Output written with `\r` (a tqdm progress bar) shows as it is written,
+/// not at the next newline, and the log keeps each redraw; a `run:` script
+/// over Linux's 128 KiB argument limit runs.
+#[test]
+fn progress_bars_stream_live_and_long_scripts_run() {
+    use std::io::Read;
+    let jobs = Jobs::new();
+    let task = jobs.task(
+        "bar",
+        "name: bar\nrun: |\n  printf 'progress 1/3\\r'; sleep 0.3; printf 'progress 2/3\\r'; sleep 4; printf 'progress 3/3\\r\\ndone\\r\\n'\n",
+        &[],
+    );
+    let mut child = jobs
+        .env
+        .command(env!("CARGO_BIN_EXE_hoist"))
+        .args(["run", "-q", task.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("progress 2/3") {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "stream ended early: {:?}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    // The job sleeps 4 s after its second redraw: it was shown live.
+    assert!(started.elapsed() < Duration::from_secs(3), "shown only after {:?}", started.elapsed());
+    out.read_to_end(&mut seen).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let text = String::from_utf8_lossy(&seen);
+    // Exactly the bytes the job wrote, CRLF included.
+    assert!(text.contains("progress 1/3\rprogress 2/3\rprogress 3/3\r\ndone\r\n"), "{text:?}");
+
+    let id = jobs.job_ids().pop().unwrap();
+    let logs = jobs.run(&["logs", &id, "-o", "json"]);
+    let lines: Vec<serde_json::Value> = logs.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let job: Vec<(&str, bool)> =
+        lines.iter().filter(|l| l["s"] == "out").map(|l| (l["l"].as_str().unwrap(), l["cr"].as_bool().unwrap_or(false))).collect();
+    assert_eq!(
+        job,
+        vec![("progress 1/3", true), ("progress 2/3", true), ("progress 3/3", true), ("", false), ("done", true), ("", false)]
+    );
+
+    let long = format!("name: long\nrun: |\n{}  echo long script ran\n", "  # padding padding padding padding padding padding padding\n".repeat(3000));
+    assert!(long.len() > 160 * 1024);
+    let task = jobs.task("long", &long, &[]);
+    let run = jobs.run(&["run", task.to_str().unwrap()]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("long script ran"), "{}", run.stderr);
+}

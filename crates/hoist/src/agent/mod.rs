@@ -113,7 +113,7 @@ pub async fn run(opts: Options) -> Result<i32> {
 
 impl Agent {
     async fn note(&mut self, message: impl Into<String>) {
-        let line = LogLine { t: now_ms(), s: Stream::Hoist, l: message.into() };
+        let line = LogLine { t: now_ms(), s: Stream::Hoist, l: message.into(), cr: false };
         if let Err(e) = self.write_line(line).await {
             tracing::warn!("could not write to the job log: {e:#}");
         }

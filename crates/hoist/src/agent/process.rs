@@ -21,6 +21,8 @@ pub struct Phase {
     /// Lines from both streams, in the order they were read. Closed when
     /// both streams reach end of file.
     pub lines: mpsc::UnboundedReceiver<LogLine>,
+    /// The script file, removed when the phase is dropped.
+    _script: tempfile::TempPath,
 }
 
 /// The shell that runs `setup` and `run`: bash when present (task files
@@ -30,9 +32,13 @@ fn shell() -> &'static str {
 }
 
 pub fn spawn(script: &str, cwd: &Path, env: &BTreeMap<String, String>) -> Result<Phase> {
+    // The script goes through a file, not `-c`: Linux limits one argument
+    // to 128 KiB, and generated `run:` scripts can be longer.
+    let mut file = tempfile::Builder::new().prefix("hoist-phase-").suffix(".sh").tempfile().context("writing the job's script")?;
+    std::io::Write::write_all(&mut file, script.as_bytes()).context("writing the job's script")?;
+    let script_path = file.into_temp_path();
     let mut cmd = Command::new(shell());
-    cmd.arg("-c")
-        .arg(script)
+    cmd.arg(&script_path)
         .current_dir(cwd)
         .envs(env)
         .stdin(Stdio::null())
@@ -47,34 +53,69 @@ pub fn spawn(script: &str, cwd: &Path, env: &BTreeMap<String, String>) -> Result
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(pump(child.stdout.take().expect("piped"), Stream::Out, tx.clone()));
     tokio::spawn(pump(child.stderr.take().expect("piped"), Stream::Err, tx));
-    Ok(Phase { child, pid, lines: rx })
+    Ok(Phase { child, pid, lines: rx, _script: script_path })
 }
 
-/// Read a stream to its end, one line at a time (bytes, so invalid UTF-8
-/// cannot stop it), splitting lines longer than one log event can hold.
+/// Read a stream to its end as the job writes it: a line ends at a newline
+/// or at a carriage return (a progress bar redrawing itself, which must
+/// show live, not only at the next newline). Bytes, so invalid UTF-8
+/// cannot stop it; lines longer than one log event can hold are split.
 async fn pump(stream: impl AsyncRead + Unpin, s: Stream, tx: mpsc::UnboundedSender<LogLine>) {
     let mut reader = BufReader::with_capacity(64 * 1024, stream);
-    let mut buf = Vec::new();
+    let mut line: Vec<u8> = Vec::new();
+    // After a `\r`, a `\n` that follows at once ends the same line (CRLF).
+    let mut after_cr = false;
+    let emit = |line: &mut Vec<u8>, cr: bool| -> bool {
+        let t = now_ms();
+        let text = String::from_utf8_lossy(line).into_owned();
+        line.clear();
+        split_message(&text, MAX_EVENT_BYTES).into_iter().all(|piece| tx.send(LogLine { t, s, l: piece.to_string(), cr }).is_ok())
+    };
     loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) => return,
-            Ok(_) => {
-                let t = now_ms();
-                let text = String::from_utf8_lossy(&buf);
-                let text = text.strip_suffix('\n').unwrap_or(&text);
-                let text = text.strip_suffix('\r').unwrap_or(text);
-                for piece in split_message(text, MAX_EVENT_BYTES) {
-                    if tx.send(LogLine { t, s, l: piece.to_string() }).is_err() {
+        let chunk = match reader.fill_buf().await {
+            Ok([]) => {
+                if !line.is_empty() {
+                    emit(&mut line, false);
+                }
+                return;
+            }
+            Ok(chunk) => chunk,
+            Err(e) => {
+                let _ = tx.send(LogLine { t: now_ms(), s: Stream::Hoist, l: format!("error reading job output: {e}"), cr: false });
+                return;
+            }
+        };
+        let mut used = 0;
+        for (i, &b) in chunk.iter().enumerate() {
+            match b {
+                // CRLF: the line was shown at its `\r`; the `\n` that
+                // follows is kept as an empty line, so the log still
+                // concatenates to exactly the bytes written.
+                b'\n' if after_cr && i == used => {
+                    after_cr = false;
+                    used = i + 1;
+                    if !emit(&mut line, false) {
                         return;
                     }
                 }
-            }
-            Err(e) => {
-                let _ = tx.send(LogLine { t: now_ms(), s: Stream::Hoist, l: format!("error reading job output: {e}") });
-                return;
+                b'\n' | b'\r' => {
+                    line.extend_from_slice(&chunk[used..i]);
+                    used = i + 1;
+                    after_cr = b == b'\r';
+                    // A redraw that starts with `\r` ends nothing visible.
+                    if b == b'\r' && line.is_empty() {
+                        continue;
+                    }
+                    if !emit(&mut line, b == b'\r') {
+                        return;
+                    }
+                }
+                _ => after_cr = false,
             }
         }
+        line.extend_from_slice(&chunk[used..]);
+        let n = chunk.len();
+        reader.consume(n);
     }
 }
 

@@ -63,9 +63,16 @@ pub fn print_line(line: &LogLine, format: LineFormat) -> std::io::Result<()> {
     } else {
         String::new()
     };
+    // A progress bar's redraw ends in `\r`, as the job wrote it, so a
+    // terminal redraws it in place; flushed, so it shows at once.
+    let end = if line.cr { "\r" } else { "\n" };
     match line.s {
-        Stream::Out => writeln!(std::io::stdout().lock(), "{stamp}{}", line.l),
-        Stream::Err => writeln!(std::io::stderr().lock(), "{stamp}{}", line.l),
+        Stream::Out => {
+            let mut out = std::io::stdout().lock();
+            write!(out, "{stamp}{}{end}", line.l)?;
+            out.flush()
+        }
+        Stream::Err => write!(std::io::stderr().lock(), "{stamp}{}{end}", line.l),
         Stream::Hoist if format.quiet => Ok(()),
         Stream::Hoist => writeln!(std::io::stderr().lock(), "{stamp}hoist: {}", line.l),
     }

@@ -28,6 +28,11 @@ pub struct LogLine {
     pub t: i64,
     pub s: Stream,
     pub l: String,
+    /// The line ended with a carriage return, not a newline: a progress bar
+    /// (tqdm) redrawing itself. Shown live, and redrawn in place when
+    /// printed to a terminal.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cr: bool,
 }
 
 /// In CloudWatch, hoist's own lines carry this prefix; the job's stdout
@@ -115,6 +120,9 @@ impl LogWriter {
             LogWriter::CloudWatch(s) => {
                 let message = match line.s {
                     Stream::Hoist => format!("{HOIST_PREFIX}{}", line.l),
+                    // PutLogEvents rejects an empty message (and does not
+                    // say which): a blank line is shipped as one space.
+                    Stream::Out | Stream::Err if line.l.is_empty() => " ".to_string(),
                     Stream::Out | Stream::Err => line.l,
                 };
                 s.push(Event { timestamp_ms: line.t, message }).await
@@ -255,7 +263,7 @@ impl LogReader {
                             Some(rest) => (Stream::Hoist, rest.to_string()),
                             None => (Stream::Out, e.message),
                         };
-                        lines.push(LogLine { t: e.timestamp_ms, s, l });
+                        lines.push(LogLine { t: e.timestamp_ms, s, l, cr: false });
                     }
                     if page.next_token.is_some() {
                         *token = page.next_token;
