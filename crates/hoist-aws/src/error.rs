@@ -84,8 +84,12 @@ impl fmt::Display for AwsError {
             ),
             ErrorKind::AccessDenied { code, message } => {
                 write!(f, "{} was denied ({code}: {message})", self.on())?;
+                // The permissions boundary's life cycle is an administrator's:
+                // no user should be told to ask for these.
+                let admin_only = ["init", "destroy"].iter().any(|c| crate::commands::admin_ops(c).contains(&self.op));
                 match self.op.actions().as_slice() {
                     [] => Ok(()),
+                    actions if admin_only => write!(f, "\nOnly an administrator does this ({}); it is never granted to users.", actions.join(", ")),
                     actions => write!(f, "\nThe caller needs IAM permission {}.", actions.join(" and ")),
                 }
             }

@@ -121,7 +121,8 @@ pub enum Command {
         policies (inline, attached, groups, boundary) and evaluates them locally; says\n\
         which, and what it cannot see (SCPs, resource and session policies).\n\
         Exit status 1 when something is missing. Reading your own policies needs\n\
-        `hoist policy check`.\n\nExamples:\n  hoist check\n  hoist check init -o json")]
+        `hoist policy check` (read-only, on your own user or role), which `hoist policy all` leaves\n\
+        out and the administrator's templates include.\n\nExamples:\n  hoist check\n  hoist check init -o json")]
     Check(CheckArgs),
     /// Show who you are to AWS and where hoist will act (account, region, endpoint, workspace)
     #[command(after_help = "Needs no IAM permission: STS GetCallerIdentity is always allowed.\n\n\
@@ -233,7 +234,9 @@ pub struct InitArgs {
     #[arg(long)]
     pub adopt: bool,
 
-    /// Encrypt the bucket with this KMS key (id, ARN or alias) instead of SSE-S3 [config: kms_key]
+    /// Encrypt the bucket with this KMS key (id or ARN; IAM policies name keys, not aliases)
+    /// instead of SSE-S3. Set it in the config for good: the policies and later inits read it
+    /// [config: kms_key]
     #[arg(long, value_name = "KEY")]
     pub kms_key: Option<String>,
 

@@ -86,7 +86,13 @@ fn access_hint(err: &anyhow::Error) -> Option<String> {
                 .into(),
         );
     }
-    let command = COMMAND.get().copied().filter(|c| ["init", "status", "destroy", "check"].contains(c));
+    if COMMAND.get() == Some(&"check") {
+        return Some(
+            "`hoist check` reads your own IAM policies: it needs `hoist policy check` (read-only, on your own user or role), which `hoist policy all` leaves out."
+                .into(),
+        );
+    }
+    let command = COMMAND.get().copied().filter(|c| ["init", "status", "destroy"].contains(c));
     Some(match command {
         Some(c) => format!(
             "`hoist check {c}` lists every permission `hoist {c}` needs that you lack; `hoist policy {c}` prints the policy to ask an administrator for."

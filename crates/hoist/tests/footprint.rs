@@ -372,3 +372,32 @@ async fn roles_made_by_an_administrator_are_checked_and_never_changed() {
     assert!(left.contains(&"role ml-sagemaker".to_string()) && left.contains(&"instance-profile ml-instance".to_string()), "{left:?}");
     assert!(emu.hoist_resources("us-east-1").await.is_empty());
 }
+
+/// What an administrator's CloudFormation stack made (CloudFormation tags
+/// it `aws:cloudformation:stack-name`) is never deleted by `destroy`, even
+/// though it carries hoist's tags: that would leave the stack half-deleted.
+/// An untagged instance profile holding the workspace's own role (a
+/// template cannot tag profiles) is the workspace's.
+#[tokio::test]
+async fn destroy_leaves_a_stacks_resources_to_the_stack() {
+    let emu = Emulator::start();
+    let env = emu.env();
+    run(&env, &["init", "--yes"]).expect_code(0);
+    let aws = clients(&emu, "us-east-1").await;
+    // The emulator's CloudFormation does not tag; the stack's tag is added
+    // by hand, as CloudFormation would have.
+    let tag = aws_sdk_iam::types::Tag::builder().key("aws:cloudformation:stack-name").value("hoist-admin").build().unwrap();
+    aws.iam.tag_role().role_name("hoist-default-sagemaker").tags(tag).send().await.unwrap();
+    aws.iam.untag_instance_profile().instance_profile_name("hoist-default-instance").tag_keys("hoist:managed").tag_keys("hoist:workspace").tag_keys("hoist:region").send().await.unwrap();
+
+    let plan = run(&env, &["destroy", "--plan", "-o", "json"]);
+    plan.expect_code(0);
+    let report = plan.json();
+    let names = |key: &str| -> Vec<String> { report[key].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect() };
+    assert!(names("delete").contains(&"hoist-default-instance".to_string()), "{report}");
+    assert!(!names("delete").contains(&"hoist-default-sagemaker".to_string()), "{report}");
+    let kept = report["skipped"].as_array().unwrap().iter().find(|s| s["name"] == "hoist-default-sagemaker").expect("said so").clone();
+    assert!(kept["reason"].as_str().unwrap().contains("CloudFormation stack \"hoist-admin\""), "{kept}");
+    run(&env, &["destroy", "--yes"]).expect_code(0);
+    assert_eq!(emu.hoist_resources("us-east-1").await, vec!["policy hoist-default-boundary", "role hoist-default-sagemaker"]);
+}

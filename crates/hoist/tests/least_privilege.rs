@@ -360,5 +360,8 @@ async fn a_user_cannot_create_the_boundary_and_is_told_who_can() {
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(run.stderr.contains("iam:CreatePolicy on") && run.stderr.contains("was denied"), "{}", run.stderr);
     assert!(run.stderr.contains("only by an administrator") && run.stderr.contains("hoist policy --format cloudformation"), "{}", run.stderr);
-    assert!(!emu.inventory("us-east-1").await.iter().any(|r| r.starts_with("role ")), "no role without its boundary");
+    assert!(!run.stderr.contains("The caller needs IAM permission iam:CreatePolicy"), "users are never told to ask for it: {}", run.stderr);
+    assert!(run.stdout.contains("needs an administrator's credentials"), "the plan says so: {}", run.stdout);
+    // The boundary is tried first and alone: nothing else was changed.
+    assert_eq!(emu.hoist_resources("us-east-1").await, Vec::<String>::new());
 }

@@ -30,7 +30,8 @@ async fn the_admin_template_creates_the_whole_footprint_and_init_only_verifies()
     assert_eq!(r["SageMakerRole"]["Properties"]["RoleName"], "hoist-default-sagemaker");
     assert_eq!(r["SageMakerRole"]["Properties"]["PermissionsBoundary"], json!({"Ref": "Boundary"}));
     assert_eq!(r["Bucket"]["Properties"]["BucketName"], "hoist-default-123456789012-us-east-1");
-    assert_eq!(r["UserPolicy1"]["Properties"]["PolicyDocument"], policy(&["all"]));
+    // The users' policy: what every command needs, and `hoist check`.
+    assert_eq!(r["UserPolicy1"]["Properties"]["PolicyDocument"], policy(&["all", "check"]));
 
     let sdk = emu.sdk_config().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
@@ -85,6 +86,10 @@ async fn the_admin_template_creates_the_whole_footprint_and_init_only_verifies()
     let destroy = hoist(&env, &["destroy", "--yes"]);
     destroy.expect_code(2);
     assert!(destroy.stderr.contains("set up by an administrator"), "{}", destroy.stderr);
+    // The template's user policy lets the user check their own permissions.
+    let check = hoist(&env, &["check", "-o", "json"]);
+    check.expect_code(0);
+    assert_eq!(check.json()["caller"], format!("arn:aws:iam::{ACCOUNT}:user/ml-engineer"));
 
     // Drift the user cannot repair: reported, nothing changed, exit 2.
     let iam = aws_sdk_iam::Client::new(&sdk);
@@ -108,7 +113,7 @@ fn the_terraform_configuration_holds_the_same_policies() {
     };
     let tf = run(&["--mode", "admin", "--format", "terraform"]);
     let roles = run(&["--roles"]);
-    let user = run(&["all", "--mode", "admin"]);
+    let user = run(&["all", "check", "--mode", "admin"]);
     let boundary = run(&["--boundary"]);
     let parse = |v: &serde_json::Value| serde_json::from_str::<serde_json::Value>(v.as_str().unwrap()).unwrap();
     let r = &tf["resource"];

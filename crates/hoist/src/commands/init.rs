@@ -33,7 +33,8 @@ impl PlanReport {
 
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
-        for (action, label) in [(Action::Create, "to create"), (Action::Update, "to update"), (Action::Unchanged, "unchanged"), (Action::Conflict, "in conflict")] {
+        let (create, update) = if self.applied { ("created", "updated") } else { ("to create", "to update") };
+        for (action, label) in [(Action::Create, create), (Action::Update, update), (Action::Unchanged, "unchanged"), (Action::Conflict, "in conflict")] {
             let n = self.count(action);
             if n > 0 {
                 parts.push(format!("{n} {label}"));
@@ -131,6 +132,14 @@ pub async fn run(ctx: &Context, args: &InitArgs) -> Result<ExitCode> {
     }
     apply::apply(&session, &names, &report.changes, &ctx.printer).await?;
     report.applied = true;
+    // A flag is for this run only: without the setting, the next `init`
+    // (a teammate's, CI's) would put the bucket back to SSE-S3.
+    if args.kms_key.is_some() && s.kms_key.is_none() {
+        ctx.printer.status(format!(
+            "hoist: note: keep `kms_key = \"{}\"` in hoist's config (or HOIST_KMS_KEY) for this workspace: without it the next `hoist init` reverts the bucket to SSE-S3, and `hoist policy` leaves out the key",
+            args.kms_key.as_deref().unwrap_or_default()
+        ));
+    }
     if ctx.printer.is_json() {
         ctx.printer.report(&report)?;
     }

@@ -88,7 +88,12 @@ pub async fn run(ctx: &Context, args: &PolicyArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let catalog: Vec<&str> = asked.iter().flat_map(|c| catalog_commands(c, mode).iter().copied()).collect();
+    let mut catalog: Vec<&str> = asked.iter().flat_map(|c| catalog_commands(c, mode).iter().copied()).collect();
+    // An administrator's template also lets users run `hoist check`
+    // (read-only, on each user's own policies).
+    if args.format != crate::cli::PolicyFormat::Json && !catalog.contains(&"check") {
+        catalog.push("check");
+    }
     let grants = permissions::grants(&catalog, &names);
     if grants.is_empty() && args.format == crate::cli::PolicyFormat::Json {
         ctx.printer.status(match mode {

@@ -28,10 +28,11 @@ pub async fn apply(session: &Session, n: &Names, changes: &[Change], printer: &P
         }
         Ok::<_, hoist_aws::AwsError>(())
     };
-    // Roles are created carrying the boundary, so it must exist first.
-    let boundary = run(format!("boundary {}", n.boundary), steps_of("boundary", &n.boundary));
+    // The boundary first and alone: roles are created carrying it, and
+    // only an administrator may make it, so a user without the right
+    // learns so before anything else has been changed.
+    run(format!("boundary {}", n.boundary), steps_of("boundary", &n.boundary)).await?;
     let roles = async {
-        boundary.await?;
         let instance = async {
             run(format!("role {}", n.instance_role), steps_of("role", &n.instance_role)).await?;
             run(format!("instance profile {}", n.instance_profile), steps_of("instance profile", &n.instance_profile)).await

@@ -21,6 +21,9 @@ use serde::Serialize;
 
 use super::names::Names;
 
+/// The tag CloudFormation puts on every resource it creates.
+const CFN_STACK_TAG: &str = "aws:cloudformation:stack-name";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -78,6 +81,14 @@ impl Kind {
         // skipped and said so; another workspace's whose name happens to
         // share the prefix (`hoist-a-` and workspace `a-b`) go unmentioned.
         let mut sort = |name: &str, tags: &tags::Tags, id: Option<String>, detail: Option<String>| match tags::owner(tags, &cx.names.workspace) {
+            // An administrator's template made it (CloudFormation tags what
+            // it creates): deleting it here would leave their stack broken
+            // and half-deleted.
+            Owner::This if tags.contains_key(CFN_STACK_TAG) => skipped.push(Skipped {
+                kind: self,
+                name: name.to_string(),
+                reason: format!("made by CloudFormation stack {:?}: delete the stack instead", tags[CFN_STACK_TAG]),
+            }),
             Owner::This => found.push(Found { kind: self, name: name.to_string(), id, detail }),
             Owner::Other(_) => {}
             Owner::Unowned => skipped.push(Skipped {
@@ -93,9 +104,20 @@ impl Kind {
             // An administrator's roles and profile are theirs: never deleted.
             Kind::InstanceProfile if n.given_instance_profile => {}
             Kind::InstanceProfile => {
-                if let Some(p) = Iam::new(cx.session).observe_profile(&n.instance_profile).await? {
+                let iam = Iam::new(cx.session);
+                if let Some(p) = iam.observe_profile(&n.instance_profile).await? {
                     let detail = (!p.roles.is_empty()).then(|| format!("holds {}", p.roles.join(", ")));
-                    sort(&n.instance_profile, &p.tags, None, detail);
+                    // A template cannot tag a profile: one holding only the
+                    // workspace's own role is owned through it (as `init`
+                    // and `status` judge it).
+                    let mut tags = p.tags.clone();
+                    if tags.is_empty() && p.roles == [n.instance_role.clone()]
+                        && let Some(r) = iam.observe_role(&n.instance_role).await?
+                        && tags::owner(&r.tags, ws) == Owner::This
+                    {
+                        tags = r.tags;
+                    }
+                    sort(&n.instance_profile, &tags, None, detail);
                 }
             }
             Kind::Role => {
@@ -198,6 +220,14 @@ pub async fn discover(cx: &Ctx<'_>) -> Result<(Vec<Found>, Vec<Skipped>)> {
         let (f, s) = r?;
         found.extend(f);
         skipped.extend(s);
+    }
+    // A role that stays (a stack's) still carries the boundary: IAM
+    // refuses to delete a policy in use as one.
+    if let Some(role) = skipped.iter().find(|s| s.kind == Kind::Role).map(|s| s.name.clone())
+        && let Some(i) = found.iter().position(|f| f.kind == Kind::Boundary)
+    {
+        let b = found.remove(i);
+        skipped.push(Skipped { kind: Kind::Boundary, name: b.name, reason: format!("still the permissions boundary of role {role}, which stays") });
     }
     Ok((found, skipped))
 }

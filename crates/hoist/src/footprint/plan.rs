@@ -315,7 +315,10 @@ fn plan_boundary(n: &Names, opts: &Options, seen: Option<&PolicyState>, tags: &T
     let want = policies::boundary(n);
     let Some(b) = seen else {
         return change.create(
-            vec!["permissions boundary for the workspace's roles: its bucket's jobs/, its log groups, SageMaker's logs and images".into()],
+            vec![
+                "permissions boundary for the workspace's roles: its bucket's jobs/, its log groups, SageMaker's logs and images".into(),
+                "needs an administrator's credentials (users may never create or change it)".into(),
+            ],
             vec![Step::CreateBoundary { doc: want, tags: tags.clone() }],
         );
     };
@@ -333,6 +336,14 @@ fn plan_boundary(n: &Names, opts: &Options, seen: Option<&PolicyState>, tags: &T
         change.drift("differs from what the workspace's roles need: put hoist's back (needs an administrator)", Step::UpdateBoundary(want));
     }
     change
+}
+
+/// A key named by id and the same key by ARN are one key.
+fn same_key(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b || a.ends_with(&format!("/{b}")) || b.ends_with(&format!("/{a}")),
+        (a, b) => a == b,
+    }
 }
 
 fn encryption_label(kms: Option<&str>) -> String {
@@ -391,7 +402,7 @@ fn plan_bucket(n: &Names, opts: &Options, seen: Option<&BucketState>, tags: &Tag
         change.drift("public access block not fully on: turn on all four settings", Step::BlockPublicAccess);
     }
     let want_alg = if kms.is_some() { "aws:kms" } else { "AES256" };
-    let ok = b.encryption.as_ref().is_some_and(|e| e.algorithm == want_alg && (kms.is_none() || e.kms_key.as_deref() == kms));
+    let ok = b.encryption.as_ref().is_some_and(|e| e.algorithm == want_alg && (kms.is_none() || same_key(e.kms_key.as_deref(), kms)));
     if !ok {
         let now = b.encryption.as_ref().map(|e| e.algorithm.clone()).unwrap_or_else(|| "none".into());
         change.drift(format!("default encryption {now} -> {}", encryption_label(kms)), Step::Encrypt(opts.kms_key.clone()));

@@ -115,7 +115,11 @@ pub fn cloudformation(n: &Names, shape: &Shape, user_policies: &[Value]) -> Valu
         if let Some(on) = shape.versioning {
             bucket["VersioningConfiguration"] = json!({"Status": if on { "Enabled" } else { "Suspended" }});
         }
-        resources.insert("Bucket".into(), json!({"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "Properties": bucket}));
+        // Deleting the stack keeps the bucket (and the jobs' data in it).
+        resources.insert(
+            "Bucket".into(),
+            json!({"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": bucket}),
+        );
         resources.insert("BucketPolicy".into(), json!({
             "Type": "AWS::S3::BucketPolicy",
             "Properties": {"Bucket": {"Ref": "Bucket"}, "PolicyDocument": tls_policy(n)}
@@ -128,7 +132,7 @@ pub fn cloudformation(n: &Names, shape: &Shape, user_policies: &[Value]) -> Valu
             Some(v) => json!(v),
             None => {
                 parameters.insert("VpcId".into(), json!({
-                    "Type": "String",
+                    "Type": "AWS::EC2::VPC::Id",
                     "Description": "The VPC for the workspace's security group (hoist's default: the region's default VPC)"
                 }));
                 json!({"Ref": "VpcId"})
@@ -259,7 +263,14 @@ pub fn terraform(n: &Names, shape: &Shape, user_policies: &[Value]) -> Value {
             "tags": tag_map(n, false)
         }}));
     }
-    let mut t = json!({"resource": resource, "output": {"boundary_arn": {"value": "${aws_iam_policy.boundary.arn}"}}});
+    // The names say which region (the bucket's, the log group's ARNs in the
+    // policies): pin the provider to it.
+    let mut t = json!({
+        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": ">= 5.0"}}},
+        "provider": {"aws": {"region": n.region}},
+        "resource": resource,
+        "output": {"boundary_arn": {"value": "${aws_iam_policy.boundary.arn}"}}
+    });
     if !data.is_empty() {
         t["data"] = Value::Object(data);
     }
