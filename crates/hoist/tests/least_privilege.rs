@@ -173,33 +173,41 @@ const UNCHECKED_BY_EMULATOR: &[(&str, &str)] = &[
     ("s3:DeleteObjectVersion", "AWS checks it per key when DeleteObjects names versions; moto checks s3:DeleteObject only"),
 ];
 
-#[tokio::test]
+// Many short scenarios, each with its own server. Each blocks its worker
+// thread while the hoist binary runs, so they are spawned onto a
+// multi-threaded runtime to really run several at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_action_in_the_generated_policy_is_needed() {
     let policy = generated_policy(&enforced().await);
     let all = actions(&policy);
     assert!(all.len() > 40, "{all:?}");
-    // Many short scenarios: a few at a time, each with its own server.
-    let mut unneeded = Vec::new();
-    let mut unclear = Vec::new();
-    for chunk in all.chunks(6) {
-        let runs = chunk.iter().map(|action| {
+    let started = std::time::Instant::now();
+    let runs: Vec<_> = all
+        .iter()
+        .map(|action| {
             let policy = without(&policy, action);
-            async move {
+            let action = action.clone();
+            tokio::spawn(async move {
                 let emu = enforced().await;
                 let keys = emu.create_user_with_policy("ml-engineer", &policy).await;
-                (action.clone(), scenario(&emu, &keys).await)
-            }
-        });
-        for (action, result) in futures_util::future::join_all(runs).await {
-            match result {
-                Ok(()) => unneeded.push(action),
-                // The failure must be hoist's own AccessDenied message,
-                // naming the missing action.
-                Err(e) if e.contains("was denied") && e.contains(&action) && e.contains("`hoist check ") => {}
-                Err(e) => unclear.push(format!("{action}: {e}")),
-            }
+                let result = scenario(&emu, &keys).await;
+                (action, result)
+            })
+        })
+        .collect();
+    let mut unneeded = Vec::new();
+    let mut unclear = Vec::new();
+    for run in runs {
+        let (action, result) = run.await.expect("scenario task");
+        match result {
+            Ok(()) => unneeded.push(action),
+            // The failure must be hoist's own AccessDenied message,
+            // naming the missing action.
+            Err(e) if e.contains("was denied") && e.contains(&action) && e.contains("`hoist check ") => {}
+            Err(e) => unclear.push(format!("{action}: {e}")),
         }
     }
+    eprintln!("minimality: {} scenarios in {:?}", all.len(), started.elapsed());
     eprintln!("minimality: {} of {} actions shown needed", all.len() - unneeded.len(), all.len());
     let unchecked: Vec<String> = UNCHECKED_BY_EMULATOR.iter().map(|(a, _)| a.to_string()).collect();
     assert_eq!(unneeded, unchecked, "actions the scenario succeeds without (beyond those the emulator cannot check)");
