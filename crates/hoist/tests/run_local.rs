@@ -433,3 +433,26 @@ fn progress_bars_stream_live_and_long_scripts_run() {
     run.expect_code(0);
     assert!(run.stdout.contains("long script ran"), "{}", run.stderr);
 }
+
+/// The README's quickstart transcript shows every line hoist prints, in
+/// order (job ids, sizes and times aside).
+#[test]
+fn the_readme_transcript_matches_the_quickstart() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let block = readme.split("prints what you will see:").nth(1).unwrap().split("```").nth(1).unwrap();
+    // A line's leading plain words: `hoist: job quickstart-1a2b... (attempt 1)`
+    // and `hoist: artifacts kept: 2 files` compare as `hoist: job` and
+    // `hoist: artifacts kept:` (ids, paths, sizes and times differ).
+    let shape = |l: &str| -> String {
+        l.split_whitespace()
+            .take_while(|w| w.trim_end_matches(':').chars().all(|c| c.is_ascii_alphabetic()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let documented: Vec<String> = block.lines().filter(|l| l.starts_with("hoist:")).map(shape).collect();
+    let jobs = Jobs::new();
+    let run = jobs.run(&["run", quickstart().to_str().unwrap(), "-e", "STEP_DELAY=0"]);
+    run.expect_code(0);
+    let printed: Vec<String> = run.stderr.lines().filter(|l| l.starts_with("hoist:")).map(shape).collect();
+    assert_eq!(documented, printed, "README.md's quickstart transcript is out of date");
+}

@@ -163,7 +163,7 @@ impl Agent {
         let mut ckpt = CheckpointSync::new(store.clone(), job_key(&id, "checkpoints/"), ckpt_dir.clone());
         let restored = ckpt.restore().await.context("restoring the checkpoint")?;
         if restored.uploaded > 0 {
-            self.note(format!("restored checkpoint: {} files, {}", restored.uploaded, human_bytes(restored.bytes))).await;
+            self.note(format!("restored checkpoint: {}, {}", crate::printer::count(restored.uploaded as usize, "file"), human_bytes(restored.bytes))).await;
         }
 
         let mut env = task.envs.clone();
@@ -194,7 +194,7 @@ impl Agent {
 
         let saved = ckpt.sync().await.context("saving the final checkpoint")?;
         if saved.uploaded + saved.deleted > 0 {
-            self.note(format!("checkpoint saved: {} files uploaded, {} removed", saved.uploaded, saved.deleted)).await;
+            self.note(format!("checkpoint saved: {} uploaded, {} removed", crate::printer::count(saved.uploaded as usize, "file"), saved.deleted)).await;
         }
         let mut kept = upload_tree(&store, &artifact_dir, &job_key(&id, "artifacts/")).await?;
         for path in &task.artifacts {
@@ -213,7 +213,7 @@ impl Agent {
             }
         }
         if kept.uploaded > 0 {
-            self.note(format!("artifacts kept: {} files, {}", kept.uploaded, human_bytes(kept.bytes))).await;
+            self.note(format!("artifacts kept: {}, {}", crate::printer::count(kept.uploaded as usize, "file"), human_bytes(kept.bytes))).await;
         }
 
         let (status, reason) = match &self.stop {

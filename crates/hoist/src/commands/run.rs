@@ -81,9 +81,9 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
                 let stats = crate::jobs::bundle::create(workdir, &bundle)?;
                 store.put_file(&job_key(&record.id, "bundle.tar.gz"), &bundle).await?;
                 ctx.printer.status(format!(
-                    "hoist: bundled {} ({} files, {})",
+                    "hoist: bundled {} ({}, {})",
                     workdir.display(),
-                    stats.files,
+                    crate::printer::count(stats.files as usize, "file"),
                     crate::agent::human_bytes(stats.bytes)
                 ));
             }
