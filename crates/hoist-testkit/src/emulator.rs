@@ -215,15 +215,7 @@ impl Emulator {
             .send()
             .await
             .expect("iam:PutUserPolicy");
-        let key = iam
-            .create_access_key()
-            .user_name(user)
-            .send()
-            .await
-            .expect("iam:CreateAccessKey")
-            .access_key
-            .expect("access key in response");
-        Keys { access_key_id: key.access_key_id, secret_access_key: key.secret_access_key }
+        access_keys(&iam, user).await
     }
 
     /// Create an IAM user holding `documents` as customer-managed policies
@@ -252,15 +244,7 @@ impl Emulator {
         for arn in policy_arns {
             iam.attach_user_policy().user_name(user).policy_arn(arn).send().await.expect("iam:AttachUserPolicy");
         }
-        let key = iam
-            .create_access_key()
-            .user_name(user)
-            .send()
-            .await
-            .expect("iam:CreateAccessKey")
-            .access_key
-            .expect("access key in response");
-        Keys { access_key_id: key.access_key_id, secret_access_key: key.secret_access_key }
+        access_keys(&iam, user).await
     }
 
     /// The server's own log so far (for assertion messages).
@@ -313,4 +297,17 @@ fn wait_until_listening(child: &mut Child, port: u16) -> Result<(), String> {
         std::thread::sleep(delay);
         delay = (delay * 2).min(Duration::from_millis(200));
     }
+}
+
+/// A new access key for `user`.
+async fn access_keys(iam: &aws_sdk_iam::Client, user: &str) -> Keys {
+    let key = iam
+        .create_access_key()
+        .user_name(user)
+        .send()
+        .await
+        .expect("iam:CreateAccessKey")
+        .access_key
+        .expect("access key in response");
+    Keys { access_key_id: key.access_key_id, secret_access_key: key.secret_access_key }
 }
