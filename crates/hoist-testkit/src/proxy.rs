@@ -81,6 +81,10 @@ pub struct FaultConfig {
     pub seed: u64,
     /// Answer requests 1..=N (in arrival order), then refuse everything.
     pub stop_after: Option<usize>,
+    /// Faults for exact requests, besides `fault_rate`'s: (operation, n,
+    /// fault) injects `fault` into the n-th (1-based) request of that
+    /// operation (`CreateRole`, `PutBucketTagging`, ...).
+    pub scripted: Vec<(String, usize, Fault)>,
 }
 
 impl FaultConfig {
@@ -105,6 +109,12 @@ impl FaultConfig {
 
     pub fn stop_after(mut self, n: usize) -> Self {
         self.stop_after = Some(n);
+        self
+    }
+
+    /// Inject `fault` into the `nth` (1-based) request of `operation`.
+    pub fn fault_at(mut self, operation: &str, nth: usize, fault: Fault) -> Self {
+        self.scripted.push((operation.to_string(), nth, fault));
         self
     }
 }
@@ -165,6 +175,8 @@ struct Shared {
     stop: Notify,
     /// Identical requests seen so far (for the fault decision).
     occurrences: Mutex<HashMap<u64, u64>>,
+    /// Requests of each operation seen so far (for scripted faults).
+    operations: Mutex<HashMap<String, usize>>,
     log: Mutex<Vec<Exchange>>,
 }
 
@@ -196,6 +208,7 @@ impl FaultProxy {
             stopped: AtomicBool::new(false),
             stop: Notify::new(),
             occurrences: Mutex::new(HashMap::new()),
+            operations: Mutex::new(HashMap::new()),
             log: Mutex::new(Vec::new()),
         });
         let (tx, rx) = oneshot::channel();
@@ -251,15 +264,11 @@ impl Drop for FaultProxy {
 
 /// The longest chain of exchanges each of which arrived after the previous
 /// one's response was written: the requests that ran one after another.
-/// Its length is the number of round trips no concurrency overlapped.
+/// Its length is the number of round trips no concurrency overlapped. (A
+/// chain is found from timing alone; where several fit, each link is the
+/// request answered last before the next one arrived.)
 pub fn sequential_chain(exchanges: &[Exchange]) -> Vec<Exchange> {
-    let mut sorted: Vec<&Exchange> = exchanges.iter().collect();
-    sorted.sort_by_key(|e| e.arrived);
-    let mut best: Vec<(usize, Option<usize>)> = Vec::with_capacity(sorted.len());
-    for (i, e) in sorted.iter().enumerate() {
-        let prev = (0..i).filter(|&j| sorted[j].finished <= e.arrived).max_by_key(|&j| best[j].0);
-        best.push((prev.map_or(1, |j| best[j].0 + 1), prev));
-    }
+    let (sorted, best) = chains(exchanges);
     let Some(mut at) = (0..sorted.len()).max_by_key(|&i| best[i].0) else { return Vec::new() };
     let mut chain = vec![sorted[at].clone()];
     while let Some(p) = best[at].1 {
@@ -268,6 +277,33 @@ pub fn sequential_chain(exchanges: &[Exchange]) -> Vec<Exchange> {
     }
     chain.reverse();
     chain
+}
+
+/// Each exchange's level: the length of the longest sequential chain
+/// ending with it (1: nothing answered before it arrived). Exchanges of
+/// one level ran concurrently, as far as timing shows. In `exchanges`'
+/// order.
+pub fn levels(exchanges: &[Exchange]) -> Vec<usize> {
+    let (sorted, best) = chains(exchanges);
+    exchanges
+        .iter()
+        .map(|e| sorted.iter().position(|s| std::ptr::eq(*s, e)).map_or(0, |i| best[i].0))
+        .collect()
+}
+
+/// Exchanges by arrival, and for each the longest chain ending with it:
+/// (length, previous link).
+fn chains(exchanges: &[Exchange]) -> (Vec<&Exchange>, Vec<(usize, Option<usize>)>) {
+    let mut sorted: Vec<&Exchange> = exchanges.iter().collect();
+    sorted.sort_by_key(|e| e.arrived);
+    let mut best: Vec<(usize, Option<usize>)> = Vec::with_capacity(sorted.len());
+    for (i, e) in sorted.iter().enumerate() {
+        // Of the longest chains it can extend, the one whose last answer
+        // came latest: most likely the answer this request waited for.
+        let prev = (0..i).filter(|&j| sorted[j].finished <= e.arrived).max_by_key(|&j| (best[j].0, sorted[j].finished));
+        best.push((prev.map_or(1, |j| best[j].0 + 1), prev));
+    }
+    (sorted, best)
 }
 
 async fn accept_loop(listener: std::net::TcpListener, shared: Arc<Shared>, mut shutdown: oneshot::Receiver<()>) {
@@ -499,7 +535,7 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        let fault = decide(&shared, identity);
+        let fault = scripted(&shared, &operation).or_else(|| decide(&shared, identity));
         exchange.injected = fault;
         let is_head = method.eq_ignore_ascii_case("HEAD");
 
@@ -604,6 +640,20 @@ async fn forward(shared: &Shared, upstream: &mut Option<Conn>, request: &[u8], i
         return Ok((status, response, open));
     }
     Err(io::ErrorKind::UnexpectedEof.into())
+}
+
+/// The scripted fault for this request of `operation`, if any.
+fn scripted(shared: &Shared, operation: &str) -> Option<Fault> {
+    if shared.cfg.scripted.is_empty() {
+        return None;
+    }
+    let nth = {
+        let mut seen = shared.operations.lock().unwrap();
+        let n = seen.entry(operation.to_string()).or_insert(0);
+        *n += 1;
+        *n
+    };
+    shared.cfg.scripted.iter().find(|(op, n, _)| op == operation && *n == nth).map(|(_, _, f)| *f)
 }
 
 /// Whether this request gets a fault, and which. Deterministic in the seed
@@ -821,6 +871,7 @@ mod tests {
         let all = [ex(1, 0, 10), ex(2, 11, 20), ex(3, 11, 30), ex(4, 31, 40)];
         let chain: Vec<usize> = sequential_chain(&all).iter().map(|e| e.seq).collect();
         assert_eq!(chain, [1, 3, 4]);
+        assert_eq!(levels(&all), [1, 2, 2, 3]);
         assert!(sequential_chain(&[]).is_empty());
     }
 
@@ -846,6 +897,7 @@ mod tests {
             stopped: AtomicBool::new(false),
             stop: Notify::new(),
             occurrences: Mutex::new(HashMap::new()),
+            operations: Mutex::new(HashMap::new()),
             log: Mutex::new(Vec::new()),
         };
         let run = |seed| {
