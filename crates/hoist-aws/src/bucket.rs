@@ -40,6 +40,20 @@ pub struct BucketState {
     pub abort_multipart_days: Option<i32>,
     /// `Enabled`, `Suspended`, or `None` (never enabled).
     pub versioning: Option<String>,
+    /// Whether it holds no object; asked only of an untagged bucket (see
+    /// [`BucketState::orphaned`]).
+    pub empty: Option<bool>,
+}
+
+impl BucketState {
+    /// Untagged and empty: what an `init` interrupted between CreateBucket
+    /// and PutBucketTagging leaves (S3 cannot tag at creation). The name is
+    /// the workspace's own, derived from the caller's account and region,
+    /// and nothing in it can be lost, so it is taken as the workspace's; a
+    /// bucket holding data is never taken without `--adopt`.
+    pub fn orphaned(&self) -> bool {
+        self.tags.is_empty() && self.empty == Some(true)
+    }
 }
 
 pub struct Bucket<'a> {
@@ -137,7 +151,15 @@ impl<'a> Bucket<'a> {
             Err(e) => return Err(e),
         };
         let versioning = ver?.status().map(|s| s.as_str().to_string());
-        Ok(Some(BucketState { tags, public_access_block, encryption, policy, ownership, abort_multipart_days, versioning }))
+        let empty = match tags.is_empty() {
+            true => {
+                let req = c.list_objects_v2().bucket(b).max_keys(1).send();
+                let out = self.session.call(crate::catalog::agent::LIST_OBJECTS_V2, self.r(), req).await?;
+                Some(out.key_count().unwrap_or_default() == 0 && out.contents().is_empty())
+            }
+            false => None,
+        };
+        Ok(Some(BucketState { tags, public_access_block, encryption, policy, ownership, abort_multipart_days, versioning, empty }))
     }
 
     /// Create the bucket in the session's region (us-east-1 takes no

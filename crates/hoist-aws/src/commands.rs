@@ -16,6 +16,8 @@ const OBSERVE: &[Op] = &[
     s3::GET_BUCKET_OWNERSHIP_CONTROLS,
     s3::GET_BUCKET_LIFECYCLE,
     s3::GET_BUCKET_VERSIONING,
+    // Only of an untagged bucket: is it an interrupted init's, and empty?
+    agent::LIST_OBJECTS_V2,
     iam::GET_ROLE,
     iam::LIST_ROLE_POLICIES,
     iam::GET_ROLE_POLICY,

@@ -82,6 +82,10 @@ fn iam_tags(tags: &Tags) -> Vec<aws_sdk_iam::types::Tag> {
     tags.iter().map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().expect("set")).collect()
 }
 
+fn already_exists(e: &AwsError) -> bool {
+    e.code() == Some("EntityAlreadyExists")
+}
+
 fn no_such_entity(e: &AwsError) -> bool {
     e.code() == Some("NoSuchEntity")
 }
@@ -139,8 +143,14 @@ impl<'a> Iam<'a> {
             .permissions_boundary(boundary)
             .set_tags(Some(iam_tags(tags)))
             .send();
-        let out = self.session.call(ops::CREATE_ROLE, Some(name), req).await?;
-        Ok(out.role.map(|r| r.arn).unwrap_or_default())
+        match self.session.call(ops::CREATE_ROLE, Some(name), req).await {
+            Ok(out) => Ok(out.role.map(|r| r.arn).unwrap_or_default()),
+            // A retried request whose first attempt landed (its response
+            // was lost). The plan saw no role moments ago; whatever the
+            // role now holds, the next `init` compares and repairs.
+            Err(e) if already_exists(&e) => Ok(String::new()),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn update_trust(&self, name: &str, trust: &serde_json::Value) -> Result<(), AwsError> {
@@ -205,7 +215,11 @@ impl<'a> Iam<'a> {
 
     pub async fn create_profile(&self, name: &str, tags: &Tags) -> Result<(), AwsError> {
         let req = self.client.create_instance_profile().instance_profile_name(name).set_tags(Some(iam_tags(tags))).send();
-        self.session.call(ops::CREATE_INSTANCE_PROFILE, Some(name), req).await.map(drop)
+        match self.session.call(ops::CREATE_INSTANCE_PROFILE, Some(name), req).await {
+            // As for create_role: a retry of a request that landed.
+            Err(e) if already_exists(&e) => Ok(()),
+            other => other.map(drop),
+        }
     }
 
     pub async fn tag_profile(&self, name: &str, tags: &Tags) -> Result<(), AwsError> {
@@ -215,12 +229,20 @@ impl<'a> Iam<'a> {
 
     /// Put `role` in the profile, retrying while either propagates.
     pub async fn add_role_to_profile(&self, profile: &str, role: &str) -> Result<(), AwsError> {
-        crate::retry::on_codes(&["NoSuchEntity"], PROPAGATION_BUDGET, || {
+        let added = crate::retry::on_codes(&["NoSuchEntity"], PROPAGATION_BUDGET, || {
             let req = self.client.add_role_to_instance_profile().instance_profile_name(profile).role_name(role).send();
             self.session.call(ops::ADD_ROLE_TO_INSTANCE_PROFILE, Some(profile), req)
         })
-        .await
-        .map(drop)
+        .await;
+        match added {
+            // A profile holds one role: LimitExceeded after a retry whose
+            // first attempt landed means it holds this one already.
+            Err(e) if e.code() == Some("LimitExceeded") => match self.observe_profile(profile).await? {
+                Some(p) if p.roles.iter().any(|r| r == role) => Ok(()),
+                _ => Err(e),
+            },
+            other => other.map(drop),
+        }
     }
 
     pub async fn remove_role_from_profile(&self, profile: &str, role: &str) -> Result<(), AwsError> {

@@ -56,7 +56,12 @@ impl<'a> LogGroups<'a> {
 
     pub async fn create(&self, name: &str, tags: &Tags) -> Result<(), AwsError> {
         let req = self.client.create_log_group().log_group_name(name).set_tags(Some(tags.clone().into_iter().collect())).send();
-        self.session.call(ops::CREATE_LOG_GROUP, Some(name), req).await.map(drop)
+        match self.session.call(ops::CREATE_LOG_GROUP, Some(name), req).await {
+            // The SDK retried a request whose first attempt landed (its
+            // response was lost): the group is there, which is the point.
+            Err(e) if e.code() == Some("ResourceAlreadyExistsException") => Ok(()),
+            other => other.map(drop),
+        }
     }
 
     pub async fn set_retention(&self, name: &str, days: i32) -> Result<(), AwsError> {

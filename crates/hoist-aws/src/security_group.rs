@@ -87,8 +87,16 @@ impl<'a> SecurityGroups<'a> {
             .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
             .build();
         let req = self.client.create_security_group().group_name(name).vpc_id(vpc_id).description(description).tag_specifications(spec).send();
-        let out = self.session.call(ops::CREATE_SECURITY_GROUP, Some(name), req).await?;
-        Ok(out.group_id().unwrap_or_default().to_string())
+        match self.session.call(ops::CREATE_SECURITY_GROUP, Some(name), req).await {
+            Ok(out) => Ok(out.group_id().unwrap_or_default().to_string()),
+            // A retried request whose first attempt landed (a lost
+            // response): that group is the one, tagged at its creation.
+            Err(e) if e.code() == Some("InvalidGroup.Duplicate") => match self.observe(name, vpc_id).await? {
+                Some(sg) => Ok(sg.id),
+                None => Err(e),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// Remove every inbound rule.

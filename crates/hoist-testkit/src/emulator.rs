@@ -85,9 +85,13 @@ impl Emulator {
         // creating an admin user, and uses its keys from then on.
         const BOOTSTRAP_REQUESTS: u32 = 3;
         let mut emulator = Self::spawn(&opts, Some(BOOTSTRAP_REQUESTS));
-        let admin = emulator
-            .create_user_with_policy("hoist-test-admin", &allow_all_policy())
-            .await;
+        // No retries: a retried request would spend one of the N (a slow
+        // answer under load is retried, then meets "already exists").
+        let sdk = aws_sdk_iam::config::Builder::from(&emulator.sdk_config().await)
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .timeout_config(aws_config::timeout::TimeoutConfig::builder().operation_attempt_timeout(std::time::Duration::from_secs(60)).build())
+            .build();
+        let admin = user_with_inline_policy(&aws_sdk_iam::Client::from_conf(sdk), "hoist-test-admin", &allow_all_policy()).await;
         emulator.admin = admin;
         emulator
     }
@@ -206,16 +210,7 @@ impl Emulator {
     /// return its access keys. Requests signed with them are judged by
     /// that policy when the server enforces IAM.
     pub async fn create_user_with_policy(&self, user: &str, policy: &serde_json::Value) -> Keys {
-        let iam = aws_sdk_iam::Client::new(&self.sdk_config().await);
-        iam.create_user().user_name(user).send().await.expect("iam:CreateUser");
-        iam.put_user_policy()
-            .user_name(user)
-            .policy_name("policy")
-            .policy_document(policy.to_string())
-            .send()
-            .await
-            .expect("iam:PutUserPolicy");
-        access_keys(&iam, user).await
+        user_with_inline_policy(&aws_sdk_iam::Client::new(&self.sdk_config().await), user, policy).await
     }
 
     /// Create an IAM user holding `documents` as customer-managed policies
@@ -310,4 +305,17 @@ async fn access_keys(iam: &aws_sdk_iam::Client, user: &str) -> Keys {
         .access_key
         .expect("access key in response");
     Keys { access_key_id: key.access_key_id, secret_access_key: key.secret_access_key }
+}
+
+/// Create `user` holding `policy` inline, with an access key.
+async fn user_with_inline_policy(iam: &aws_sdk_iam::Client, user: &str, policy: &serde_json::Value) -> Keys {
+    iam.create_user().user_name(user).send().await.expect("iam:CreateUser");
+    iam.put_user_policy()
+        .user_name(user)
+        .policy_name("policy")
+        .policy_document(policy.to_string())
+        .send()
+        .await
+        .expect("iam:PutUserPolicy");
+    access_keys(iam, user).await
 }

@@ -5,11 +5,10 @@
 //! - a crash after any request of `init` or `destroy` (the proxy answers
 //!   requests 1..=N, then refuses everything, as if hoist had been killed):
 //!   a plain re-run converges to exactly the footprint a clean run makes,
-//!   or to nothing (one known `init` defect pinned: see
-//!   `untagged_bucket_defect`);
+//!   or to nothing, with nothing duplicated and nothing leaked;
 //! - the response to any one write lost after AWS applied it: the SDK
-//!   retries, and a re-run converges (the writes whose retry fails today
-//!   are pinned in `NOT_IDEMPOTENT_ON_RETRY`);
+//!   retries, and the command goes on (`NOT_IDEMPOTENT_ON_RETRY`, empty,
+//!   lists any that does not);
 //! - transient faults (throttling, 500, 503, connection resets) on a fifth
 //!   of all requests: every one is retried, and commands succeed unless one
 //!   request drew a fault on every attempt the retry budget allows;
@@ -440,32 +439,12 @@ fn report(title: &str, clean: &[Exchange], outcomes: &[Outcome], started: Instan
     s
 }
 
-/// Every re-run must converge, but for the known defect, which must behave
-/// exactly as documented (and the documented way out must work).
+/// Every re-run must converge. (A crash between s3 CreateBucket and s3
+/// PutBucketTagging once left an untagged bucket every later `init`
+/// refused; `init` now takes an untagged, empty bucket of the workspace's
+/// exact name as its own, and this catches a regression.)
 fn check_converged(outcomes: &[Outcome]) -> Vec<String> {
-    let mut problems = Vec::new();
-    for o in outcomes {
-        match (o.converged(), &o.adopted) {
-            (true, _) => {}
-            (false, Some((adopted, diff))) => {
-                let refused_bucket = o.rerun.as_ref().is_some_and(|r| {
-                    r.code == 2 && r.stdout.contains("conflict") && r.stdout.contains("hoist-default-123456789012-us-east-1")
-                });
-                if !refused_bucket || adopted.code != 0 || !diff.is_empty() {
-                    problems.push(format!("the known untagged-bucket defect behaved differently:\n{}", o.describe()));
-                }
-            }
-            (false, None) => problems.push(o.describe()),
-        }
-    }
-    if outcomes.iter().any(untagged_bucket_defect) && outcomes.iter().all(|o| o.adopted.is_none()) {
-        problems.push(
-            "no fault between s3 CreateBucket and s3 PutBucketTagging left a refused bucket: the known defect \
-             seems fixed; remove `untagged_bucket_defect`'s exception"
-                .into(),
-        );
-    }
-    problems
+    outcomes.iter().filter(|o| !o.converged()).map(Outcome::describe).collect()
 }
 
 /// A crash stands for a killed process: every interrupted run must fail
@@ -522,16 +501,14 @@ fn lost_write_cases(clean: &[Exchange]) -> Vec<Case> {
         .collect()
 }
 
-/// Writes whose lost response fails `hoist init` today: the SDK retries
-/// the write, which then meets what its first attempt did ("already
-/// exists"; for AddRoleToInstanceProfile, LimitExceeded: a profile holds
-/// one role), and hoist reports that error instead of going on. A re-run
-/// converges. (iam CreatePolicy, for the boundary, already treats
-/// EntityAlreadyExists as done; S3 answers a repeated CreateBucket in
-/// us-east-1 with success.) Pinned so that a fix, or a new write that is
-/// not idempotent, shows here.
-const NOT_IDEMPOTENT_ON_RETRY: &[&str] =
-    &["AddRoleToInstanceProfile", "CreateInstanceProfile", "CreateLogGroup", "CreateRole", "CreateSecurityGroup"];
+/// Writes whose lost response fails `hoist init`: the SDK retries the
+/// write, which then meets what its first attempt did ("already exists";
+/// for AddRoleToInstanceProfile, LimitExceeded: a profile holds one role).
+/// hoist takes each of those as done (CreateRole, CreateInstanceProfile,
+/// CreateLogGroup, CreateSecurityGroup, AddRoleToInstanceProfile,
+/// CreatePolicy), so none is left; a new write that is not idempotent
+/// shows here.
+const NOT_IDEMPOTENT_ON_RETRY: &[&str] = &[];
 
 /// An emulator gap, not hoist's: RemoveRoleFromInstanceProfile for a role
 /// the profile no longer holds makes moto 5.2.5 fail with HTTP 500 (a

@@ -161,7 +161,9 @@ impl Kind {
                         kept = Some(Skipped { kind: self, name: n.bucket.clone(), reason: "kept (--keep-bucket)".into() });
                     } else {
                         let detail = Some("emptied first: every object version and unfinished upload".to_string());
-                        sort(&n.bucket, &b.tags, None, detail);
+                        // An interrupted init's bucket (untagged, empty) is the workspace's.
+                        let tags = if b.orphaned() { tags::for_workspace(ws) } else { b.tags.clone() };
+                        sort(&n.bucket, &tags, None, detail);
                     }
                 }
             }

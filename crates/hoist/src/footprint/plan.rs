@@ -395,7 +395,10 @@ fn plan_bucket(n: &Names, opts: &Options, seen: Option<&BucketState>, tags: &Tag
         return change.create(details, steps);
     };
     let mut change = change;
-    if let Some(conflict) = change.claim(&b.tags, tags, &n.workspace, opts.adopt, Step::TagBucket) {
+    if b.orphaned() {
+        change.notes.push("untagged and empty: left by an interrupted `hoist init`; taken as the workspace's".into());
+    }
+    if let Some(conflict) = change.claim(&b.tags, tags, &n.workspace, opts.adopt || b.orphaned(), Step::TagBucket) {
         return conflict;
     }
     if b.public_access_block != [true; 4] {
