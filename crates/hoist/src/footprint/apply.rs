@@ -20,8 +20,16 @@ pub async fn apply(session: &Session, n: &Names, changes: &[Change], printer: &P
         changes.iter().filter(|c| c.resource == resource && c.name == name).flat_map(|c| c.steps.clone()).collect()
     };
     let run = |label: String, steps: Vec<Step>| async move {
-        for step in &steps {
+        // What creates a resource (or puts the boundary on a role, which
+        // the role's other writes are conditioned on) goes first, in order;
+        // the rest only need that (the bucket's six settings, a role's
+        // inline and trust policies), so they go out together.
+        let (first, rest): (Vec<&Step>, Vec<&Step>) = steps.iter().partition(|s| s.goes_first());
+        for step in first {
             execute(session, n, step).await?;
+        }
+        for result in futures_util::future::join_all(rest.into_iter().map(|step| execute(session, n, step))).await {
+            result?;
         }
         if !steps.is_empty() {
             printer.status(format!("  done  {label}"));
@@ -33,9 +41,17 @@ pub async fn apply(session: &Session, n: &Names, changes: &[Change], printer: &P
     // learns so before anything else has been changed.
     run(format!("boundary {}", n.boundary), steps_of("boundary", &n.boundary)).await?;
     let roles = async {
+        // The profile is made alongside its role; the role goes into it
+        // once both exist.
+        let (add, profile): (Vec<Step>, Vec<Step>) =
+            steps_of("instance profile", &n.instance_profile).into_iter().partition(|s| matches!(s, Step::AddRoleToProfile { .. }));
         let instance = async {
-            run(format!("role {}", n.instance_role), steps_of("role", &n.instance_role)).await?;
-            run(format!("instance profile {}", n.instance_profile), steps_of("instance profile", &n.instance_profile)).await
+            let (role, profile) = tokio::join!(
+                run(format!("role {}", n.instance_role), steps_of("role", &n.instance_role)),
+                run(format!("instance profile {}", n.instance_profile), profile),
+            );
+            role.and(profile)?;
+            run(format!("instance profile {} holds its role", n.instance_profile), add).await
         };
         let (sagemaker, instance) =
             tokio::join!(run(format!("role {}", n.sagemaker_role), steps_of("role", &n.sagemaker_role)), instance);

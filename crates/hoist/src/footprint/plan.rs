@@ -161,6 +161,24 @@ pub enum Step {
     TagSecurityGroup { id: String, tags: Tags },
 }
 
+impl Step {
+    /// Whether the step must be done before the resource's other steps:
+    /// it creates the resource, or puts the boundary on a role (a user's
+    /// other role writes are allowed only on a bounded role).
+    pub fn goes_first(&self) -> bool {
+        matches!(
+            self,
+            Step::CreateBucket
+                | Step::PutRoleBoundary { .. }
+                | Step::CreateBoundary { .. }
+                | Step::CreateRole { .. }
+                | Step::CreateProfile { .. }
+                | Step::CreateLogGroup { .. }
+                | Step::CreateSecurityGroup { .. }
+        )
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
     /// `bucket`, `role`, `instance profile`, `log group`, `security group`.
