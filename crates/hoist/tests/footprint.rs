@@ -52,7 +52,9 @@ async fn init_from_empty_creates_exactly_the_hardened_footprint() {
     assert!(plan.stdout.contains("7 to create"), "{}", plan.stdout);
     assert!(emu.hoist_resources("us-east-1").await.is_empty(), "--plan changed nothing");
 
-    run(&env, &["init", "--yes"]).expect_code(0);
+    let quiet = run(&env, &["init", "--yes", "-q"]);
+    quiet.expect_code(0);
+    assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty(), "-q --yes prints nothing: {}{}", quiet.stdout, quiet.stderr);
     assert_eq!(
         emu.hoist_resources("us-east-1").await,
         vec![
@@ -174,6 +176,9 @@ async fn drift_is_repaired_and_reported() {
     aws.iam.untag_role().role_name("hoist-default-sagemaker").tag_keys("hoist:managed").send().await.unwrap();
     aws.logs.put_retention_policy().log_group_name("/hoist/default/jobs").retention_in_days(1).send().await.unwrap();
 
+    let quiet = run(&env, &["status", "-q"]);
+    quiet.expect_code(1);
+    assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty(), "-q: the exit status is the answer: {}{}", quiet.stdout, quiet.stderr);
     let status = run(&env, &["status"]);
     status.expect_code(1);
     assert!(status.stdout.contains("drifted") && status.stdout.contains("not ready"), "{}", status.stdout);

@@ -81,7 +81,8 @@ pub async fn run(ctx: &Context, args: &DestroyArgs) -> Result<ExitCode> {
         ctx.printer.report(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    if !ctx.printer.is_json() {
+    // The plan is shown to be confirmed; `-q --yes` asks for no reading.
+    if !ctx.printer.is_json() && !(ctx.printer.quiet && args.yes) {
         ctx.printer.report(&report)?;
     }
     let question = format!("Delete {} from account {}", crate::printer::count(report.delete.len(), "resource"), names.account);

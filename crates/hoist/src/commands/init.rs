@@ -122,7 +122,8 @@ pub async fn run(ctx: &Context, args: &InitArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if !ctx.printer.is_json() {
+    // The plan is shown to be confirmed; `-q --yes` asks for no reading.
+    if !ctx.printer.is_json() && !(ctx.printer.quiet && args.yes) {
         ctx.printer.report(&report)?;
     }
     let question = format!("Apply these changes to account {} in {}", names.account, names.region);

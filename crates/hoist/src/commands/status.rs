@@ -80,7 +80,11 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
         })
         .collect();
     let ready = resources.iter().all(|e| e.change.action == Action::Unchanged);
-    ctx.printer.report(&StatusReport { account: names.account, region: names.region, workspace: names.workspace, resources, ready })?;
+    let report = StatusReport { account: names.account, region: names.region, workspace: names.workspace, resources, ready };
+    // `-q`: the exit status is the answer (`hoist status -q || hoist init --yes`).
+    if ctx.printer.is_json() || !ctx.printer.quiet {
+        ctx.printer.report(&report)?;
+    }
     // Like `hoist check`: 1 when something needs doing, so a script can
     // `hoist status -q || hoist init --yes`.
     Ok(if ready { ExitCode::SUCCESS } else { ExitCode::FAILURE })
