@@ -200,7 +200,8 @@ pub mod iam {
     pub const TAG_ROLE: Op = op!("iam", "TagRole", ["iam:TagRole"], ROLE);
     /// Repairing a changed trust policy. Safe only because the role is
     /// bounded: a user who makes the role trust themselves gains at most
-    /// the boundary, which is the workspace they already work in.
+    /// the boundary (the workspace's `jobs/` objects and logs, pulling
+    /// SageMaker images), never another resource and no IAM.
     pub const UPDATE_ASSUME_ROLE_POLICY: Op = bounded!("UpdateAssumeRolePolicy", ["iam:UpdateAssumeRolePolicy"]);
     pub const GET_ROLE_POLICY: Op = op!("iam", "GetRolePolicy", ["iam:GetRolePolicy"], ROLE);
     pub const PUT_ROLE_POLICY: Op = bounded!("PutRolePolicy", ["iam:PutRolePolicy"]);
