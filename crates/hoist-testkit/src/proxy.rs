@@ -180,6 +180,22 @@ struct Shared {
     log: Mutex<Vec<Exchange>>,
 }
 
+impl Shared {
+    fn new(cfg: FaultConfig, upstream: SocketAddr) -> Self {
+        Self {
+            cfg,
+            upstream,
+            epoch: Instant::now(),
+            arrivals: AtomicUsize::new(0),
+            stopped: AtomicBool::new(false),
+            stop: Notify::new(),
+            occurrences: Mutex::new(HashMap::new()),
+            operations: Mutex::new(HashMap::new()),
+            log: Mutex::new(Vec::new()),
+        }
+    }
+}
+
 /// A running proxy. Stops (closing its port and every connection) when
 /// dropped.
 pub struct FaultProxy {
@@ -200,17 +216,7 @@ impl FaultProxy {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port for the proxy");
         listener.set_nonblocking(true).expect("non-blocking listener");
         let endpoint = format!("http://{}", listener.local_addr().expect("proxy address"));
-        let shared = Arc::new(Shared {
-            cfg,
-            upstream,
-            epoch: Instant::now(),
-            arrivals: AtomicUsize::new(0),
-            stopped: AtomicBool::new(false),
-            stop: Notify::new(),
-            occurrences: Mutex::new(HashMap::new()),
-            operations: Mutex::new(HashMap::new()),
-            log: Mutex::new(Vec::new()),
-        });
+        let shared = Arc::new(Shared::new(cfg, upstream));
         let (tx, rx) = oneshot::channel();
         let runtime_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -889,17 +895,7 @@ mod tests {
 
     #[test]
     fn fault_decisions_depend_on_the_seed_only() {
-        let shared = |seed| Shared {
-            cfg: FaultConfig::default().faults(0.2, seed, &[]),
-            upstream: "127.0.0.1:1".parse().unwrap(),
-            epoch: Instant::now(),
-            arrivals: AtomicUsize::new(0),
-            stopped: AtomicBool::new(false),
-            stop: Notify::new(),
-            occurrences: Mutex::new(HashMap::new()),
-            operations: Mutex::new(HashMap::new()),
-            log: Mutex::new(Vec::new()),
-        };
+        let shared = |seed| Shared::new(FaultConfig::default().faults(0.2, seed, &[]), "127.0.0.1:1".parse().unwrap());
         let run = |seed| {
             let s = shared(seed);
             (0..1000).map(|i| decide(&s, identity_of(&[format!("Op{}", i % 7).as_bytes()]))).collect::<Vec<_>>()
