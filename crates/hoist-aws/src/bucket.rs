@@ -76,6 +76,15 @@ impl<'a> Bucket<'a> {
         Some(&self.arn)
     }
 
+    /// Whether the bucket exists (and is the caller's to use).
+    pub async fn exists(&self) -> Result<bool, AwsError> {
+        match self.session.call(ops::HEAD_BUCKET, self.r(), self.client.head_bucket().bucket(&self.name).send()).await {
+            Ok(_) => Ok(true),
+            Err(e) if absent(&e, &["NotFound", "NoSuchBucket", "HTTP 404"]) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `None` if the bucket does not exist. A bucket of this name owned by
     /// someone else answers 403: that is an error, never "missing".
     pub async fn observe(&self) -> Result<Option<BucketState>, AwsError> {

@@ -391,6 +391,132 @@ pub mod ec2 {
     );
 }
 
+/// Amazon EC2: instances that run jobs (`hoist run --backend ec2`).
+///
+/// A user may launch only an instance that is tagged for the workspace at
+/// launch (instance and volumes), uses the workspace's security group and
+/// passes the workspace's instance role; and may stop only instances
+/// tagged for the workspace.
+pub mod instances {
+    use super::{Cond, Grant, Op, TAGGED_FOR_WORKSPACE};
+
+    const INSTANCE: &[&str] = &["arn:{partition}:ec2:{region}:{account}:instance/*"];
+    const NEW: &[&str] =
+        &["arn:{partition}:ec2:{region}:{account}:instance/*", "arn:{partition}:ec2:{region}:{account}:volume/*"];
+    const REQUEST_TAGGED: &[Cond] =
+        &[Cond { operator: "StringEquals", key: "aws:RequestTag/hoist:workspace", value: "{workspace}" }];
+
+    /// Describe* support no resource-level permissions.
+    pub const DESCRIBE_INSTANCES: Op = op!("ec2", "DescribeInstances", ["ec2:DescribeInstances"], &["*"]);
+    pub const DESCRIBE_INSTANCE_TYPES: Op = op!("ec2", "DescribeInstanceTypes", ["ec2:DescribeInstanceTypes"], &["*"]);
+    pub const DESCRIBE_SUBNETS: Op = op!("ec2", "DescribeSubnets", ["ec2:DescribeSubnets"], &["*"]);
+    pub const DESCRIBE_IMAGES: Op = op!("ec2", "DescribeImages", ["ec2:DescribeImages"], &["*"]);
+    /// RunInstances is authorized on every resource it makes or uses
+    /// (Service Authorization Reference): the new instance and volumes
+    /// (tagged for the workspace in the request), its network interface,
+    /// the subnet, the image, and the security group (the workspace's, by
+    /// its tag). Tags at launch need ec2:CreateTags, allowed only as part
+    /// of RunInstances. The instance profile passes the instance role to
+    /// EC2 (iam:PassRole, only to ec2.amazonaws.com).
+    pub const RUN_INSTANCES: Op = op!(
+        "ec2",
+        "RunInstances",
+        grants: &[
+            Grant { actions: &["ec2:RunInstances"], resources: NEW, conditions: REQUEST_TAGGED },
+            Grant {
+                actions: &["ec2:RunInstances"],
+                resources: &[
+                    "arn:{partition}:ec2:{region}:{account}:network-interface/*",
+                    "arn:{partition}:ec2:{region}:{account}:subnet/*",
+                    "arn:{partition}:ec2:{region}::image/*",
+                ],
+                conditions: &[],
+            },
+            Grant {
+                actions: &["ec2:RunInstances"],
+                resources: &["arn:{partition}:ec2:{region}:{account}:security-group/*"],
+                conditions: TAGGED_FOR_WORKSPACE,
+            },
+            Grant {
+                actions: &["ec2:CreateTags"],
+                resources: NEW,
+                conditions: &[Cond { operator: "StringEquals", key: "ec2:CreateAction", value: "RunInstances" }],
+            },
+            Grant {
+                actions: &["iam:PassRole"],
+                resources: &["arn:{partition}:iam::{account}:role/{instance_role}"],
+                conditions: &[Cond { operator: "StringEquals", key: "iam:PassedToService", value: "ec2.amazonaws.com" }],
+            },
+        ]
+    );
+    /// Only the workspace's instances (by tag).
+    pub const TERMINATE_INSTANCES: Op = op!(
+        "ec2",
+        "TerminateInstances",
+        grants: &[Grant { actions: &["ec2:TerminateInstances"], resources: INSTANCE, conditions: TAGGED_FOR_WORKSPACE }]
+    );
+}
+
+/// AWS Systems Manager: AWS's public parameters that name the current
+/// Amazon Linux and Deep Learning AMIs.
+pub mod ssm {
+    use super::Op;
+
+    pub const GET_PARAMETER: Op =
+        op!("ssm", "GetParameter", ["ssm:GetParameter"], &["arn:{partition}:ssm:{region}::parameter/aws/service/*"]);
+}
+
+/// AWS Secrets Manager: the workspace's secrets, `hoist/<workspace>/NAME`
+/// (the `/` ends the workspace name, so workspace `a` never reaches
+/// workspace `a-b`'s). Secrets Manager appends 6 random characters to a
+/// secret's ARN.
+pub mod secrets {
+    use super::{Cond, Grant, Op};
+
+    const SECRET: &[&str] = &["arn:{partition}:secretsmanager:{region}:{account}:secret:hoist/{workspace}/*"];
+
+    /// Created tagged for the workspace; tags at creation also need
+    /// secretsmanager:TagResource.
+    pub const CREATE_SECRET: Op = op!(
+        "secretsmanager",
+        "CreateSecret",
+        grants: &[Grant {
+            actions: &["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
+            resources: SECRET,
+            conditions: &[Cond { operator: "StringEquals", key: "aws:RequestTag/hoist:workspace", value: "{workspace}" }],
+        }]
+    );
+    pub const PUT_SECRET_VALUE: Op = op!("secretsmanager", "PutSecretValue", ["secretsmanager:PutSecretValue"], SECRET);
+    pub const DESCRIBE_SECRET: Op = op!("secretsmanager", "DescribeSecret", ["secretsmanager:DescribeSecret"], SECRET);
+    pub const DELETE_SECRET: Op = op!("secretsmanager", "DeleteSecret", ["secretsmanager:DeleteSecret"], SECRET);
+    /// ListSecrets supports no resource-level permission.
+    pub const LIST_SECRETS: Op = op!("secretsmanager", "ListSecrets", ["secretsmanager:ListSecrets"], &["*"]);
+    /// The agent, on the instance: a job's secrets, never the user's
+    /// machine (values never leave Secrets Manager but to the job).
+    pub const GET_SECRET_VALUE: Op = op!("secretsmanager", "GetSecretValue", ["secretsmanager:GetSecretValue"], SECRET);
+}
+
+/// What a user does with job objects in the bucket (submitting, reading
+/// records and logs, cancelling): the job's objects under `jobs/`, and the
+/// agent binary under `agent/` that an instance downloads.
+pub mod jobs {
+    use super::Op;
+
+    const OBJECTS: &[&str] = &["arn:{partition}:s3:::{bucket}/jobs/*", "arn:{partition}:s3:::{bucket}/agent/*"];
+    /// Job records are written with conditions (If-Match / If-None-Match),
+    /// which S3 authorizes with s3:PutObject and, for If-Match,
+    /// s3:GetObject too.
+    pub const PUT_OBJECT: Op = op!("s3", "PutObject", ["s3:PutObject", "s3:GetObject"], OBJECTS);
+    pub const GET_OBJECT: Op = op!("s3", "GetObject", ["s3:GetObject"], OBJECTS);
+    pub const HEAD_OBJECT: Op = op!("s3", "HeadObject", ["s3:GetObject"], OBJECTS);
+    pub const DELETE_OBJECTS: Op = op!("s3", "DeleteObjects", ["s3:DeleteObject"], OBJECTS);
+    /// Large files (bundles, checkpoints, the agent binary) go up in parts.
+    pub const CREATE_MULTIPART_UPLOAD: Op = op!("s3", "CreateMultipartUpload", ["s3:PutObject"], OBJECTS);
+    pub const UPLOAD_PART: Op = op!("s3", "UploadPart", ["s3:PutObject"], OBJECTS);
+    pub const COMPLETE_MULTIPART_UPLOAD: Op = op!("s3", "CompleteMultipartUpload", ["s3:PutObject"], OBJECTS);
+    pub const ABORT_MULTIPART_UPLOAD: Op = op!("s3", "AbortMultipartUpload", ["s3:AbortMultipartUpload"], OBJECTS);
+}
+
 /// What the agent does on an EC2 instance, as the workspace's instance
 /// role: a job's records, bundle, checkpoints and artifacts under `jobs/`,
 /// and its log streams. The instance role's policy is exactly these.
@@ -399,13 +525,24 @@ pub mod agent {
 
     const BUCKET: &[&str] = &["arn:{partition}:s3:::{bucket}"];
     const JOBS: &[&str] = &["arn:{partition}:s3:::{bucket}/jobs/*"];
+    /// Conditional writes of the job record (If-Match) are authorized with
+    /// s3:PutObject and s3:GetObject.
     pub const PUT_OBJECT: Op = op!("s3", "PutObject", ["s3:PutObject"], JOBS);
     pub const GET_OBJECT: Op = op!("s3", "GetObject", ["s3:GetObject"], JOBS);
     pub const HEAD_OBJECT: Op = op!("s3", "HeadObject", ["s3:GetObject"], JOBS);
     pub const LIST_OBJECTS_V2: Op = op!("s3", "ListObjectsV2", ["s3:ListBucket"], BUCKET);
     pub const DELETE_OBJECTS: Op = op!("s3", "DeleteObjects", ["s3:DeleteObject"], JOBS);
+    /// Checkpoints larger than a part go up in parts.
+    pub const CREATE_MULTIPART_UPLOAD: Op = op!("s3", "CreateMultipartUpload", ["s3:PutObject"], JOBS);
+    pub const UPLOAD_PART: Op = op!("s3", "UploadPart", ["s3:PutObject"], JOBS);
+    pub const COMPLETE_MULTIPART_UPLOAD: Op = op!("s3", "CompleteMultipartUpload", ["s3:PutObject"], JOBS);
+    pub const ABORT_MULTIPART_UPLOAD: Op = op!("s3", "AbortMultipartUpload", ["s3:AbortMultipartUpload"], JOBS);
+    /// The agent binary the instance's bootstrap downloads.
+    pub const GET_AGENT_BINARY: Op =
+        op!("s3", "GetObject", ["s3:GetObject"], &["arn:{partition}:s3:::{bucket}/agent/*"]);
     pub const CREATE_LOG_STREAM: Op = super::logs::CREATE_LOG_STREAM;
     pub const PUT_LOG_EVENTS: Op = super::logs::PUT_LOG_EVENTS;
+    pub const GET_SECRET_VALUE: Op = super::secrets::GET_SECRET_VALUE;
 }
 
 /// What SageMaker does with the workspace's SageMaker role while it runs a
@@ -562,6 +699,32 @@ pub const ALL: &[Op] = &[
     ec2::REVOKE_SECURITY_GROUP_INGRESS,
     ec2::AUTHORIZE_SECURITY_GROUP_EGRESS,
     ec2::CREATE_TAGS,
+    instances::DESCRIBE_INSTANCES,
+    instances::DESCRIBE_INSTANCE_TYPES,
+    instances::DESCRIBE_SUBNETS,
+    instances::DESCRIBE_IMAGES,
+    instances::RUN_INSTANCES,
+    instances::TERMINATE_INSTANCES,
+    ssm::GET_PARAMETER,
+    secrets::CREATE_SECRET,
+    secrets::PUT_SECRET_VALUE,
+    secrets::DESCRIBE_SECRET,
+    secrets::DELETE_SECRET,
+    secrets::LIST_SECRETS,
+    secrets::GET_SECRET_VALUE,
+    jobs::PUT_OBJECT,
+    jobs::GET_OBJECT,
+    jobs::HEAD_OBJECT,
+    jobs::DELETE_OBJECTS,
+    jobs::CREATE_MULTIPART_UPLOAD,
+    jobs::UPLOAD_PART,
+    jobs::COMPLETE_MULTIPART_UPLOAD,
+    jobs::ABORT_MULTIPART_UPLOAD,
+    agent::CREATE_MULTIPART_UPLOAD,
+    agent::UPLOAD_PART,
+    agent::COMPLETE_MULTIPART_UPLOAD,
+    agent::ABORT_MULTIPART_UPLOAD,
+    agent::GET_AGENT_BINARY,
 ];
 
 /// The declared operation with this service and API name (the first, when

@@ -178,6 +178,22 @@ impl Session {
         aws_sdk_ec2::Client::from_conf(config.build())
     }
 
+    pub fn secrets_client(&self) -> aws_sdk_secretsmanager::Client {
+        let mut config = aws_sdk_secretsmanager::config::Builder::from(self.sdk.as_ref());
+        if let Some(log) = &self.recorder {
+            config = config.interceptor(Recorder(log.clone()));
+        }
+        aws_sdk_secretsmanager::Client::from_conf(config.build())
+    }
+
+    pub fn ssm_client(&self) -> aws_sdk_ssm::Client {
+        let mut config = aws_sdk_ssm::config::Builder::from(self.sdk.as_ref());
+        if let Some(log) = &self.recorder {
+            config = config.interceptor(Recorder(log.clone()));
+        }
+        aws_sdk_ssm::Client::from_conf(config.build())
+    }
+
     pub fn region(&self) -> &str {
         self.sdk.region().map(|r| r.as_ref()).unwrap_or_default()
     }

@@ -94,6 +94,15 @@ pub enum Command {
     #[command(after_help = "The job's processes get SIGTERM, then SIGKILL after a grace period (10 s);\n\
         its checkpoint directory is synced one last time. Resume with `hoist run --resume JOB`.")]
     Cancel(CancelArgs),
+    /// Store the secrets jobs in AWS use (in Secrets Manager; values are never printed)
+    #[command(subcommand, after_help = "A task names its secrets (`secrets: [HF_TOKEN]`); on EC2 the agent reads each one\n\
+        from Secrets Manager (`hoist/<workspace>/NAME`) with the instance role, and masks its\n\
+        value in the job's output. Examples:\n\
+        \n  hoist secret set HF_TOKEN            # reads the value from stdin (hidden at a terminal)\n\
+        \n  hoist secret set SSH_KEY --from-file ~/.ssh/id_ed25519\n\
+        \n  hoist secret list\n\
+        \n  hoist secret rm HF_TOKEN")]
+    Secret(SecretCommand),
     /// Set up (or repair) the workspace's footprint in your AWS account
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
@@ -348,7 +357,8 @@ pub struct RunArgs {
     // A resumed attempt runs the job as it was submitted (same backend,
     // name and environment, so its checkpoint means the same thing):
     // these are refused with --resume rather than silently ignored.
-    /// Where to run: local (this machine) [default: the task's `backend`, then config, then local]
+    /// Where to run: local (this machine) or ec2 (an instance in your account)
+    /// [default: the task's `backend`, then config, then local]
     #[arg(long, value_name = "BACKEND", conflicts_with = "resume")]
     pub backend: Option<String>,
 
@@ -368,6 +378,20 @@ pub struct RunArgs {
     /// Print the job id and return instead of streaming its output
     #[arg(long, short = 'd')]
     pub detach: bool,
+
+    /// EC2: when a spot instance is reclaimed, start up to N new attempts
+    /// from the last checkpoint (while `hoist run` is attached)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retry_on_interruption: u32,
+
+    /// EC2: when no spot capacity is found in any subnet, launch on-demand
+    #[arg(long)]
+    pub fallback_on_demand: bool,
+
+    /// EC2: the hoist binary to run on the instance, when this machine's
+    /// is not a Linux build for the instance's architecture [env: HOIST_AGENT_BINARY]
+    #[arg(long, value_name = "PATH")]
+    pub agent_binary: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -398,6 +422,11 @@ pub struct CancelArgs {
     /// Return once the stop is requested, without waiting for the job to end
     #[arg(long)]
     pub no_wait: bool,
+
+    /// How long to wait for the job to stop and save its checkpoint before
+    /// terminating its EC2 instance
+    #[arg(long, value_name = "DURATION", default_value = "3m")]
+    pub grace: humantime::Duration,
 }
 
 #[derive(Debug, Args)]
@@ -420,6 +449,41 @@ pub struct AgentArgs {
     /// Time between SIGTERM and SIGKILL when stopping the job
     #[arg(long, default_value = "10s", value_name = "DURATION")]
     pub grace: humantime::Duration,
+    /// Running on an EC2 instance: read the job's secrets from Secrets
+    /// Manager, and watch the instance metadata service (at this URL) for a
+    /// spot interruption notice
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = hoist_aws::metadata::DEFAULT_ENDPOINT)]
+    pub ec2: Option<String>,
+    /// How often to ask the metadata service for a spot interruption notice
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub spot_poll_interval: humantime::Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Create a secret, or give it a new value
+    Set(SecretSetArgs),
+    /// List the workspace's secrets (names only)
+    List,
+    /// Delete a secret at once (no recovery window)
+    Rm {
+        /// The secret's name
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SecretSetArgs {
+    /// The name a task uses (letters, digits and _, not starting with a digit)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The value (visible to other local users in the process list: prefer stdin)
+    #[arg(long, value_name = "VALUE", conflicts_with = "from_file")]
+    pub value: Option<String>,
+    /// Read the value from a file, exactly as it is (a key, a certificate)
+    #[arg(long, value_name = "PATH")]
+    pub from_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -92,7 +92,12 @@ fn access_hint(err: &anyhow::Error) -> Option<String> {
                 .into(),
         );
     }
-    let command = COMMAND.get().copied().filter(|c| ["init", "status", "destroy"].contains(c));
+    // `jobs`, `logs` and `cancel` on jobs in AWS need what `run` needs.
+    let command = COMMAND.get().copied().and_then(|c| match c {
+        "init" | "status" | "destroy" | "run" | "secret" => Some(c),
+        "jobs" | "logs" | "cancel" => Some("run"),
+        _ => None,
+    });
     Some(match command {
         Some(c) => format!(
             "`hoist check {c}` lists every permission `hoist {c}` needs that you lack; `hoist policy {c}` prints the policy to ask an administrator for."

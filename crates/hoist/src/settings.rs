@@ -56,6 +56,8 @@ pub const KEYS: &[&str] = &[
     "vpc_id",
     "sagemaker_role",
     "instance_profile",
+    "subnet_ids",
+    "ami_parameter",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -80,6 +82,8 @@ fn env_vars(key: &str) -> &'static [&'static str] {
         "vpc_id" => &["HOIST_VPC_ID"],
         "sagemaker_role" => &["HOIST_SAGEMAKER_ROLE"],
         "instance_profile" => &["HOIST_INSTANCE_PROFILE"],
+        "subnet_ids" => &["HOIST_SUBNET_IDS"],
+        "ami_parameter" => &["HOIST_AMI_PARAMETER"],
         _ => &[],
     }
 }
@@ -119,6 +123,13 @@ pub struct Settings {
     pub sagemaker_role: Option<Sourced<String>>,
     /// An administrator's instance profile to use instead of creating one.
     pub instance_profile: Option<Sourced<String>>,
+    /// `run --backend ec2`: subnets to launch in, comma-separated, tried in
+    /// order on capacity errors (default: the default VPC's subnets).
+    pub subnet_ids: Option<Sourced<String>>,
+    /// `run --backend ec2`: the SSM parameter naming the image to use when
+    /// a task names no `image_id` (default: Amazon Linux 2023, or the Deep
+    /// Learning Base AMI for GPU instance types).
+    pub ami_parameter: Option<Sourced<String>>,
     pub config_file: ConfigFileInfo,
 }
 
@@ -400,6 +411,8 @@ impl Settings {
             vpc_id: raw("vpc_id", None),
             sagemaker_role: raw("sagemaker_role", None),
             instance_profile: raw("instance_profile", None),
+            subnet_ids: raw("subnet_ids", None),
+            ami_parameter: raw("ami_parameter", None),
             backend,
             profile: raw("profile", flags.profile.as_ref()),
             region,

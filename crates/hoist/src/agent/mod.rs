@@ -1,5 +1,5 @@
-//! The agent: runs one attempt of a job, wherever it is (this machine now,
-//! an EC2 instance later), given only the job's store and log store.
+//! The agent: runs one attempt of a job, wherever it is (this machine, or
+//! an EC2 instance), given only the job's store and log store.
 //!
 //! 1. marks the attempt `running` (with its host and pid) and keeps a
 //!    heartbeat;
@@ -8,25 +8,32 @@
 //!    task's envs, its secrets, and `HOIST_JOB_ID`, `HOIST_CHECKPOINT_DIR`,
 //!    `HOIST_ARTIFACT_DIR`; every output line goes to the log store, in
 //!    order, with secret values masked;
-//! 4. syncs the checkpoint directory at an interval and at the end;
-//! 5. on SIGTERM, a cancel request or `max_runtime`: SIGTERM to the job's
-//!    group, a grace period, SIGKILL, then a final checkpoint sync;
+//! 4. syncs the checkpoint directory at an interval (in the background, so
+//!    a large upload never holds up the heartbeat or a stop) and at the end;
+//! 5. on SIGTERM, a cancel request, `max_runtime` or (on EC2) a spot
+//!    interruption notice: SIGTERM to the job's group, a grace period,
+//!    SIGKILL, then a final checkpoint sync;
 //! 6. uploads artifacts and records the final status and exit code.
 //!
 //! Any failure of the agent itself is recorded as a `failed` attempt with
-//! the reason, never left `running`.
+//! the reason, never left `running`, and never leaves the job's processes
+//! running unsupervised. The record has other writers (`hoist cancel`,
+//! `hoist run --resume`, reconciling); every write is a compare-and-swap
+//! that changes only this attempt's own fields.
 
 pub mod process;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::Mutex;
 use tokio::time::{MissedTickBehavior, interval_at, sleep_until};
 
-use crate::jobs::checkpoint::{CheckpointSync, upload_tree};
+use crate::jobs::checkpoint::{CheckpointSync, SyncStats, upload_tree};
 use crate::jobs::logstore::{LogLine, LogStore, LogWriter, Stream};
 use crate::jobs::record::{AgentInfo, JobRecord, Status, now};
 use crate::jobs::store::{Store, job_key};
@@ -42,17 +49,34 @@ pub struct Options {
     pub heartbeat_interval: Duration,
     /// Time between SIGTERM and SIGKILL when stopping a job.
     pub grace: Duration,
+    /// Set when the agent runs on an EC2 instance.
+    pub ec2: Option<Ec2Options>,
+}
+
+/// What the agent uses on an EC2 instance.
+pub struct Ec2Options {
+    pub metadata: hoist_aws::metadata::Metadata,
+    /// The instance role's session: secrets come from Secrets Manager.
+    pub session: hoist_aws::Session,
+    pub spot_poll_interval: Duration,
 }
 
 /// After the job's main process exits, how long to wait for processes it
 /// left behind to close its output before killing them.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Heartbeat writes that may fail in a row (S3 briefly unreachable)
+/// before the agent gives up on the job: past this, nobody can see or
+/// stop it, so it is stopped.
+const MAX_HEARTBEAT_FAILURES: u32 = 6;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Stop {
     Cancelled,
     Interrupted(String),
     TimedOut(u64),
+    /// The agent itself cannot go on (its record cannot be written).
+    AgentFailed(String),
 }
 
 struct Agent {
@@ -69,6 +93,7 @@ struct Agent {
     sigterm: Signal,
     sigint: Signal,
     deadline: Option<Instant>,
+    heartbeat_failures: u32,
 }
 
 /// Run the pending attempt of `opts.job_id`. Returns the job's exit code.
@@ -77,22 +102,52 @@ pub async fn run(opts: Options) -> Result<i32> {
     // while the bundle is unpacking is not lost (and does not kill us).
     let sigterm = signal(SignalKind::terminate())?;
     let sigint = signal(SignalKind::interrupt())?;
-    let mut record = opts
+    let instance_id = match &opts.ec2 {
+        Some(ec2) => Some(ec2.metadata.instance_id().await.map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let host = instance_id.clone().unwrap_or_else(process::hostname);
+    // Claim the pending attempt: a compare-and-swap, so two agents started
+    // for one attempt (a retried launch) never both run it.
+    let mut claimed = None;
+    let record = opts
         .store
-        .load_record(&opts.job_id)
-        .await?
-        .with_context(|| format!("no job {} in {}", opts.job_id, opts.store.url()))?;
-    let attempt = record.attempt().number;
-    if record.attempt().status != Status::Pending {
-        bail!("attempt {attempt} of job {} is already {}: nothing to run", record.id, record.attempt().status);
+        .update_record(&opts.job_id, |r| {
+            let attempt = r.attempt().number;
+            if r.attempt().status != Status::Pending {
+                claimed = Some(Err(format!("attempt {attempt} of job {} is already {}: nothing to run", r.id, r.attempt().status)));
+                return Ok(false);
+            }
+            r.attempt_mut().agent = Some(AgentInfo { host: host.clone(), pid: std::process::id() });
+            r.attempt_mut().heartbeat_at = Some(now());
+            r.set_status(Status::Running, None);
+            claimed = Some(Ok(()));
+            Ok(true)
+        })
+        .await?;
+    if let Some(Err(why)) = claimed {
+        bail!(why);
     }
-    record.attempt_mut().agent = Some(AgentInfo { host: process::hostname(), pid: std::process::id() });
-    record.attempt_mut().heartbeat_at = Some(now());
-    record.set_status(Status::Running, None);
-    opts.store.save_record(&record).await?;
-    let log = opts.logs.writer(&record.id, attempt).await?;
+    let attempt = record.attempt().number;
+    let log = match opts.logs.writer(&record.id, attempt).await {
+        Ok(log) => log,
+        Err(e) => {
+            // Nothing can be logged, but the record must not say running.
+            let reason = format!("could not open the job log: {e:#}");
+            let mut failed = record.clone();
+            failed.set_status(Status::Failed, Some(reason.clone()));
+            let mine = failed.attempt().clone();
+            opts.store.update_record(&record.id, |r| {
+                r.merge_attempt(&mine);
+                Ok(true)
+            })
+            .await?;
+            bail!(reason);
+        }
+    };
     let deadline = record.task.resources.max_runtime.map(|s| Instant::now() + Duration::from_secs(s));
-    let mut agent = Agent { opts, record, log, masks: Vec::new(), stop: None, last_t: 0, sigterm, sigint, deadline };
+    let mut agent =
+        Agent { opts, record, log, masks: Vec::new(), stop: None, last_t: 0, sigterm, sigint, deadline, heartbeat_failures: 0 };
 
     let outcome = agent.execute().await;
     let code = match outcome {
@@ -106,12 +161,34 @@ pub async fn run(opts: Options) -> Result<i32> {
     };
     let _ = agent.log.flush().await;
     agent.record.attempt_mut().heartbeat_at = Some(now());
-    agent.opts.store.save_record(&agent.record).await?;
+    agent.save().await?;
     let _ = std::fs::remove_dir_all(agent.opts.scratch.join(&agent.record.id));
     Ok(code)
 }
 
 impl Agent {
+    /// Write this attempt's state into the latest record.
+    async fn save(&mut self) -> Result<()> {
+        let mine = self.record.attempt().clone();
+        let latest = self
+            .opts
+            .store
+            .update_record(&self.record.id, |r| {
+                r.merge_attempt(&mine);
+                Ok(true)
+            })
+            .await?;
+        // Keep what others wrote (the instance), with our own attempt.
+        let mut view = latest;
+        if let Some(a) = view.attempts.iter_mut().find(|a| a.number == mine.number) {
+            let instance = a.instance.clone();
+            *a = mine;
+            a.instance = instance;
+        }
+        self.record.attempts = view.attempts;
+        Ok(())
+    }
+
     async fn note(&mut self, message: impl Into<String>) {
         let line = LogLine { t: now_ms(), s: Stream::Hoist, l: message.into(), cr: false };
         if let Err(e) = self.write_line(line).await {
@@ -130,19 +207,53 @@ impl Agent {
         self.log.write(line).await
     }
 
+    /// Remember a secret's value to mask it: the whole value, and each
+    /// line of a multi-line one (output is logged line by line, so a PEM
+    /// key printed whole still never shows).
+    fn mask(&mut self, value: &str) {
+        let mut parts: Vec<&str> = vec![value];
+        if value.contains('\n') {
+            parts.extend(value.lines().map(str::trim).filter(|l| l.len() >= 4));
+        }
+        for part in parts {
+            if part.len() >= 3 && !self.masks.iter().any(|m| m == part) {
+                self.masks.push(part.to_string());
+            }
+        }
+        // Longest first, so a line of a secret never masks part of the
+        // whole value before the whole value is masked.
+        self.masks.sort_by_key(|m| std::cmp::Reverse(m.len()));
+    }
+
+    /// The task's secrets: from the agent's environment (the local
+    /// backend passes them so), else, on EC2, from Secrets Manager.
+    async fn secrets(&mut self) -> Result<BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        for name in self.record.task.secrets.clone() {
+            let value = match std::env::var(&name) {
+                Ok(v) => v,
+                Err(_) => match &self.opts.ec2 {
+                    Some(ec2) => {
+                        let secrets = hoist_aws::secrets::Secrets::new(&ec2.session, &self.record.workspace);
+                        secrets.value(&name).await?.with_context(|| {
+                            format!("secret {name} is not in workspace {} (`hoist secret set {name}`)", self.record.workspace)
+                        })?
+                    }
+                    None => bail!("secret {name} was not passed to the agent"),
+                },
+            };
+            self.mask(&value);
+            out.insert(name, value);
+        }
+        Ok(out)
+    }
+
     async fn execute(&mut self) -> Result<i32> {
         let id = self.record.id.clone();
         let task = self.record.task.clone();
         let store = self.opts.store.clone();
 
-        let mut secrets = BTreeMap::new();
-        for name in &task.secrets {
-            let value = std::env::var(name).with_context(|| format!("secret {name} was not passed to the agent"))?;
-            if value.len() >= 3 {
-                self.masks.push(value.clone());
-            }
-            secrets.insert(name.clone(), value);
-        }
+        let secrets = self.secrets().await?;
 
         let job_dir = self.opts.scratch.join(&id);
         let _ = std::fs::remove_dir_all(&job_dir); // a previous attempt's leftovers
@@ -165,6 +276,7 @@ impl Agent {
         if restored.uploaded > 0 {
             self.note(format!("restored checkpoint: {}, {}", crate::printer::count(restored.uploaded as usize, "file"), human_bytes(restored.bytes))).await;
         }
+        let ckpt = Arc::new(Mutex::new(ckpt));
 
         let mut env = task.envs.clone();
         env.extend(secrets);
@@ -184,7 +296,17 @@ impl Agent {
             }
             self.note(format!("{phase} started")).await;
             let mut p = process::spawn(script, &work, &env)?;
-            code = self.supervise(&mut p, &mut ckpt).await?;
+            let supervised = self.supervise(&mut p, &ckpt).await;
+            code = match supervised {
+                Ok(code) => code,
+                Err(e) => {
+                    // Whatever went wrong, the job's processes do not go on
+                    // unsupervised (dropping the child kills only the shell).
+                    signal_group(p.pid, libc::SIGKILL);
+                    let _ = p.child.wait().await;
+                    return Err(e);
+                }
+            };
             self.note(format!("{phase} exited with code {code}")).await;
             if code != 0 {
                 break;
@@ -192,7 +314,7 @@ impl Agent {
         }
         self.log.flush().await?;
 
-        let saved = ckpt.sync().await.context("saving the final checkpoint")?;
+        let saved = ckpt.lock().await.sync().await.context("saving the final checkpoint")?;
         if saved.uploaded + saved.deleted > 0 {
             self.note(format!("checkpoint saved: {} uploaded, {} removed", crate::printer::count(saved.uploaded as usize, "file"), saved.deleted)).await;
         }
@@ -220,6 +342,7 @@ impl Agent {
             Some(Stop::Cancelled) => (Status::Cancelled, "cancelled on request".to_string()),
             Some(Stop::Interrupted(why)) => (Status::Interrupted, why.clone()),
             Some(Stop::TimedOut(s)) => (Status::Failed, format!("stopped after max_runtime ({s} s)")),
+            Some(Stop::AgentFailed(why)) => (Status::Failed, why.clone()),
             None if code == 0 => (Status::Succeeded, "exited with code 0".to_string()),
             None => (Status::Failed, format!("exited with code {code}")),
         };
@@ -231,18 +354,24 @@ impl Agent {
 
     /// Pump the phase's output into the log until it exits, while keeping
     /// the heartbeat, syncing checkpoints and handling stop requests.
-    async fn supervise(&mut self, p: &mut process::Phase, ckpt: &mut CheckpointSync) -> Result<i32> {
+    async fn supervise(&mut self, p: &mut process::Phase, ckpt: &Arc<Mutex<CheckpointSync>>) -> Result<i32> {
         let start = tokio::time::Instant::now();
         let mut heartbeat = interval_at(start + self.opts.heartbeat_interval, self.opts.heartbeat_interval);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut sync = interval_at(start + self.opts.checkpoint_interval, self.opts.checkpoint_interval);
         sync.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let spot_every = self.opts.ec2.as_ref().map(|e| e.spot_poll_interval).unwrap_or(Duration::from_secs(3600));
+        let mut spot = interval_at(start, spot_every);
+        spot.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
         let deadline = self.deadline.map(tokio::time::Instant::from_std).unwrap_or(far);
         let mut kill_at = far;
         let mut drain_until = far;
         let mut status = None;
         let mut lines_open = true;
+        // The periodic checkpoint sync runs as its own task: uploading tens
+        // of GiB must not hold up heartbeats, output or a stop.
+        let mut syncing: Option<tokio::task::JoinHandle<Result<SyncStats>>> = None;
 
         while status.is_none() || lines_open {
             tokio::select! {
@@ -269,16 +398,28 @@ impl Agent {
                     }
                     lines_open = false;
                 }
-                _ = heartbeat.tick() => {
-                    self.record.attempt_mut().heartbeat_at = Some(now());
-                    self.opts.store.save_record(&self.record).await?;
-                    if self.stop.is_none() && self.cancel_requested().await? {
-                        self.begin_stop(Stop::Cancelled, p.pid, &mut kill_at).await;
+                _ = heartbeat.tick() => self.beat(p.pid, &mut kill_at).await,
+                _ = sync.tick(), if self.stop.is_none() && syncing.is_none() => {
+                    let ckpt = ckpt.clone();
+                    syncing = Some(tokio::spawn(async move { ckpt.lock().await.sync().await }));
+                }
+                done = async { syncing.as_mut().expect("guarded").await }, if syncing.is_some() => {
+                    syncing = None;
+                    match done {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => self.note(format!("checkpoint sync failed (will retry): {e:#}")).await,
+                        Err(e) => self.note(format!("checkpoint sync stopped: {e}")).await,
                     }
                 }
-                _ = sync.tick(), if self.stop.is_none() => {
-                    if let Err(e) = ckpt.sync().await {
-                        self.note(format!("checkpoint sync failed (will retry): {e:#}")).await;
+                _ = spot.tick(), if self.opts.ec2.is_some() && self.stop.is_none() => {
+                    let notice = self.opts.ec2.as_ref().expect("guarded").metadata.interruption().await;
+                    match notice {
+                        Ok(Some(notice)) => {
+                            let why = format!("spot interruption notice from EC2: {}", notice.trim());
+                            self.begin_stop(Stop::Interrupted(why), p.pid, &mut kill_at).await;
+                        }
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!("{e}"),
                     }
                 }
                 _ = self.sigterm.recv() => self.on_signal("SIGTERM", p.pid, &mut kill_at).await?,
@@ -294,9 +435,38 @@ impl Agent {
                 }
             }
         }
+        // A sync still in flight finishes before the final one starts (the
+        // final sync takes the same lock).
+        if let Some(handle) = syncing {
+            let _ = handle.await;
+        }
         let status = status.expect("loop ends after exit");
         use std::os::unix::process::ExitStatusExt;
         Ok(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+    }
+
+    /// One heartbeat: record that the agent is alive, and look for a cancel
+    /// request. A failed write is retried at the next beat; only a run of
+    /// failures stops the job (no one could see or stop it any more).
+    async fn beat(&mut self, pid: u32, kill_at: &mut tokio::time::Instant) {
+        self.record.attempt_mut().heartbeat_at = Some(now());
+        match self.save().await {
+            Ok(()) => self.heartbeat_failures = 0,
+            Err(e) => {
+                self.heartbeat_failures += 1;
+                self.note(format!("could not record the heartbeat ({} in a row): {e:#}", self.heartbeat_failures)).await;
+                if self.heartbeat_failures >= MAX_HEARTBEAT_FAILURES && self.stop.is_none() {
+                    let why = format!("the agent could not write the job record {MAX_HEARTBEAT_FAILURES} times in a row: {e:#}");
+                    self.begin_stop(Stop::AgentFailed(why), pid, kill_at).await;
+                }
+                return;
+            }
+        }
+        match self.cancel_requested().await {
+            Ok(true) if self.stop.is_none() => self.begin_stop(Stop::Cancelled, pid, kill_at).await,
+            Ok(_) => {}
+            Err(e) => tracing::warn!("could not look for a cancel request: {e:#}"),
+        }
     }
 
     async fn on_signal(&mut self, name: &str, pid: u32, kill_at: &mut tokio::time::Instant) -> Result<()> {
@@ -305,7 +475,7 @@ impl Agent {
         }
         // `hoist cancel` leaves a marker before signalling: that tells a
         // cancellation from any other stop (shutdown, spot reclaim).
-        let stop = if self.cancel_requested().await? { Stop::Cancelled } else { Stop::Interrupted(format!("the agent received {name}")) };
+        let stop = if self.cancel_requested().await.unwrap_or(false) { Stop::Cancelled } else { Stop::Interrupted(format!("the agent received {name}")) };
         self.begin_stop(stop, pid, kill_at).await;
         Ok(())
     }
@@ -313,7 +483,7 @@ impl Agent {
     async fn begin_stop(&mut self, stop: Stop, pid: u32, kill_at: &mut tokio::time::Instant) {
         let why = match &stop {
             Stop::Cancelled => "cancel requested".to_string(),
-            Stop::Interrupted(why) => why.clone(),
+            Stop::Interrupted(why) | Stop::AgentFailed(why) => why.clone(),
             Stop::TimedOut(s) => format!("max_runtime of {s} s reached"),
         };
         self.stop = Some(stop);

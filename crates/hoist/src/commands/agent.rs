@@ -12,8 +12,16 @@ use crate::jobs::logstore::LogStore;
 use crate::jobs::store::Store;
 
 pub async fn run(ctx: &Context, args: &AgentArgs) -> Result<ExitCode> {
-    let needs_aws = !args.store.starts_with("file://") || !args.logs.starts_with("file://");
+    let needs_aws = !args.store.starts_with("file://") || !args.logs.starts_with("file://") || args.ec2.is_some();
     let session = if needs_aws { Some(ctx.session().await?) } else { None };
+    let ec2 = match &args.ec2 {
+        Some(endpoint) => Some(agent::Ec2Options {
+            metadata: hoist_aws::metadata::Metadata::new(endpoint).map_err(anyhow::Error::msg)?,
+            session: session.clone().expect("made above"),
+            spot_poll_interval: *args.spot_poll_interval,
+        }),
+        None => None,
+    };
     let opts = Options {
         store: Store::from_url(&args.store, session.as_ref())?,
         logs: LogStore::from_url(&args.logs, session.as_ref())?,
@@ -22,6 +30,7 @@ pub async fn run(ctx: &Context, args: &AgentArgs) -> Result<ExitCode> {
         checkpoint_interval: *args.checkpoint_interval,
         heartbeat_interval: *args.heartbeat_interval,
         grace: *args.grace,
+        ec2,
     };
     let code = agent::run(opts).await?;
     // The job's own exit code, so a service manager sees how it ended; the

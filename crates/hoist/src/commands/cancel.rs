@@ -6,18 +6,18 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use super::Context;
-use super::follow::resolve;
-use crate::backends::local::Local;
+use crate::backends::Jobs;
 use crate::cli::CancelArgs;
 use crate::jobs::record::{JobRecord, Status};
 use crate::printer::Report;
 
-/// Longer than the agent's grace period plus a final checkpoint sync.
-const WAIT: Duration = Duration::from_secs(60);
+/// A local job: longer than the agent's grace period plus a final
+/// checkpoint sync.
+const LOCAL_WAIT: Duration = Duration::from_secs(60);
 
 #[derive(Serialize)]
 struct Cancelled<'a> {
@@ -43,35 +43,43 @@ impl Report for Cancelled<'_> {
 }
 
 pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<ExitCode> {
-    let local = Local::new(&ctx.settings.workspace.value);
-    let mut record = resolve(&local, ctx.settings.workspace.value.as_str(), Some(&args.job)).await?;
-    local.reconcile(&mut record).await?;
+    let jobs = Jobs::open(ctx, false).await?;
+    let mut record = jobs.find(ctx.settings.workspace.value.as_str(), Some(&args.job)).await?;
+    jobs.reconcile(&mut record).await?;
     if record.status.is_terminal() {
         ctx.printer.report(&Cancelled { id: &record.id, status: record.status, changed: false, cancel_requested: false })?;
         return Ok(ExitCode::SUCCESS);
     }
-    local.request_cancel(&record).await?;
+    jobs.request_cancel(&record).await?;
     if args.no_wait {
         ctx.printer.report(&Cancelled { id: &record.id, status: record.status, changed: true, cancel_requested: true })?;
         return Ok(ExitCode::SUCCESS);
     }
     ctx.printer.status(format!("hoist: cancelling job {} (saving its checkpoint)...", record.id));
-    let record = wait_until_finished(&local, &record.id).await?;
+    let record = wait_until_finished(&jobs, &record, *args.grace).await?;
     ctx.printer.report(&Cancelled { id: &record.id, status: record.status, changed: true, cancel_requested: false })?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_until_finished(local: &Local, id: &str) -> Result<JobRecord> {
+async fn wait_until_finished(jobs: &Jobs, job: &JobRecord, grace: Duration) -> Result<JobRecord> {
     let started = Instant::now();
+    let aws = job.backend != crate::task::Backend::Local;
+    let wait = if aws { grace } else { LOCAL_WAIT };
     loop {
-        let mut record = local.store().load_record(id).await?.context("job record vanished")?;
-        local.reconcile(&mut record).await?;
+        let mut record = jobs.reload(job).await?;
+        jobs.reconcile(&mut record).await?;
         if record.status.is_terminal() {
             return Ok(record);
         }
-        if started.elapsed() > WAIT {
-            anyhow::bail!("job {id} has not stopped after {} s; it is still {}", WAIT.as_secs(), record.status);
+        if started.elapsed() > wait {
+            if aws {
+                // The agent did not answer (its instance hangs, or cannot
+                // reach S3): stop the instance itself.
+                jobs.aws()?.force_stop(&record, "the agent did not answer the cancel request").await?;
+                return jobs.reload(job).await;
+            }
+            anyhow::bail!("job {} has not stopped after {} s; it is still {}", job.id, wait.as_secs(), record.status);
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(if aws { 1000 } else { 100 })).await;
     }
 }

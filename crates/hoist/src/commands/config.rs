@@ -83,6 +83,8 @@ pub async fn show(ctx: &Context) -> Result<ExitCode> {
                 source: s.log_retention_days.source.clone(),
             },
             entry("vpc_id", &s.vpc_id),
+            entry("subnet_ids", &s.subnet_ids),
+            entry("ami_parameter", &s.ami_parameter),
             entry("sagemaker_role", &s.sagemaker_role),
             entry("instance_profile", &s.instance_profile),
         ],

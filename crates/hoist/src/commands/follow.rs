@@ -6,36 +6,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::backends::local::Local;
-use crate::exit::UsageError;
+use crate::backends::Jobs;
 use crate::jobs::logstore::{LogLine, Stream};
 use crate::jobs::record::{Attempt, JobRecord};
-
-/// The job `query` names: an exact id, or a prefix of exactly one id.
-/// `None` means the newest job.
-pub async fn resolve(local: &Local, workspace: &str, query: Option<&str>) -> Result<JobRecord> {
-    let store = local.store();
-    if let Some(q) = query
-        && let Some(record) = store.load_record(q).await?
-    {
-        return Ok(record);
-    }
-    let records = store.list_records().await?;
-    let Some(q) = query else {
-        return records.into_iter().next().ok_or_else(|| {
-            UsageError(format!("no jobs yet in workspace {workspace}: start one with `hoist run TASK.yaml`")).into()
-        });
-    };
-    let matches: Vec<JobRecord> = records.into_iter().filter(|r| r.id.starts_with(q)).collect();
-    match matches.len() {
-        1 => Ok(matches.into_iter().next().expect("one")),
-        0 => Err(UsageError(format!("no job {q:?} in workspace {workspace} (`hoist jobs` lists them)")).into()),
-        _ => {
-            let ids: Vec<&str> = matches.iter().map(|r| r.id.as_str()).take(5).collect();
-            Err(UsageError(format!("{q:?} matches several jobs ({}): give more of the id", ids.join(", "))).into())
-        }
-    }
-}
 
 /// How log lines are shown.
 #[derive(Debug, Clone, Copy)]
@@ -92,16 +65,17 @@ pub enum OnInterrupt {
 /// until the attempt ends. Returns the attempt as last seen, or `None` if
 /// the user detached.
 pub async fn show_log(
-    local: &Local,
-    id: &str,
+    jobs: &Jobs,
+    job: &JobRecord,
     attempt: u32,
     format: LineFormat,
     follow: bool,
     on_interrupt: OnInterrupt,
     mut agent: Option<std::process::Child>,
 ) -> Result<Option<Attempt>> {
-    let store = local.store();
-    let mut reader = local.logs().reader(id, attempt);
+    let id = job.id.as_str();
+    let store = jobs.store(job)?;
+    let mut reader = jobs.logs(job)?.reader(id, attempt);
     let mut interrupted = false;
     let mut poll = Duration::from_millis(50);
     // SIGTERM (a supervisor, `kill`) and SIGHUP (the terminal went away)
@@ -122,14 +96,14 @@ pub async fn show_log(
                     if !interrupted {
                         interrupted = true;
                         let record = store.load_record(id).await?.ok_or_else(|| anyhow::anyhow!("job {id} disappeared"))?;
-                        local.request_cancel(&record).await?;
+                        jobs.request_cancel(&record).await?;
                     }
                 }
                 other => other?,
             }
         }
         let mut record = store.load_record(id).await?.ok_or_else(|| anyhow::anyhow!("job {id} disappeared"))?;
-        local.reconcile(&mut record).await?;
+        jobs.reconcile(&mut record).await?;
         let current = record.attempts.iter().find(|a| a.number == attempt).cloned().expect("attempt exists");
         if !follow || current.status.is_terminal() {
             // The agent flushes its last lines before its final status.
@@ -162,7 +136,7 @@ pub async fn show_log(
                 (OnInterrupt::Cancel, false) => {
                     interrupted = true;
                     eprintln!("hoist: cancelling job {id} (its checkpoint is saved); press Ctrl-C again to stop watching");
-                    local.request_cancel(&record).await?;
+                    jobs.request_cancel(&record).await?;
                 }
                 _ => {
                     eprintln!("hoist: stopped watching; job {id} goes on (`hoist logs -f {id}` to watch, `hoist cancel {id}` to stop)");
@@ -170,7 +144,9 @@ pub async fn show_log(
                 }
             },
         }
-        // Fast at first so short jobs feel instant, then gentle on the disk.
-        poll = (poll * 2).min(Duration::from_millis(500));
+        // Fast at first so short jobs feel instant, then gentle on the disk
+        // (and, for a job in AWS, on the API: a request per poll).
+        let max = if job.backend == crate::task::Backend::Local { 500 } else { 2000 };
+        poll = (poll * 2).min(Duration::from_millis(max));
     }
 }

@@ -7,7 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::Context;
-use crate::backends::local::Local;
+use crate::backends::Jobs;
 use crate::humanize;
 use crate::jobs::record::JobRecord;
 use crate::printer::Report;
@@ -50,10 +50,15 @@ impl Report for JobList {
 }
 
 pub async fn run(ctx: &Context) -> Result<ExitCode> {
-    let local = Local::new(&ctx.settings.workspace.value);
-    let mut records = local.store().list_records().await?;
+    let jobs = Jobs::open(ctx, false).await?;
+    if let Some(problem) = &jobs.aws_problem {
+        ctx.printer.status(format!("hoist: jobs in AWS are not listed: {problem}"));
+    }
+    let mut records = jobs.list().await?;
     for record in &mut records {
-        local.reconcile(record).await?;
+        if let Err(e) = jobs.reconcile(record).await {
+            ctx.printer.status(format!("hoist: could not check on job {}: {e:#}", record.id));
+        }
     }
     if records.is_empty() && !ctx.printer.is_json() {
         ctx.printer.status(format!(

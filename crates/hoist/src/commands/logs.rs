@@ -5,14 +5,14 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use super::Context;
-use super::follow::{LineFormat, OnInterrupt, resolve, show_log};
-use crate::backends::local::Local;
+use super::follow::{LineFormat, OnInterrupt, show_log};
+use crate::backends::Jobs;
 use crate::cli::LogsArgs;
 use crate::exit::UsageError;
 
 pub async fn run(ctx: &Context, args: &LogsArgs) -> Result<ExitCode> {
-    let local = Local::new(&ctx.settings.workspace.value);
-    let record = resolve(&local, ctx.settings.workspace.value.as_str(), args.job.as_deref()).await?;
+    let jobs = Jobs::open(ctx, false).await?;
+    let record = jobs.find(ctx.settings.workspace.value.as_str(), args.job.as_deref()).await?;
     let attempt = match args.attempt {
         None => record.attempt().number,
         Some(n) if record.attempts.iter().any(|a| a.number == n) => n,
@@ -21,6 +21,6 @@ pub async fn run(ctx: &Context, args: &LogsArgs) -> Result<ExitCode> {
         }
     };
     let format = LineFormat { json: ctx.printer.is_json(), timestamps: args.timestamps, quiet: ctx.printer.quiet };
-    show_log(&local, &record.id, attempt, format, args.follow, OnInterrupt::Detach, None).await?;
+    show_log(&jobs, &record, attempt, format, args.follow, OnInterrupt::Detach, None).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -14,6 +14,7 @@ mod jobs;
 mod logs;
 mod policy;
 mod run;
+mod secret;
 mod status;
 mod whoami;
 
@@ -53,6 +54,7 @@ fn name(command: &Command) -> &'static str {
         Command::Jobs => "jobs",
         Command::Logs(_) => "logs",
         Command::Cancel(_) => "cancel",
+        Command::Secret(_) => "secret",
         Command::Agent(_) => "agent",
         Command::Completions { .. } => "completions",
         Command::Man => "man",
@@ -83,6 +85,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Jobs => jobs::run(&ctx).await,
         Command::Logs(args) => logs::run(&ctx, &args).await,
         Command::Cancel(args) => cancel::run(&ctx, &args).await,
+        Command::Secret(cmd) => secret::run(&ctx, &cmd).await,
         Command::Agent(args) => agent::run(&ctx, &args).await,
         Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     }

@@ -9,12 +9,13 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::Context;
-use super::follow::{LineFormat, OnInterrupt, resolve, show_log};
-use crate::backends::local::Local;
+use super::follow::{LineFormat, OnInterrupt, show_log};
+use crate::backends::Jobs;
+use crate::backends::ec2::LaunchOptions;
 use crate::cli::RunArgs;
 use crate::exit::UsageError;
 use crate::jobs::record::{Attempt, JobRecord, Status, new_job_id};
-use crate::jobs::store::job_key;
+use crate::jobs::store::{Store, job_key};
 use crate::printer::Report;
 use crate::task::{Backend, Overrides, Task, parse_backend};
 
@@ -33,27 +34,18 @@ impl Report for Started<'_> {
 }
 
 pub async fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
-    let local = Local::new(&ctx.settings.workspace.value);
-    let store = local.store();
     let flag_backend = args.backend.as_deref().map(parse_backend).transpose().map_err(|m| UsageError(format!("--backend: {m}")))?;
+    let workspace = ctx.settings.workspace.value.as_str();
 
-    let (record, secrets) = match &args.resume {
+    let (record, jobs, is_new) = match &args.resume {
         Some(query) => {
-            let mut record = resolve(&local, ctx.settings.workspace.value.as_str(), Some(query)).await?;
-            local.reconcile(&mut record).await?;
+            let jobs = Jobs::open(ctx, false).await?;
+            let mut record = jobs.find(workspace, Some(query)).await?;
+            jobs.reconcile(&mut record).await?;
             if !record.status.is_terminal() {
-                return Err(UsageError(format!(
-                    "job {} is still {}: only a finished job can be resumed (`hoist cancel {}` first)",
-                    record.id, record.status, record.id
-                ))
-                .into());
+                return Err(still_running(&record).into());
             }
-            let secrets = resolve_secrets(&record.task.secrets, &args.secrets)?;
-            // A cancel request belongs to the attempt it stopped.
-            store.delete(&[job_key(&record.id, "cancel")]).await?;
-            record.new_attempt();
-            store.save_record(&record).await?;
-            (record, secrets)
+            (record, jobs, false)
         }
         None => {
             let path = args.task.as_ref().context("a task file is required")?;
@@ -64,32 +56,84 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
                 (None, Some(b)) => b.value,
                 (None, None) => Backend::Local,
             };
-            if backend != Backend::Local {
-                return Err(UsageError(format!(
-                    "the {backend} backend is not available yet in this version of hoist: run with `--backend local`"
-                ))
+            if backend == Backend::Sagemaker {
+                return Err(UsageError(
+                    "the sagemaker backend is not available yet in this version of hoist: run with `--backend local` or `--backend ec2`".into(),
+                )
                 .into());
             }
-            // Everything that can be wrong with the input is checked
-            // before anything is created.
-            let secrets = resolve_secrets(&task.secrets, &args.secrets)?;
+            let jobs = Jobs::open(ctx, backend != Backend::Local).await?;
             let id = new_job_id(&task.name);
-            let record = JobRecord::new(id, ctx.settings.workspace.value.as_str(), backend, task);
-            if let Some(workdir) = &record.task.workdir {
-                let tmp = tempfile::Builder::new().prefix("hoist-bundle-").tempdir()?;
-                let bundle = tmp.path().join("bundle.tar.gz");
-                let stats = crate::jobs::bundle::create(workdir, &bundle)?;
-                store.put_file(&job_key(&record.id, "bundle.tar.gz"), &bundle).await?;
-                ctx.printer.status(format!(
-                    "hoist: bundled {} ({}, {})",
-                    workdir.display(),
-                    crate::printer::count(stats.files as usize, "file"),
-                    crate::agent::human_bytes(stats.bytes)
-                ));
-            }
-            store.save_record(&record).await?;
-            (record, secrets)
+            (JobRecord::new(id, workspace, backend, task), jobs, true)
         }
+    };
+    match record.backend {
+        Backend::Local => run_local(ctx, args, &jobs, record, is_new).await,
+        _ => run_ec2(ctx, args, &jobs, record, is_new).await,
+    }
+}
+
+fn still_running(record: &JobRecord) -> UsageError {
+    UsageError(format!(
+        "job {} is still {} (attempt {}): only a finished job can be resumed (`hoist cancel {}` first)",
+        record.id,
+        record.status,
+        record.attempt().number,
+        record.id
+    ))
+}
+
+/// Start the next attempt of a finished job: a compare-and-swap, so two
+/// `hoist run --resume` at once start one attempt, and the other is told.
+async fn new_attempt(store: &Store, record: &JobRecord) -> Result<JobRecord> {
+    let mut refused = None;
+    let updated = store
+        .update_record(&record.id, |r| {
+            if !r.status.is_terminal() {
+                refused = Some(still_running(r));
+                return Ok(false);
+            }
+            r.new_attempt();
+            refused = None;
+            Ok(true)
+        })
+        .await?;
+    if let Some(e) = refused {
+        return Err(e.into());
+    }
+    // A cancel request belongs to the attempt it stopped.
+    store.delete(&[job_key(&record.id, "cancel")]).await?;
+    Ok(updated)
+}
+
+/// Bundle the task's workdir into the job's store.
+async fn upload_bundle(ctx: &Context, store: &Store, record: &JobRecord) -> Result<()> {
+    let Some(workdir) = &record.task.workdir else { return Ok(()) };
+    let tmp = tempfile::Builder::new().prefix("hoist-bundle-").tempdir()?;
+    let bundle = tmp.path().join("bundle.tar.gz");
+    let stats = crate::jobs::bundle::create(workdir, &bundle)?;
+    store.put_file(&job_key(&record.id, "bundle.tar.gz"), &bundle).await?;
+    ctx.printer.status(format!(
+        "hoist: bundled {} ({}, {})",
+        workdir.display(),
+        crate::printer::count(stats.files as usize, "file"),
+        crate::agent::human_bytes(stats.bytes)
+    ));
+    Ok(())
+}
+
+async fn run_local(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, is_new: bool) -> Result<ExitCode> {
+    let local = &jobs.local;
+    let store = local.store();
+    // Everything that can be wrong with the input is checked before
+    // anything is created.
+    let secrets = resolve_secrets(&record.task.secrets, &args.secrets)?;
+    let record = if is_new {
+        upload_bundle(ctx, &store, &record).await?;
+        store.create_record(&record).await?;
+        record
+    } else {
+        new_attempt(&store, &record).await?
     };
 
     let attempt = record.attempt().number;
@@ -104,23 +148,141 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     ctx.printer.status(format!("hoist: job {} (attempt {attempt}) started on {}", record.id, record.backend));
+    let last = watch(ctx, jobs, &record, attempt, Some(agent)).await?;
+    finish(ctx, jobs, &record, last).await
+}
 
-    // In JSON mode stdout carries only the final record, so the job's own
-    // output (which would interleave with it) is not streamed: read it
-    // afterwards with `hoist logs`.
-    let last = if ctx.printer.is_json() {
-        wait_quietly(&local, &record.id, attempt, agent).await?
+/// Follow the attempt to its end: its output streamed (text), or waited
+/// for quietly (JSON: stdout carries only the final record, so the job's
+/// own output, which would interleave with it, is read afterwards with
+/// `hoist logs`). Ctrl-C, SIGTERM, SIGHUP and a closed stdout cancel the
+/// job. `None`: the user stopped watching.
+async fn watch(ctx: &Context, jobs: &Jobs, record: &JobRecord, attempt: u32, agent: Option<std::process::Child>) -> Result<Option<Attempt>> {
+    if ctx.printer.is_json() {
+        wait_quietly(jobs, record, attempt, agent).await
     } else {
         let format = LineFormat { json: false, timestamps: false, quiet: ctx.printer.quiet };
-        show_log(&local, &record.id, attempt, format, true, OnInterrupt::Cancel, Some(agent)).await?
-    };
+        show_log(jobs, record, attempt, format, true, OnInterrupt::Cancel, agent).await
+    }
+}
+
+async fn finish(ctx: &Context, jobs: &Jobs, record: &JobRecord, last: Option<Attempt>) -> Result<ExitCode> {
     let Some(last) = last else { return Ok(ExitCode::from(130)) };
-    let record = store.load_record(&record.id).await?.context("job record vanished")?;
+    let record = jobs.reload(record).await?;
     if ctx.printer.is_json() {
         ctx.printer.report(&JobReport(&record))?;
     }
     ctx.printer.status(summary(&record.id, &last, record.duration()));
     Ok(exit_code_for(&last))
+}
+
+async fn run_ec2(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, is_new: bool) -> Result<ExitCode> {
+    let ec2 = jobs.aws()?;
+    if !args.secrets.is_empty() {
+        return Err(UsageError(
+            "--secret: on EC2 a job's secrets come from Secrets Manager, never from this machine: store each with `hoist secret set NAME`".into(),
+        )
+        .into());
+    }
+    let opts = LaunchOptions { agent_binary: args.agent_binary.clone(), fallback_on_demand: args.fallback_on_demand };
+    // Everything that can be wrong is found before anything is created:
+    // the footprint, the secrets, the instance type, the image.
+    let fp = ec2.footprint().await?;
+    check_secrets(ec2, &record).await?;
+    let plan = ec2.plan(&record, &opts).await?;
+    let mut record = if is_new {
+        upload_bundle(ctx, &ec2.store, &record).await?;
+        ec2.store.create_record(&record).await?;
+        record
+    } else {
+        new_attempt(&ec2.store, &record).await?
+    };
+    jobs.mark_uses_aws();
+    let mut retries_left = args.retry_on_interruption;
+    loop {
+        let attempt = record.attempt().number;
+        let market = if plan.spot { "spot" } else { "on-demand" };
+        ctx.printer.status(format!(
+            "hoist: launching {} ({market}, {}, image {}) in {} for job {} (attempt {attempt})",
+            plan.instance_type,
+            plan.architecture,
+            plan.image_id,
+            ec2.session.region(),
+            record.id
+        ));
+        let printer = &ctx.printer;
+        let progress = |m: String| printer.status(format!("hoist: {m}"));
+        let placement = match ec2.launch(&record, &fp, &plan, &opts, &progress).await {
+            Ok(p) => p,
+            Err(e) => {
+                // The attempt never started: say so in the record, so it
+                // can be resumed and is never left pending.
+                let reason = format!("launch failed: {e:#}");
+                ec2.store
+                    .update_record(&record.id, |r| {
+                        if r.attempt().number != attempt || r.status.is_terminal() {
+                            return Ok(false);
+                        }
+                        r.set_status(Status::Failed, Some(reason.clone()));
+                        Ok(true)
+                    })
+                    .await?;
+                return Err(e);
+            }
+        };
+        if args.detach {
+            let started = Started { id: &record.id, attempt, backend: record.backend, status: record.status };
+            ctx.printer.report(&started)?;
+            ctx.printer.status(format!(
+                "hoist: job {} launched on {} ({} {}); `hoist logs -f {}` to follow it",
+                record.id, placement.instance_id, placement.market, placement.instance_type, record.id
+            ));
+            return Ok(ExitCode::SUCCESS);
+        }
+        ctx.printer.status(format!(
+            "hoist: job {} (attempt {attempt}) on {} ({} {}); waiting for it to boot",
+            record.id, placement.instance_id, placement.market, placement.instance_type
+        ));
+        let last = watch(ctx, jobs, &record, attempt, None).await?;
+        if let Some(a) = &last
+            && a.status == Status::Interrupted
+            && retries_left > 0
+        {
+            retries_left -= 1;
+            ctx.printer.status(format!(
+                "hoist: attempt {attempt} was interrupted ({}); starting attempt {} from its checkpoint ({retries_left} retries left)",
+                a.reason.as_deref().unwrap_or("no reason recorded"),
+                attempt + 1
+            ));
+            record = new_attempt(&ec2.store, &record).await?;
+            continue;
+        }
+        return finish(ctx, jobs, &record, last).await;
+    }
+}
+
+/// Every secret the task names must be in the workspace's Secrets Manager
+/// prefix before an instance is started for it.
+async fn check_secrets(ec2: &crate::backends::ec2::Ec2, record: &JobRecord) -> Result<()> {
+    if record.task.secrets.is_empty() {
+        return Ok(());
+    }
+    let secrets = hoist_aws::secrets::Secrets::new(&ec2.session, &ec2.names.workspace);
+    let mut missing = Vec::new();
+    for name in &record.task.secrets {
+        if !secrets.exists(name).await? {
+            missing.push(name.as_str());
+        }
+    }
+    if !missing.is_empty() {
+        return Err(UsageError(format!(
+            "the task needs secrets that workspace {} does not have: {}\nStore each with `hoist secret set NAME` (the value is read from stdin).",
+            ec2.names.workspace,
+            missing.join(", ")
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// The record as the JSON result of an attached run.
@@ -137,20 +299,22 @@ impl Report for JobReport<'_> {
 }
 
 /// Wait for the attempt to end without printing its log (Ctrl-C cancels).
-async fn wait_quietly(local: &Local, id: &str, attempt: u32, mut agent: std::process::Child) -> Result<Option<Attempt>> {
-    let store = local.store();
+async fn wait_quietly(jobs: &Jobs, job: &JobRecord, attempt: u32, mut agent: Option<std::process::Child>) -> Result<Option<Attempt>> {
+    let pause = if job.backend == Backend::Local { 200 } else { 2000 };
     loop {
-        let mut record = store.load_record(id).await?.context("job record vanished")?;
-        local.reconcile(&mut record).await?;
+        let mut record = jobs.reload(job).await?;
+        jobs.reconcile(&mut record).await?;
         let current = record.attempts.iter().find(|a| a.number == attempt).cloned().expect("attempt exists");
         if current.status.is_terminal() {
             return Ok(Some(current));
         }
-        let _ = agent.try_wait();
+        if let Some(child) = agent.as_mut() {
+            let _ = child.try_wait();
+        }
         tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+            _ = tokio::time::sleep(std::time::Duration::from_millis(pause)) => {}
             _ = tokio::signal::ctrl_c() => {
-                local.request_cancel(&record).await?;
+                jobs.request_cancel(&record).await?;
             }
         }
     }

@@ -6,9 +6,10 @@
 //!
 //! Each kind of resource knows how to find the workspace's instances of it
 //! and how to delete one. [`ORDER`] is the deletion order: a kind comes
-//! before the kinds it depends on. Later resource kinds (instances,
-//! training jobs, endpoints, endpoint configs, models, secrets) are added
-//! as variants, placed in front of what they use.
+//! before the kinds it depends on: instances (which use the security group
+//! and the instance profile) and secrets first. Later resource kinds
+//! (training jobs, endpoints, endpoint configs, models) are added as
+//! variants, placed in front of what they use.
 
 use anyhow::Result;
 use hoist_aws::Session;
@@ -21,12 +22,19 @@ use serde::Serialize;
 
 use super::names::Names;
 
+/// How long destroy waits for the workspace's instances to terminate.
+const INSTANCE_BUDGET: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The tag CloudFormation puts on every resource it creates.
 const CFN_STACK_TAG: &str = "aws:cloudformation:stack-name";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
+    /// An EC2 instance running (or about to run) a job.
+    Instance,
+    /// A secret in Secrets Manager (`hoist secret`).
+    Secret,
     InstanceProfile,
     Role,
     Boundary,
@@ -36,7 +44,7 @@ pub enum Kind {
 }
 
 /// Deletion order: users before what they use.
-pub const ORDER: &[Kind] = &[Kind::InstanceProfile, Kind::Role, Kind::Boundary, Kind::LogGroup, Kind::SecurityGroup, Kind::Bucket];
+pub const ORDER: &[Kind] = &[Kind::Instance, Kind::Secret, Kind::InstanceProfile, Kind::Role, Kind::Boundary, Kind::LogGroup, Kind::SecurityGroup, Kind::Bucket];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Found {
@@ -66,6 +74,8 @@ pub struct Ctx<'a> {
 impl Kind {
     pub fn label(self) -> &'static str {
         match self {
+            Kind::Instance => "instance",
+            Kind::Secret => "secret",
             Kind::InstanceProfile => "instance profile",
             Kind::Role => "role",
             Kind::Boundary => "boundary",
@@ -101,6 +111,20 @@ impl Kind {
         let ws = n.workspace.as_str();
         let mut kept = None;
         match self {
+            Kind::Instance => {
+                for i in hoist_aws::instances::Instances::new(cx.session).of_workspace(ws).await? {
+                    let job = i.tags.get(hoist_aws::instances::JOB_TAG).map(|j| format!(", job {j}")).unwrap_or_default();
+                    let detail = Some(format!("{} {} {}{job}: terminated, and waited for", i.state, i.market, i.instance_type));
+                    let name = i.tags.get("Name").cloned().unwrap_or_else(|| i.id.clone());
+                    sort(&name, &i.tags, Some(i.id.clone()), detail);
+                }
+            }
+            Kind::Secret => {
+                for s in hoist_aws::secrets::Secrets::new(cx.session, ws).list().await? {
+                    let detail = Some("deleted at once, without a recovery window".to_string());
+                    sort(&s.name, &s.tags, None, detail);
+                }
+            }
             // An administrator's roles and profile are theirs: never deleted.
             Kind::InstanceProfile if n.given_instance_profile => {}
             Kind::InstanceProfile => {
@@ -176,6 +200,19 @@ impl Kind {
     /// already gone succeeds: destroy can be re-run after any failure.
     pub async fn delete(self, cx: &Ctx<'_>, f: &Found) -> Result<()> {
         match self {
+            Kind::Instance => {
+                let instances = hoist_aws::instances::Instances::new(cx.session);
+                let ids = vec![f.id.clone().unwrap_or_else(|| f.name.clone())];
+                instances.terminate(&ids).await?;
+                // Its security group and profile cannot go while it exists.
+                let left = instances.wait_gone(&ids, INSTANCE_BUDGET).await?;
+                if !left.is_empty() {
+                    anyhow::bail!("instance {} is still terminating after {} s: run `hoist destroy` again", left.join(", "), INSTANCE_BUDGET.as_secs());
+                }
+            }
+            Kind::Secret => {
+                hoist_aws::secrets::Secrets::new(cx.session, &cx.names.workspace).delete(&f.name).await?;
+            }
             Kind::InstanceProfile => {
                 let iam = Iam::new(cx.session);
                 if let Some(p) = iam.observe_profile(&f.name).await? {

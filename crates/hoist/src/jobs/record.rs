@@ -64,6 +64,21 @@ pub struct Attempt {
     /// Where the agent runs: for a local job, the process to signal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentInfo>,
+    /// The EC2 instance the attempt runs on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<Placement>,
+}
+
+/// Where an EC2 attempt was launched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    pub instance_id: String,
+    pub instance_type: String,
+    /// `spot` or `on-demand`.
+    pub market: String,
+    pub image_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +122,7 @@ impl JobRecord {
                 heartbeat_at: None,
                 exit_code: None,
                 agent: None,
+                instance: None,
             }],
             task,
         }
@@ -149,8 +165,30 @@ impl JobRecord {
             heartbeat_at: None,
             exit_code: None,
             agent: None,
+            instance: None,
         });
         self.status = Status::Pending;
+    }
+
+    /// Copy what an attempt's agent owns (status, times, exit code, where
+    /// it runs) from `mine` into this record's attempt of the same number,
+    /// keeping what other writers set (the instance, later attempts).
+    pub fn merge_attempt(&mut self, mine: &Attempt) {
+        let latest = self.attempt().number;
+        let Some(a) = self.attempts.iter_mut().find(|a| a.number == mine.number) else { return };
+        a.status = mine.status;
+        a.reason = mine.reason.clone();
+        a.started_at = mine.started_at.clone();
+        a.finished_at = mine.finished_at.clone();
+        a.heartbeat_at = mine.heartbeat_at.clone();
+        a.exit_code = mine.exit_code;
+        a.agent = mine.agent.clone();
+        if a.instance.is_none() {
+            a.instance = mine.instance.clone();
+        }
+        if mine.number == latest {
+            self.status = mine.status;
+        }
     }
 
     /// How long the current attempt ran (or has been running).

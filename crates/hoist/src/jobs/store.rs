@@ -116,13 +116,7 @@ impl Store {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
                 Err(e) => Err(e).with_context(|| format!("copying {key} to {}", dest.display())),
             },
-            Store::S3 { .. } => match self.get(key).await? {
-                Some(data) => {
-                    std::fs::write(dest, data).with_context(|| format!("writing {}", dest.display()))?;
-                    Ok(true)
-                }
-                None => Ok(false),
-            },
+            Store::S3 { bucket, prefix } => Ok(bucket.get_to_file(&format!("{prefix}{key}"), dest).await?),
         }
     }
 
@@ -178,6 +172,88 @@ impl Store {
         }
     }
 
+    /// The record and the version it was read at (for [`Self::save_record_if`]).
+    pub async fn load_versioned(&self, id: &str) -> Result<Option<(JobRecord, String)>> {
+        let key = job_key(id, "job.json");
+        let found = match self {
+            Store::Local { root } => match std::fs::read(Self::local_path(root, &key)) {
+                Ok(data) => {
+                    let version = content_version(&data);
+                    Some((data, version))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e).with_context(|| format!("reading {key}")),
+            },
+            Store::S3 { bucket, prefix } => bucket.get_versioned(&format!("{prefix}{key}")).await?,
+        };
+        match found {
+            Some((data, version)) => {
+                let record = serde_json::from_slice(&data).with_context(|| format!("{key} is not a valid job record"))?;
+                Ok(Some((record, version)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Compare-and-swap: save the record only if it is still at `expect`
+    /// (`None`: only if there is no record yet). `Ok(None)` when another
+    /// writer got there first; else the new version. On S3 this is a
+    /// conditional write (If-Match / If-None-Match); locally, the same
+    /// check under an exclusive lock of the job's directory.
+    pub async fn save_record_if(&self, record: &JobRecord, expect: Option<&str>) -> Result<Option<String>> {
+        let data = serde_json::to_vec_pretty(record)?;
+        let key = job_key(&record.id, "job.json");
+        match self {
+            Store::S3 { bucket, prefix } => Ok(bucket.put_if(&format!("{prefix}{key}"), data, expect).await?),
+            Store::Local { root } => {
+                let path = Self::local_path(root, &key);
+                let _lock = lock_dir(path.parent().expect("a record has a directory"))?;
+                let current = match std::fs::read(&path) {
+                    Ok(d) => Some(content_version(&d)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+                };
+                if current.as_deref() != expect {
+                    return Ok(None);
+                }
+                write_atomic(&path, &data).with_context(|| format!("writing {}", path.display()))?;
+                Ok(Some(content_version(&data)))
+            }
+        }
+    }
+
+    /// Read-modify-write the record without losing another writer's
+    /// change: `change` is applied to the latest record and saved
+    /// conditionally, again on a conflict. `change` returns whether it
+    /// changed anything (nothing is written otherwise). Returns the
+    /// record as saved (or as found, unchanged).
+    pub async fn update_record<F>(&self, id: &str, mut change: F) -> Result<JobRecord>
+    where
+        F: FnMut(&mut JobRecord) -> Result<bool>,
+    {
+        for _ in 0..MAX_CAS_ATTEMPTS {
+            let (mut record, version) = self.load_versioned(id).await?.with_context(|| format!("no job {id} in {}", self.url()))?;
+            if !change(&mut record)? {
+                return Ok(record);
+            }
+            if self.save_record_if(&record, Some(&version)).await?.is_some() {
+                return Ok(record);
+            }
+            tracing::debug!(job = id, "job record changed while updating it; trying again");
+        }
+        anyhow::bail!("job {id}'s record kept changing under {MAX_CAS_ATTEMPTS} attempts to update it")
+    }
+
+    /// Save a new record: fails if one with its id exists.
+    pub async fn create_record(&self, record: &JobRecord) -> Result<()> {
+        match self.save_record_if(record, None).await? {
+            Some(_) => Ok(()),
+            None => anyhow::bail!("a job {} already exists", record.id),
+        }
+    }
+
+    /// Unconditional write: only for a record no one else can be writing
+    /// (tests, and the local store's own migrations).
     pub async fn save_record(&self, record: &JobRecord) -> Result<()> {
         let data = serde_json::to_vec_pretty(record)?;
         self.put(&job_key(&record.id, "job.json"), data).await
@@ -217,6 +293,34 @@ impl Store {
         records.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
         Ok(records)
     }
+}
+
+/// Conflicting writers get this many tries before giving up.
+const MAX_CAS_ATTEMPTS: usize = 20;
+
+/// A local record's version: a hash of its bytes (FNV-1a, 64 bits).
+fn content_version(data: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in data {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// An exclusive lock on a directory (flock on `.lock` in it), released
+/// when dropped: serializes local compare-and-swap writers, across
+/// processes.
+fn lock_dir(dir: &Path) -> Result<std::fs::File> {
+    use std::os::unix::io::AsRawFd;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(".lock");
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).with_context(|| format!("opening {}", path.display()))?;
+    // SAFETY: flock on a descriptor we own; blocks until granted.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(std::io::Error::last_os_error()).with_context(|| format!("locking {}", path.display()));
+    }
+    Ok(file)
 }
 
 fn tmp_path(path: &Path) -> PathBuf {
