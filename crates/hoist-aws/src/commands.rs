@@ -82,6 +82,7 @@ const DESTROY_JOBS: &[Op] = &[
     instances::DESCRIBE_INSTANCES,
     instances::TERMINATE_INSTANCES,
     secrets::LIST_SECRETS,
+    secrets::DESCRIBE_SECRET,
     secrets::DELETE_SECRET,
 ];
 
@@ -211,7 +212,8 @@ pub fn ops(command: &str) -> Vec<Op> {
         "init" => &[OBSERVE, INIT_WRITES],
         "status" => &[OBSERVE],
         "destroy" => &[OBSERVE, DESTROY_JOBS, DESTROY_WRITES],
-        "run" => &[RUN],
+        // `jobs`, `logs` and `cancel` on jobs in AWS need what `run` does.
+        "run" | "jobs" | "logs" | "cancel" => &[RUN],
         "secret" => &[SECRET],
         "agent" => &[AGENT],
         "sagemaker" => &[SAGEMAKER_ROLE],

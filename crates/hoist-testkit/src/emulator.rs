@@ -307,15 +307,23 @@ async fn access_keys(iam: &aws_sdk_iam::Client, user: &str) -> Keys {
     Keys { access_key_id: key.access_key_id, secret_access_key: key.secret_access_key }
 }
 
-/// Create `user` holding `policy` inline, with an access key.
+/// Create `user` holding `policy` inline (an array of documents, as
+/// `hoist policy` prints a policy too large for one: one inline policy
+/// each), with an access key.
 async fn user_with_inline_policy(iam: &aws_sdk_iam::Client, user: &str, policy: &serde_json::Value) -> Keys {
     iam.create_user().user_name(user).send().await.expect("iam:CreateUser");
-    iam.put_user_policy()
-        .user_name(user)
-        .policy_name("policy")
-        .policy_document(policy.to_string())
-        .send()
-        .await
-        .expect("iam:PutUserPolicy");
+    let docs = match policy {
+        serde_json::Value::Array(docs) => docs.clone(),
+        doc => vec![doc.clone()],
+    };
+    for (i, doc) in docs.iter().enumerate() {
+        iam.put_user_policy()
+            .user_name(user)
+            .policy_name(format!("policy-{}", i + 1))
+            .policy_document(doc.to_string())
+            .send()
+            .await
+            .expect("iam:PutUserPolicy");
+    }
     access_keys(iam, user).await
 }

@@ -1,7 +1,8 @@
 //! Everything in the emulator, for tests that prove nothing was left
 //! behind: buckets, roles, instance profiles, customer-managed policies,
-//! log groups and security groups (the default ones excepted), as `kind
-//! name` strings.
+//! log groups, security groups (the default ones excepted), instances that
+//! are not terminated, volumes and secrets, as `kind name` strings (an
+//! instance or volume tagged for a workspace as `hoist-<workspace>:<id>`).
 
 use crate::Emulator;
 
@@ -35,12 +36,30 @@ impl Emulator {
                 all.push(format!("security-group {}", g.group_name().unwrap_or_default()));
             }
         }
+        let workspace_of = |tags: &[aws_sdk_ec2::types::Tag]| {
+            tags.iter().find(|t| t.key() == Some("hoist:workspace")).and_then(|t| t.value()).map(|w| format!("hoist-{w}:"))
+        };
+        for r in ec2.describe_instances().send().await.expect("DescribeInstances").reservations() {
+            for i in r.instances() {
+                if i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated") {
+                    all.push(format!("instance {}{}", workspace_of(i.tags()).unwrap_or_default(), i.instance_id().unwrap_or_default()));
+                }
+            }
+        }
+        for v in ec2.describe_volumes().send().await.expect("DescribeVolumes").volumes() {
+            all.push(format!("volume {}{}", workspace_of(v.tags()).unwrap_or_default(), v.volume_id().unwrap_or_default()));
+        }
+        let sm = aws_sdk_secretsmanager::Client::new(&sdk);
+        for secret in sm.list_secrets().send().await.expect("ListSecrets").secret_list() {
+            all.push(format!("secret {}", secret.name().unwrap_or_default()));
+        }
         all.sort();
         all
     }
 
-    /// Resources whose name says they are hoist's (`hoist-` or `/hoist/`).
+    /// Resources whose name says they are hoist's (`hoist-`, `/hoist/`, or
+    /// a secret's `hoist/`).
     pub async fn hoist_resources(&self, region: &str) -> Vec<String> {
-        self.inventory(region).await.into_iter().filter(|r| r.contains(" hoist-") || r.contains(" /hoist/")).collect()
+        self.inventory(region).await.into_iter().filter(|r| r.contains(" hoist-") || r.contains(" /hoist/") || r.contains(" hoist/")).collect()
     }
 }

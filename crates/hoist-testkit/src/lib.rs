@@ -8,6 +8,7 @@
 
 mod emulator;
 mod env;
+pub mod imds;
 mod leaks;
 pub mod proxy;
 pub mod wire;

@@ -41,7 +41,7 @@ pub struct Authz {
 }
 
 impl Authz {
-    fn new(action: &str, resource: impl Into<String>, context: Vec<(String, String)>) -> Self {
+    pub fn new(action: &str, resource: impl Into<String>, context: Vec<(String, String)>) -> Self {
         Self { action: action.to_string(), resource: resource.into(), context }
     }
 
@@ -242,6 +242,8 @@ pub fn authorize(call: &Call, account: &str, region: &str, partition: &str, know
         "s3" => s3(call, req, &cx)?,
         "logs" => logs(call, req, &cx)?,
         "ec2" => ec2(call, req, &cx)?,
+        "secretsmanager" => secretsmanager(call, req, &cx)?,
+        "ssm" => ssm(call, req, &cx)?,
         other => return Err(format!("{other}:{}: service not modeled by hoist_testkit::wire", call.operation)),
     };
     // One authorization per (action, resource, context).
@@ -1128,6 +1130,77 @@ fn logs(call: &Call, req: &WireRequest, cx: &Cx) -> Result<Vec<Authz>, String> {
         other => return Err(format!("logs:{other}: operation not modeled by hoist_testkit::wire")),
     }
     Ok(out)
+}
+
+// -------------------------------------------------- Secrets Manager, SSM
+
+/// An awsJson request's operation (from X-Amz-Target) and body.
+fn json_request(call: &Call, req: &WireRequest, service: &str) -> Result<(String, serde_json::Value), String> {
+    let target = req.header("x-amz-target").ok_or_else(|| format!("{service}:{} without x-amz-target", call.operation))?;
+    let op = target.rsplit_once('.').map(|(_, o)| o).unwrap_or(target).to_string();
+    if op != call.operation {
+        return Err(mismatch(call, &op));
+    }
+    let body = match req.body.as_deref() {
+        Some(b) if !b.trim().is_empty() => serde_json::from_str(b).map_err(|e| format!("{service}:{op}: body is not JSON: {e}"))?,
+        _ => serde_json::json!({}),
+    };
+    Ok((op, body))
+}
+
+/// SAR: Secrets Manager actions on a secret are checked on its ARN, which
+/// ends in `-` and six random characters (here a fixed stand-in: policies
+/// name secrets by a `name*` pattern for that reason). CreateSecret with
+/// tags also needs secretsmanager:TagResource, with the tags as
+/// aws:RequestTag; ListSecrets supports no resource.
+fn secretsmanager(call: &Call, req: &WireRequest, cx: &Cx) -> Result<Vec<Authz>, String> {
+    let (op, body) = json_request(call, req, "secretsmanager")?;
+    let action = format!("secretsmanager:{op}");
+    let arn = |id: &str| {
+        if id.starts_with("arn:") {
+            id.to_string()
+        } else {
+            format!("arn:{}:secretsmanager:{}:{}:secret:{id}-AbC123", cx.partition, cx.region, cx.account)
+        }
+    };
+    let field = |k: &str| body[k].as_str().map(str::to_string).ok_or_else(|| format!("secretsmanager:{op} without {k}"));
+    let mut out = Vec::new();
+    match op.as_str() {
+        "ListSecrets" => out.push(Authz::new(&action, "*", vec![])),
+        "CreateSecret" => {
+            let name = field("Name")?;
+            let tags: Vec<(String, String)> = body["Tags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|t| (t["Key"].as_str().unwrap_or_default().to_string(), t["Value"].as_str().unwrap_or_default().to_string()))
+                .collect();
+            out.push(Authz::new(&action, arn(&name), request_tag_context(&tags)));
+            if !tags.is_empty() {
+                out.push(Authz::new("secretsmanager:TagResource", arn(&name), request_tag_context(&tags)));
+            }
+        }
+        "GetSecretValue" | "PutSecretValue" | "DescribeSecret" | "DeleteSecret" | "UpdateSecret" | "RestoreSecret" => {
+            out.push(Authz::new(&action, arn(&field("SecretId")?), vec![]));
+        }
+        other => return Err(format!("secretsmanager:{other}: operation not modeled by hoist_testkit::wire")),
+    }
+    Ok(out)
+}
+
+/// SAR: ssm:GetParameter on the parameter's ARN; AWS's public parameters
+/// (`/aws/service/...`) have no account in theirs.
+fn ssm(call: &Call, req: &WireRequest, cx: &Cx) -> Result<Vec<Authz>, String> {
+    let (op, body) = json_request(call, req, "ssm")?;
+    match op.as_str() {
+        "GetParameter" => {
+            let name = body["Name"].as_str().ok_or("ssm:GetParameter without Name")?;
+            let account = if name.starts_with("/aws/") { "" } else { cx.account };
+            let path = if name.starts_with('/') { name.to_string() } else { format!("/{name}") };
+            Ok(vec![Authz::new("ssm:GetParameter", format!("arn:{}:ssm:{}:{account}:parameter{path}", cx.partition, cx.region), vec![])])
+        }
+        other => Err(format!("ssm:{other}: operation not modeled by hoist_testkit::wire")),
+    }
 }
 
 // ------------------------------------------------------------------- EC2

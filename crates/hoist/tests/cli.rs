@@ -155,7 +155,7 @@ fn broken_pipe_is_not_an_error() {
     for extra in [&[][..], &["-o", "json"][..]] {
         let mut child = env
             .command(env!("CARGO_BIN_EXE_hoist"))
-            .args(["policy", "--account", "123456789012", "--region", "us-east-1"])
+            .args(["policy", "init", "--account", "123456789012", "--region", "us-east-1"])
             .args(extra)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -173,23 +173,37 @@ fn policy_works_offline_with_every_arn_filled_in() {
     let env = IsolatedEnv::new();
     let run = hoist(&env, &["policy", "all", "--account", "210987654321", "--region", "eu-west-1", "-w", "team-a", "-o", "json"]);
     run.expect_code(0);
-    let doc = run.json();
-    let text = doc.to_string();
+    // All of it is larger than one managed policy: several documents, each
+    // within IAM's size limit.
+    let docs = match run.json() {
+        serde_json::Value::Array(docs) => docs,
+        doc => vec![doc],
+    };
+    let text = serde_json::Value::Array(docs.clone()).to_string();
     assert!(text.contains("arn:aws:s3:::hoist-team-a-210987654321-eu-west-1"), "{text}");
     assert!(text.contains("arn:aws:iam::210987654321:role/hoist-team-a-sagemaker"), "{text}");
+    assert!(text.contains("arn:aws:secretsmanager:eu-west-1:210987654321:secret:hoist/team-a/*"), "{text}");
     assert!(!text.contains("role/hoist-team-a-*"), "exact role names, no prefix wildcard: {text}");
     assert!(!text.contains("{account}") && !text.contains("{bucket}") && !text.contains("{region}"), "no template left: {text}");
-    let statements = doc["Statement"].as_array().unwrap();
-    assert!(statements.iter().all(|s| s["Effect"] == "Allow" && s["Sid"].is_string()));
-    // Parses as a policy, within IAM's managed-policy size.
-    hoist_iam::Policy::from_value(&doc).unwrap();
-    assert!(serde_json::to_string(&doc).unwrap().len() <= 6_144);
+    for doc in &docs {
+        let statements = doc["Statement"].as_array().unwrap();
+        assert!(statements.iter().all(|s| s["Effect"] == "Allow" && s["Sid"].is_string()));
+        // Parses as a policy, within IAM's managed-policy size.
+        hoist_iam::Policy::from_value(doc).unwrap();
+        assert!(serde_json::to_string(doc).unwrap().len() <= 6_144);
+    }
 
     let roles = hoist(&env, &["policy", "--roles", "--account", "210987654321", "--region", "eu-west-1", "-o", "json"]).json();
     assert_eq!(roles["hoist-default-sagemaker"]["trust"]["Statement"][0]["Principal"]["Service"], "sagemaker.amazonaws.com");
     assert!(roles["hoist-default-instance"]["inline"]["hoist"]["Statement"].is_array());
 
-    let run = hoist(&env, &["policy", "run", "--account", "210987654321", "--region", "eu-west-1"]);
+    // `run` (jobs in AWS) launches only with the workspace's instance role,
+    // passed to EC2 alone.
+    let run = hoist(&env, &["policy", "run", "--account", "210987654321", "--region", "eu-west-1", "-o", "json"]);
+    let text = run.expect_code(0).stdout.clone();
+    assert!(text.contains("ec2:RunInstances") && text.contains("\"iam:PassedToService\": \"ec2.amazonaws.com\""), "{text}");
+    // In admin mode `destroy` is the administrator's: nothing for a user.
+    let run = hoist(&env, &["policy", "destroy", "--mode", "admin", "--account", "210987654321", "--region", "eu-west-1"]);
     run.expect_code(0);
     assert!(run.stderr.contains("need no AWS permission"), "{}", run.stderr);
 }

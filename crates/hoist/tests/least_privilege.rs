@@ -21,9 +21,16 @@ async fn enforced() -> Emulator {
     Emulator::start_with(EmulatorOptions { enforce_iam: true, ..Default::default() }).await
 }
 
-/// `hoist policy all`, generated offline, as one document.
+/// What the footprint scenario runs (`init`, `status`, `destroy`); the
+/// policies of `run` and `secret` are proven in tests/ec2_backend.rs.
+const FOOTPRINT: &[&str] = &["init", "status", "destroy"];
+
+/// The footprint commands' policy, generated offline, as one document.
 fn generated_policy(emu: &Emulator) -> Value {
-    let run = hoist(&emu.env(), &["policy", "all", "--account", ACCOUNT, "--region", "us-east-1", "-o", "json"]);
+    let mut args = vec!["policy"];
+    args.extend(FOOTPRINT);
+    args.extend(["--account", ACCOUNT, "--region", "us-east-1", "-o", "json"]);
+    let run = hoist(&emu.env(), &args);
     run.expect_code(0);
     let v = run.json();
     let statements: Vec<Value> = match v {
@@ -131,6 +138,16 @@ async fn scenario(emu: &Emulator, keys: &Keys) -> Result<(), String> {
     s3.put_bucket_tagging().bucket(BUCKET).tagging(only_workspace).send().await.unwrap();
     s3.put_object().bucket(BUCKET).key("jobs/x/job.json").body(b"{}".to_vec().into()).send().await.unwrap();
     s3.create_multipart_upload().bucket(BUCKET).key("jobs/x/big").send().await.unwrap();
+    // What jobs leave for destroy: an instance still running and a secret.
+    let tags = aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
+        .tags(aws_sdk_ec2::types::Tag::builder().key("hoist:managed").value("true").build())
+        .tags(aws_sdk_ec2::types::Tag::builder().key("hoist:workspace").value("default").build())
+        .build();
+    ec2.run_instances().image_id("ami-12c6146b").instance_type("m5.large".into()).min_count(1).max_count(1).tag_specifications(tags).send().await.unwrap();
+    let sm = aws_sdk_secretsmanager::Client::new(&admin);
+    let tag = |k: &str, v: &str| aws_sdk_secretsmanager::types::Tag::builder().key(k).value(v).build();
+    sm.create_secret().name("hoist/default/TOKEN").secret_string("v").tags(tag("hoist:managed", "true")).tags(tag("hoist:workspace", "default")).send().await.unwrap();
 
     step(&["init", "--yes"])?;
     let status = step(&["status"])?;
@@ -151,12 +168,15 @@ async fn scenario(emu: &Emulator, keys: &Keys) -> Result<(), String> {
     Ok(())
 }
 
-/// As a real user holds it: each document `hoist policy all` prints,
-/// attached as a customer-managed policy.
+/// As a real user holds it: each document `hoist policy init status
+/// destroy` prints, attached as a customer-managed policy.
 #[tokio::test]
 async fn the_generated_policy_is_sufficient() {
     let emu = enforced().await;
-    let run = hoist(&emu.env(), &["policy", "all", "--account", ACCOUNT, "--region", "us-east-1", "-o", "json"]);
+    let mut args = vec!["policy"];
+    args.extend(FOOTPRINT);
+    args.extend(["--account", ACCOUNT, "--region", "us-east-1", "-o", "json"]);
+    let run = hoist(&emu.env(), &args);
     run.expect_code(0);
     let documents = match run.json() {
         Value::Array(docs) => docs,
@@ -253,16 +273,24 @@ async fn check_names_exactly_what_is_missing() {
         ]
     );
     assert_eq!(capability("status")["ok"], true);
-    assert_eq!(capability("run")["ok"], true);
+    // The footprint's policy does not run jobs in AWS: check says what
+    // `run` lacks.
+    assert_eq!(capability("run")["ok"], false);
+    assert!(missing("run").iter().any(|(a, _)| a == "ec2:RunInstances"), "{:?}", missing("run"));
 
     let text = hoist(&env, &["check"]);
     assert!(text.stdout.contains("missing  hoist init: 1 permission"), "{}", text.stdout);
     assert!(text.stdout.contains("\"s3:CreateBucket\""), "the statement to hand over: {}", text.stdout);
 
-    // With everything granted, check passes.
-    let mut full = generated_policy(&emu);
-    full["Statement"].as_array_mut().unwrap().extend(check_policy(&emu));
-    let keys = emu.create_user_with_policy("complete", &full).await;
+    // With everything granted (`policy all`, and `policy check`), check
+    // passes.
+    let all = hoist(&emu.env(), &["policy", "all", "--account", ACCOUNT, "--region", "us-east-1", "-o", "json"]);
+    let mut full = match all.expect_code(0).json() {
+        Value::Array(docs) => docs,
+        doc => vec![doc],
+    };
+    full.push(serde_json::json!({"Version": "2012-10-17", "Statement": check_policy(&emu)}));
+    let keys = emu.create_user_with_policy("complete", &Value::Array(full)).await;
     let ok = hoist(&emu.env_for(&keys), &["check"]);
     ok.expect_code(0);
     assert!(ok.stdout.contains("ok       hoist init") && ok.stdout.contains("ok       hoist destroy"), "{}", ok.stdout);

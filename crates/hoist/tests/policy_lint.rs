@@ -26,8 +26,19 @@ fn policy(env: &IsolatedEnv, extra: &[&str]) -> Value {
 fn documents() -> Map<String, Value> {
     let env = IsolatedEnv::new();
     let mut docs = Map::new();
-    docs.insert("user-self-service".into(), policy(&env, &["all", "--mode", "self-service"]));
-    docs.insert("user-admin".into(), policy(&env, &["all", "--mode", "admin"]));
+    // `all` is split into several managed policies when it outgrows one.
+    for (name, mode) in [("user-self-service", "self-service"), ("user-admin", "admin")] {
+        match policy(&env, &["all", "--mode", mode]) {
+            Value::Array(parts) => {
+                for (i, part) in parts.into_iter().enumerate() {
+                    docs.insert(format!("{name}-{}", i + 1), part);
+                }
+            }
+            doc => {
+                docs.insert(name.into(), doc);
+            }
+        }
+    }
     docs.insert("user-check".into(), policy(&env, &["check"]));
     docs.insert("boundary".into(), policy(&env, &["--boundary"]));
     let roles = policy(&env, &["--roles"]);

@@ -89,7 +89,9 @@ fn the_instance_role_reaches_only_its_workspace() {
     assert_ne!(decide(&policy, "s3:PutObject", &format!("{}/other/x", n.bucket_arn()), &[]), Decision::Allow);
     assert_ne!(decide(&policy, "s3:GetObject", &format!("{}/jobs/j/job.json", other.bucket_arn()), &[]), Decision::Allow);
     let secret = |ws: &str| format!("arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:hoist/{ws}/token-AbCdEf");
-    // No secrets until a command hands them to jobs.
-    assert_ne!(decide(&policy, "secretsmanager:GetSecretValue", &secret("team"), &[]), Decision::Allow);
+    // The workspace's own secrets (jobs receive them), never another's.
+    assert_eq!(decide(&policy, "secretsmanager:GetSecretValue", &secret("team"), &[]), Decision::Allow);
+    assert_ne!(decide(&policy, "secretsmanager:GetSecretValue", &secret("team-a"), &[]), Decision::Allow);
+    assert_ne!(decide(&policy, "secretsmanager:PutSecretValue", &secret("team"), &[]), Decision::Allow);
     assert_ne!(decide(&policy, "logs:PutLogEvents", &format!("{}:log-stream:x", other.log_group_arn()), &[]), Decision::Allow);
 }

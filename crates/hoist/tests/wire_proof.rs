@@ -46,6 +46,8 @@ const OTHER: &str = "team-a";
 const UNSCOPED: &[(&str, &str)] = &[
     ("ec2:DescribeVpcs", "EC2 Describe* actions support no resource-level permission (SAR): checked on `*`"),
     ("ec2:DescribeSecurityGroups", "EC2 Describe* actions support no resource-level permission (SAR): checked on `*`"),
+    ("ec2:DescribeInstances", "EC2 Describe* actions support no resource-level permission (SAR): checked on `*`"),
+    ("secretsmanager:ListSecrets", "supports no resource-level permission (SAR): checked on `*`; hoist filters by the workspace's name prefix"),
     (
         "logs:DescribeLogGroups",
         "checked on the account's `log-group::log-stream:`, whatever prefix is asked for; no aws:ResourceTag support (SAR)",
@@ -266,6 +268,16 @@ async fn drift(emu: &Emulator) {
         s3.put_object().bucket(&bucket).key("jobs/x/job.json").body(body.to_vec().into()).send().await.unwrap();
     }
     s3.create_multipart_upload().bucket(&bucket).key("jobs/x/big").send().await.unwrap();
+    // What jobs leave for destroy: a running instance and a secret.
+    let tags = aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
+        .tags(aws_sdk_ec2::types::Tag::builder().key("hoist:managed").value("true").build())
+        .tags(aws_sdk_ec2::types::Tag::builder().key("hoist:workspace").value(ws).build())
+        .build();
+    ec2.run_instances().image_id("ami-12c6146b").instance_type("m5.large".into()).min_count(1).max_count(1).tag_specifications(tags).send().await.unwrap();
+    let sm = aws_sdk_secretsmanager::Client::new(&admin);
+    let tag = |k: &str, v: &str| aws_sdk_secretsmanager::types::Tag::builder().key(k).value(v).build();
+    sm.create_secret().name(format!("hoist/{ws}/TOKEN")).secret_string("v").tags(tag("hoist:managed", "true")).tags(tag("hoist:workspace", ws)).send().await.unwrap();
 }
 
 fn context(a: &Authz) -> Context {
@@ -288,12 +300,14 @@ fn decide(policies: &[Policy], a: &Authz) -> Decision {
 }
 
 fn names_workspace(s: &str) -> bool {
-    s.contains(&format!("hoist-{WORKSPACE}-")) || s.contains(&format!("/hoist/{WORKSPACE}/"))
+    s.contains(&format!("hoist-{WORKSPACE}-")) || s.contains(&format!("/hoist/{WORKSPACE}/")) || s.contains(&format!(":secret:hoist/{WORKSPACE}/"))
 }
 
 /// `team`'s names and tags as `team-a`'s.
 fn to_other(s: &str) -> String {
-    s.replace(&format!("hoist-{WORKSPACE}-"), &format!("hoist-{OTHER}-")).replace(&format!("/hoist/{WORKSPACE}/"), &format!("/hoist/{OTHER}/"))
+    s.replace(&format!("hoist-{WORKSPACE}-"), &format!("hoist-{OTHER}-"))
+        .replace(&format!("/hoist/{WORKSPACE}/"), &format!("/hoist/{OTHER}/"))
+        .replace(&format!(":secret:hoist/{WORKSPACE}/"), &format!(":secret:hoist/{OTHER}/"))
 }
 
 fn map_context(a: &Authz, f: impl Fn(&str, &str) -> Option<String>) -> Authz {

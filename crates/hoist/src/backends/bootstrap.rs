@@ -162,7 +162,7 @@ mod tests {
         assert!(script.contains("aws s3 cp --only-show-errors s3://hoist-ws-1-us-east-1/agent/0.1.0/x86_64/hoist-abc"));
         assert!(script.contains("agent --store s3://hoist-ws-1-us-east-1 --logs cloudwatch:/hoist/ws/jobs --job 'train-1234abcd'"));
         assert!(script.contains("--ec2"));
-        let (_, after) = script.split_once("hoist-agent\" --region").unwrap();
+        let (_, after) = script.split_once("\"$BIN\" --region").unwrap();
         assert!(after.contains("shutdown -h now"), "the instance powers off after the agent, whatever its exit");
     }
 

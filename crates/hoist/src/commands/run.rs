@@ -257,6 +257,13 @@ async fn run_ec2(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
             record = new_attempt(&ec2.store, &record).await?;
             continue;
         }
+        // The instance ends with its job (its bootstrap powers it off, and
+        // it terminates on shutdown); make sure, so nothing keeps billing.
+        if last.as_ref().is_some_and(|a| a.status.is_terminal())
+            && let Err(e) = ec2.terminate_attempt(&record).await
+        {
+            ctx.printer.status(format!("hoist: could not terminate the job's instance {}: {e:#}", placement.instance_id));
+        }
         return finish(ctx, jobs, &record, last).await;
     }
 }

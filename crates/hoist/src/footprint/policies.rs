@@ -125,9 +125,13 @@ mod tests {
         let text = sagemaker_inline(&n).to_string() + &instance_inline(&n).to_string();
         assert!(!text.contains("FullAccess"));
         assert!(text.contains("arn:aws:s3:::hoist-default-123456789012-us-east-1/jobs/*"));
-        // Nothing the code does not do: no secrets yet, and never another
-        // instance.
-        assert!(!text.contains("secretsmanager") && !text.contains("ec2:"), "{text}");
+        // Nothing the code does not do: the agent reads the workspace's own
+        // secrets only, and touches no instance (its own ends by powering
+        // off).
+        assert!(!text.contains("ec2:"), "{text}");
+        let instance = instance_inline(&n).to_string();
+        assert!(instance.contains("secretsmanager:GetSecretValue") && instance.contains(":secret:hoist/default/*"), "{instance}");
+        assert!(!sagemaker_inline(&n).to_string().contains("secretsmanager"));
         assert_eq!(sagemaker_trust(&n)["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"], "123456789012");
     }
 

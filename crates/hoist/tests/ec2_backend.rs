@@ -1,0 +1,708 @@
+//! `hoist run --backend ec2` against the emulator, end to end.
+//!
+//! What moto judges and what it does not (AWS-FACTS): moto keeps every
+//! RunInstances setting and reads it back, but ignores `ClientToken`,
+//! never boots an instance, and judges IAM for S3, IAM and STS only. So:
+//!
+//! - the launch's settings are read back from the emulator;
+//! - the instance's side is the real `hoist agent` binary run here as that
+//!   instance: signed as a user holding exactly the instance role's
+//!   policy (S3 judged by the emulator), told by a fake metadata service
+//!   (`hoist_testkit::imds`) which instance it is and when spot capacity
+//!   is reclaimed;
+//! - what the emulator does not judge (EC2, Secrets Manager, SSM, CloudWatch
+//!   Logs, and every condition) is proven with `hoist-iam` on the requests
+//!   hoist sent (`hoist_testkit::wire`): the user's `run` requests against
+//!   `hoist policy run`, the agent's against the instance role's policy
+//!   and the workspace's boundary.
+
+mod common;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Run, hoist, hoist_declared};
+use hoist_aws::record::{Call, CallLog};
+use hoist_iam::{Context, Decision, Policy, Request, evaluate};
+use hoist_testkit::imds::FakeImds;
+use hoist_testkit::wire::{Authz, Known, authorize};
+use hoist_testkit::{ACCOUNT, Emulator, EmulatorOptions, IsolatedEnv, Keys};
+use serde_json::Value;
+
+const WS: &str = "ml";
+const REGION: &str = "us-east-1";
+const SECRET: &str = "hf_Secr3tValue_9f8e7d";
+/// A multi-line secret (a key): every line of it is masked.
+const PEM: &str = "-----BEGIN KEY-----\nQUJDREVGR0hJSktMTU5PUA==\nUVJTVFVWV1hZWjAxMjM0NQ==\n-----END KEY-----";
+
+struct World {
+    emu: Emulator,
+    env: IsolatedEnv,
+    dir: tempfile::TempDir,
+    ec2: aws_sdk_ec2::Client,
+    s3: aws_sdk_s3::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    iam: aws_sdk_iam::Client,
+}
+
+fn bucket() -> String {
+    format!("hoist-{WS}-{ACCOUNT}-{REGION}")
+}
+
+/// An emulator judging IAM, the workspace set up by an administrator, and
+/// a small stand-in agent binary (a debug build of hoist is large; the
+/// automatic upload of the running binary has its own test).
+async fn world() -> World {
+    let emu = Emulator::start_with(EmulatorOptions { enforce_iam: true, ..Default::default() }).await;
+    let mut env = emu.env();
+    env.set("HOIST_WORKSPACE", WS);
+    let dir = tempfile::tempdir().unwrap();
+    let fake_binary = dir.path().join("hoist-agent-linux");
+    std::fs::write(&fake_binary, b"#!/bin/sh\necho stand-in agent\n").unwrap();
+    env.set("HOIST_AGENT_BINARY", &fake_binary);
+    hoist(&env, &["init", "--yes", "-q"]).expect_code(0);
+    let sdk = emu.sdk_config().await;
+    World {
+        ec2: aws_sdk_ec2::Client::new(&sdk),
+        s3: aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build()),
+        logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
+        iam: aws_sdk_iam::Client::new(&sdk),
+        emu,
+        env,
+        dir,
+    }
+}
+
+impl World {
+    fn task(&self, name: &str, yaml: &str) -> PathBuf {
+        let code = self.dir.path().join("code");
+        std::fs::create_dir_all(&code).unwrap();
+        std::fs::write(code.join("train.py"), "print('training')\n").unwrap();
+        let path = self.dir.path().join(format!("{name}.yaml"));
+        std::fs::write(&path, yaml).unwrap();
+        path
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        hoist(&self.env, args)
+    }
+
+    /// `hoist secret set NAME`, the value on stdin.
+    fn set_secret(&self, name: &str, value: &str) {
+        let mut child = self
+            .env
+            .command(env!("CARGO_BIN_EXE_hoist"))
+            .args(["secret", "set", name])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(format!("{value}\n").as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "secret set: {}", String::from_utf8_lossy(&out.stderr));
+        let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!printed.contains(value.lines().nth(1).unwrap_or(value)), "secret set printed the value: {printed}");
+    }
+
+    async fn record(&self, id: &str) -> Value {
+        let out = self.s3.get_object().bucket(bucket()).key(format!("jobs/{id}/job.json")).send().await.expect("the job record");
+        serde_json::from_slice(&out.body.collect().await.unwrap().into_bytes()).unwrap()
+    }
+
+    /// The workspace's instances, by attempt tag, in any state.
+    async fn instances(&self) -> Vec<aws_sdk_ec2::types::Instance> {
+        let out = self
+            .ec2
+            .describe_instances()
+            .filters(aws_sdk_ec2::types::Filter::builder().name("tag:hoist:workspace").values(WS).build())
+            .send()
+            .await
+            .unwrap();
+        out.reservations().iter().flat_map(|r| r.instances().to_vec()).collect()
+    }
+
+    /// The instance role's own policy, as `init` put it, and the boundary.
+    async fn instance_role_policies(&self) -> (Value, Value) {
+        let role = format!("hoist-{WS}-instance");
+        let inline = self.iam.get_role_policy().role_name(&role).policy_name("hoist").send().await.expect("instance role policy");
+        let inline: Value = serde_json::from_str(&decode(inline.policy_document())).unwrap();
+        let arn = format!("arn:aws:iam::{ACCOUNT}:policy/hoist-{WS}-boundary");
+        let p = self.iam.get_policy().policy_arn(&arn).send().await.unwrap();
+        let v = p.policy().unwrap().default_version_id().unwrap().to_string();
+        let doc = self.iam.get_policy_version().policy_arn(&arn).version_id(v).send().await.unwrap();
+        let boundary: Value = serde_json::from_str(&decode(doc.policy_version().unwrap().document().unwrap())).unwrap();
+        (inline, boundary)
+    }
+
+    /// Keys of a user holding exactly the instance role's policy: how the
+    /// agent signs on the instance.
+    async fn instance_keys(&self) -> Keys {
+        let (inline, _) = self.instance_role_policies().await;
+        self.emu.create_user_with_managed_policies("instance", &[inline]).await
+    }
+
+    /// The agent, run here as the instance `imds` says this is, signed
+    /// with `keys`; its requests recorded to `calls`.
+    fn agent(&self, keys: &Keys, imds: &FakeImds, id: &str, calls: &Path) -> Child {
+        let mut env = self.emu.env_for(keys);
+        env.set("HOIST_WORKSPACE", WS).set("HOIST_S3_PART_SIZE", (5u64 << 20).to_string()).set("HOIST_RECORD_CALLS", calls);
+        let scratch = self.dir.path().join(format!("scratch-{}", calls.file_stem().unwrap().to_string_lossy()));
+        env.command(env!("CARGO_BIN_EXE_hoist"))
+            .args(["agent", "--store", &format!("s3://{}", bucket()), "--logs", &format!("cloudwatch:/hoist/{WS}/jobs"), "--job", id])
+            .args(["--ec2", imds.url(), "--spot-poll-interval", "200ms", "--heartbeat-interval", "500ms", "--checkpoint-interval", "1h"])
+            .args(["--grace", "2s", "--scratch"])
+            .arg(scratch)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    async fn log_lines(&self, id: &str, attempt: u32) -> Vec<String> {
+        let out = self
+            .logs
+            .get_log_events()
+            .log_group_name(format!("/hoist/{WS}/jobs"))
+            .log_stream_name(format!("{id}/{attempt}"))
+            .start_from_head(true)
+            .send()
+            .await;
+        // Not there yet: the agent has not started.
+        let Ok(out) = out else { return Vec::new() };
+        out.events().iter().map(|e| e.message().unwrap_or_default().to_string()).collect()
+    }
+}
+
+fn decode(doc: &str) -> String {
+    hoist_testkit::wire::percent_decode(doc, false)
+}
+
+fn wait_output(child: Child, what: &str) -> std::process::Output {
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.code().is_some(),
+        "{what} died by a signal\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Every authorization of every recorded request, in `known` state.
+fn authorizations(calls: &[Call], known: &Known) -> Vec<(String, Authz)> {
+    let mut out = Vec::new();
+    for call in calls {
+        let authz = authorize(call, ACCOUNT, REGION, "aws", known).unwrap_or_else(|e| panic!("{}:{}: {e}", call.service, call.operation));
+        for a in authz {
+            out.push((format!("{}:{}", call.service, call.operation), a));
+        }
+    }
+    out
+}
+
+fn decide(policies: &[Policy], boundary: Option<&Policy>, a: &Authz) -> Decision {
+    let mut ctx = Context::new().with("aws:SecureTransport", "true").with("aws:RequestedRegion", REGION).with("aws:PrincipalAccount", ACCOUNT);
+    for (k, v) in a.context_map() {
+        ctx = ctx.with_all(&k, v);
+    }
+    evaluate(policies, boundary.map(std::slice::from_ref), &Request { action: &a.action, resource: &a.resource, context: &ctx }).decision
+}
+
+fn parse(docs: &[Value]) -> Vec<Policy> {
+    docs.iter().map(|d| Policy::from_value(d).expect("a valid policy")).collect()
+}
+
+/// The tags every EC2 resource has now, and each profile's role: what
+/// authorization reads that requests do not carry.
+async fn known(w: &World) -> Known {
+    let mut known = Known::default();
+    for t in w.ec2.describe_tags().send().await.unwrap().tags() {
+        known.tags.entry(t.resource_id().unwrap_or_default().to_string()).or_default().push((
+            t.key().unwrap_or_default().to_string(),
+            t.value().unwrap_or_default().to_string(),
+        ));
+    }
+    known.profile_roles.insert(format!("hoist-{WS}-instance"), format!("hoist-{WS}-instance"));
+    known
+}
+
+const TASK: &str = "name: train\nworkdir: code\nsecrets: [HF_TOKEN]\nrun: python3 train.py\nresources:\n  instance_type: m5.large\n  use_spot: true\n  disk_size: 50\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_launches_one_instance_with_every_setting_and_the_policy_allows_exactly_it() {
+    let w = world().await;
+    let task = w.task("train", TASK);
+    // Missing secret: refused before anything is created.
+    let refused = w.run(&["run", task.to_str().unwrap(), "--backend", "ec2", "--detach"]);
+    refused.expect_code(125);
+    assert!(refused.stderr.contains("HF_TOKEN") && refused.stderr.contains("hoist secret set"), "{}", refused.stderr);
+    assert!(w.instances().await.is_empty(), "a refused run launched something");
+
+    w.set_secret("HF_TOKEN", SECRET);
+    let calls_file = w.dir.path().join("run-calls.jsonl");
+    let before = known(&w).await;
+    let started = Instant::now();
+    let out = w
+        .env
+        .command(env!("CARGO_BIN_EXE_hoist"))
+        .args(["run", task.to_str().unwrap(), "--backend", "ec2", "--detach", "-o", "json"])
+        .env("HOIST_RECORD_CALLS", &calls_file)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: took,
+    };
+    run.expect_code(0);
+    let id = run.json()["id"].as_str().unwrap().to_string();
+    common::assert_declared("run", &calls_file);
+    let calls = CallLog::read_file(&calls_file).unwrap();
+    eprintln!("ec2 run --detach: {} API calls, {:.0} ms", calls.len(), took.as_secs_f64() * 1000.0);
+
+    // One instance, every setting read back from the emulator.
+    let instances = w.instances().await;
+    assert_eq!(instances.len(), 1, "{instances:?}");
+    let i = &instances[0];
+    let iid = i.instance_id().unwrap();
+    let tag = |k: &str| i.tags().iter().find(|t| t.key() == Some(k)).and_then(|t| t.value()).map(str::to_string);
+    assert_eq!(tag("hoist:managed").as_deref(), Some("true"));
+    assert_eq!(tag("hoist:workspace").as_deref(), Some(WS));
+    assert_eq!(tag("hoist:job").as_deref(), Some(id.as_str()));
+    assert_eq!(i.instance_type().unwrap().as_str(), "m5.large");
+    assert_eq!(i.instance_lifecycle().map(|l| l.as_str()), Some("spot"));
+    let md = i.metadata_options().unwrap();
+    assert_eq!(md.http_tokens().unwrap().as_str(), "required", "IMDSv2 only");
+    assert_eq!(md.http_put_response_hop_limit(), Some(1));
+    assert!(i.iam_instance_profile().unwrap().arn().unwrap().ends_with(&format!("instance-profile/hoist-{WS}-instance")));
+    let sg = i.security_groups().first().unwrap();
+    assert_eq!(sg.group_name(), Some(format!("hoist-{WS}").as_str()));
+    assert!(i.image_id().unwrap().starts_with("ami-"), "the default image, found through SSM");
+    let shutdown = w.ec2.describe_instance_attribute().instance_id(iid).attribute("instanceInitiatedShutdownBehavior".into()).send().await.unwrap();
+    assert_eq!(shutdown.instance_initiated_shutdown_behavior().and_then(|v| v.value()), Some("terminate"));
+    let volumes = w
+        .ec2
+        .describe_volumes()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("attachment.instance-id").values(iid).build())
+        .send()
+        .await
+        .unwrap();
+    let root = &volumes.volumes()[0];
+    assert_eq!(root.volume_type().unwrap().as_str(), "gp3");
+    assert_eq!(root.encrypted(), Some(true));
+    assert_eq!(root.size(), Some(50));
+    assert!(root.tags().iter().any(|t| t.key() == Some("hoist:job") && t.value() == Some(id.as_str())), "volume tagged at launch");
+    let ud = w.ec2.describe_instance_attribute().instance_id(iid).attribute("userData".into()).send().await.unwrap();
+    let script = String::from_utf8(aws_smithy_types::base64::decode(ud.user_data().unwrap().value().unwrap()).unwrap()).unwrap();
+    assert!(script.starts_with("#!/bin/bash") && script.contains(&format!("--job '{id}'")) && script.contains("shutdown -h now"), "{script}");
+    assert!(!script.contains(SECRET), "user-data holds a secret value");
+
+    // The record: pending, on that instance, with secret names only.
+    let record = w.record(&id).await;
+    assert_eq!(record["status"], "pending");
+    assert_eq!(record["attempts"][0]["instance"]["instance_id"], iid);
+    assert_eq!(record["attempts"][0]["instance"]["market"], "spot");
+    assert!(!record.to_string().contains(SECRET));
+    assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET));
+    let binaries = w.s3.list_objects_v2().bucket(bucket()).prefix("agent/").send().await.unwrap();
+    assert_eq!(binaries.contents().len(), 1, "the agent binary, uploaded once");
+
+    // The retried launch of one attempt carries one idempotency token.
+    let tokens: Vec<String> = calls
+        .iter()
+        .filter(|c| c.operation == "RunInstances")
+        .filter_map(|c| c.request.as_ref()?.body.as_deref().map(|b| b.split('&').find(|p| p.starts_with("ClientToken=")).unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(tokens.len(), 1);
+    assert!(tokens[0].len() > "ClientToken=".len());
+
+    // Proof on the wire: `hoist policy run` allows every authorization of
+    // every request `run` sent...
+    let policy = hoist(&w.env, &["policy", "run", "--account", ACCOUNT, "--region", REGION, "-o", "json"]);
+    let docs = match policy.expect_code(0).json() {
+        Value::Array(d) => d,
+        d => vec![d],
+    };
+    let policies = parse(&docs);
+    let authz = authorizations(&calls, &before);
+    for (op, a) in &authz {
+        assert_eq!(decide(&policies, None, a), Decision::Allow, "{op}: {a:?} is denied by `hoist policy run`");
+    }
+    // ...and the launch aimed elsewhere is denied: an instance not tagged
+    // for the workspace, another workspace's security group, passing
+    // another role, terminating another workspace's instance.
+    let mut denied = 0;
+    let variants: Vec<(&str, Box<dyn Fn(&Authz) -> Option<Authz>>)> = vec![
+        ("instance tagged for another workspace", Box::new(|a: &Authz| {
+            (a.action == "ec2:RunInstances" && a.resource.contains(":instance/")).then(|| Authz {
+                context: a.context.iter().map(|(k, v)| (k.clone(), if k.contains("hoist:workspace") { "other".into() } else { v.clone() })).collect(),
+                ..a.clone()
+            })
+        })),
+        ("another workspace's security group", Box::new(|a: &Authz| {
+            (a.action == "ec2:RunInstances" && a.resource.contains(":security-group/")).then(|| Authz {
+                context: a.context.iter().map(|(k, v)| (k.clone(), if k.contains("hoist:workspace") { "other".into() } else { v.clone() })).collect(),
+                ..a.clone()
+            })
+        })),
+        ("passing an administrator's role", Box::new(|a: &Authz| {
+            (a.action == "iam:PassRole").then(|| Authz { resource: format!("arn:aws:iam::{ACCOUNT}:role/Admin"), ..a.clone() })
+        })),
+        ("passing the role to another service", Box::new(|a: &Authz| {
+            (a.action == "iam:PassRole").then(|| Authz {
+                context: vec![("iam:PassedToService".into(), "lambda.amazonaws.com".into())],
+                ..a.clone()
+            })
+        })),
+        ("another workspace's secret", Box::new(|a: &Authz| {
+            a.action.starts_with("secretsmanager:").then(|| a.resource != "*").filter(|x| *x).map(|_| Authz {
+                resource: a.resource.replace(&format!("hoist/{WS}/"), &format!("hoist/{WS}-a/")),
+                ..a.clone()
+            })
+        })),
+    ];
+    for (what, variant) in &variants {
+        let hits: Vec<Authz> = authz.iter().filter_map(|(_, a)| variant(a)).collect();
+        assert!(!hits.is_empty(), "no request to vary for: {what}");
+        for v in hits {
+            assert_ne!(decide(&policies, None, &v), Decision::Allow, "{what}: {v:?} is allowed");
+            denied += 1;
+        }
+    }
+    let terminate = Authz::new(
+        "ec2:TerminateInstances",
+        format!("arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-0123456789abcdef0"),
+        vec![("aws:ResourceTag/hoist:workspace".into(), "other".into())],
+    );
+    assert_ne!(decide(&policies, None, &terminate), Decision::Allow, "terminating another workspace's instance");
+    eprintln!(
+        "least-privilege proof for `run`: {} requests, {} authorizations allowed, {} out-of-scope variants denied",
+        calls.len(),
+        authz.len(),
+        denied + 1
+    );
+}
+
+/// A job whose `run` prints a blank line, its secrets, and writes a
+/// checkpoint larger than a multipart part.
+const AGENT_TASK: &str = r#"name: agentjob
+workdir: code
+secrets: [HF_TOKEN, SSH_KEY]
+checkpoints: ckpt
+run: |
+  echo "start"
+  echo ""
+  echo "token=$HF_TOKEN"
+  echo "$SSH_KEY"
+  mkdir -p ckpt
+  head -c 6291456 /dev/urandom > ckpt/model.bin
+  echo "done"
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_on_the_instance_completes_the_job_with_only_the_instance_role() {
+    let w = world().await;
+    w.set_secret("HF_TOKEN", SECRET);
+    w.set_secret("SSH_KEY", PEM);
+    let task = w.task("agentjob", AGENT_TASK);
+    // Attached, as a user would: it follows the log and ends with the job.
+    let mut attached = w
+        .env
+        .command(env!("CARGO_BIN_EXE_hoist"))
+        .args(["run", task.to_str().unwrap(), "--backend", "ec2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let (id, iid) = loop {
+        let found = w.instances().await;
+        if let Some(i) = found.first() {
+            let tag = |k: &str| i.tags().iter().find(|t| t.key() == Some(k)).and_then(|t| t.value()).unwrap().to_string();
+            break (tag("hoist:job"), i.instance_id().unwrap().to_string());
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no instance launched");
+        assert!(attached.try_wait().unwrap().is_none(), "hoist run ended before launching");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    let keys = w.instance_keys().await;
+    let imds = FakeImds::start(&iid);
+    let calls = w.dir.path().join("agent-calls.jsonl");
+    let agent = wait_output(w.agent(&keys, &imds, &id, &calls), "the agent");
+    assert_eq!(agent.status.code(), Some(0), "agent failed:\n{}", String::from_utf8_lossy(&agent.stderr));
+    common::assert_declared("agent", &calls);
+    assert_eq!(imds.tokenless_requests(), 0, "the agent asked the metadata service without an IMDSv2 token");
+    assert!(imds.requests() >= 2, "the agent never asked the metadata service");
+
+    let out = attached.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "attached run:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("token=***"), "the job's output streamed from CloudWatch, masked:\n{stdout}");
+    for shown in [&stdout, &stderr] {
+        assert!(!shown.contains(SECRET) && !shown.contains("QUJDREVGR0hJSktMTU5PUA=="), "a secret leaked:\n{shown}");
+    }
+
+    let record = w.record(&id).await;
+    assert_eq!(record["status"], "succeeded", "{record:#}");
+    assert_eq!(record["attempts"][0]["agent"]["host"], iid.as_str(), "the agent knows its instance");
+    let lines = w.log_lines(&id, 1).await;
+    assert!(lines.iter().any(|l| l == "start") && lines.iter().any(|l| l == "done"), "{lines:?}");
+    assert!(lines.iter().any(|l| l.trim().is_empty()), "the blank line reached CloudWatch (as a space): {lines:?}");
+    assert!(lines.iter().any(|l| l == "token=***"), "{lines:?}");
+    let joined = lines.join("\n");
+    assert!(!joined.contains(SECRET) && !joined.contains("QUJDREVGR0hJSktMTU5PUA==") && !joined.contains("UVJTVFVWV1hZWjAxMjM0NQ=="), "{joined}");
+
+    let ckpt = w.s3.head_object().bucket(bucket()).key(format!("jobs/{id}/checkpoints/model.bin")).send().await.expect("the checkpoint");
+    assert_eq!(ckpt.content_length(), Some(6 << 20));
+    let recorded = CallLog::read_file(&calls).unwrap();
+    assert!(recorded.iter().any(|c| c.operation == "UploadPart"), "a checkpoint over the part size goes up in parts");
+
+    // The instance ends with its job: the attached run terminated it (on
+    // AWS the bootstrap also powers it off, and it was launched to
+    // terminate on shutdown).
+    let state = w.instances().await.into_iter().find(|i| i.instance_id() == Some(iid.as_str())).unwrap();
+    assert_eq!(state.state().unwrap().name().unwrap().as_str(), "terminated");
+
+    // The agent's requests, proven against the instance role's policy and
+    // the boundary (moto judged only its S3 requests).
+    let (inline, boundary) = w.instance_role_policies().await;
+    let policies = parse(&[inline]);
+    let boundary = Policy::from_value(&boundary).unwrap();
+    let authz = authorizations(&recorded, &known(&w).await);
+    for (op, a) in &authz {
+        assert_eq!(decide(&policies, Some(&boundary), a), Decision::Allow, "{op}: {a:?}");
+    }
+    let other_secret = Authz::new("secretsmanager:GetSecretValue", format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:hoist/{WS}-a/HF_TOKEN-AbC123"), vec![]);
+    assert_ne!(decide(&policies, Some(&boundary), &other_secret), Decision::Allow, "another workspace's secret");
+}
+
+const SPOT_TASK: &str = r#"name: spotjob
+checkpoints: ckpt
+run: |
+  mkdir -p ckpt
+  if [ -f ckpt/step ]; then echo "resumed at $(cat ckpt/step)"; exit 0; fi
+  echo 7 > ckpt/step
+  echo "waiting to be interrupted"
+  sleep 60
+resources:
+  use_spot: true
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spot_notice_interrupts_and_the_retry_resumes_from_the_checkpoint() {
+    let w = world().await;
+    let task = w.task("spotjob", SPOT_TASK);
+    let attached = w
+        .env
+        .command(env!("CARGO_BIN_EXE_hoist"))
+        .args(["run", task.to_str().unwrap(), "--backend", "ec2", "--retry-on-interruption", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let keys = w.instance_keys().await;
+    let mut attempt_ids = Vec::new();
+    for attempt in 1..=2 {
+        let started = Instant::now();
+        let (id, iid) = loop {
+            let found = w.instances().await;
+            let tagged = found.iter().find(|i| i.tags().iter().any(|t| t.key() == Some("hoist:attempt") && t.value() == Some(&attempt.to_string())));
+            if let Some(i) = tagged {
+                let id = i.tags().iter().find(|t| t.key() == Some("hoist:job")).unwrap().value().unwrap().to_string();
+                break (id, i.instance_id().unwrap().to_string());
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "attempt {attempt} was never launched");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        attempt_ids.push(iid.clone());
+        let imds = FakeImds::start(&iid);
+        let calls = w.dir.path().join(format!("spot-{attempt}.jsonl"));
+        let agent = w.agent(&keys, &imds, &id, &calls);
+        if attempt == 1 {
+            // Once the job is running and has its checkpoint, EC2 reclaims
+            // the capacity.
+            let started = Instant::now();
+            while !w.log_lines(&id, 1).await.iter().any(|l| l.contains("waiting to be interrupted")) {
+                assert!(started.elapsed() < Duration::from_secs(60), "attempt 1 never started");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            imds.schedule_interruption();
+            let out = wait_output(agent, "agent 1");
+            assert_eq!(out.status.code(), Some(143), "the job was stopped with SIGTERM: {}", String::from_utf8_lossy(&out.stderr));
+            let record = w.record(&id).await;
+            assert_eq!(record["attempts"][0]["status"], "interrupted");
+            assert!(record["attempts"][0]["reason"].as_str().unwrap().contains("spot interruption"), "{record:#}");
+            w.s3.head_object().bucket(bucket()).key(format!("jobs/{id}/checkpoints/step")).send().await.expect("checkpoint saved on the notice");
+        } else {
+            let out = wait_output(agent, "agent 2");
+            assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+            let lines = w.log_lines(&id, 2).await;
+            assert!(lines.iter().any(|l| l == "resumed at 7"), "attempt 2 resumed from the checkpoint: {lines:?}");
+        }
+    }
+    let out = attached.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("starting attempt 2"), "{stderr}");
+    assert_ne!(attempt_ids[0], attempt_ids[1], "a new instance for the new attempt");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_max_runtime_concurrent_resumes_and_destroy() {
+    let w = world().await;
+    w.set_secret("HF_TOKEN", SECRET);
+    let keys = w.instance_keys().await;
+
+    // Cancel before the agent starts: the instance is terminated at once.
+    let task = w.task("train", TASK);
+    let id = w.run(&["run", task.to_str().unwrap(), "--backend", "ec2", "-d", "-q"]).expect_code(0).stdout.trim().to_string();
+    let cancel = hoist_declared(&w.env, &["cancel", &id]);
+    cancel.expect_code(0);
+    assert!(cancel.stdout.contains("cancelled"), "{}", cancel.stdout);
+    assert_eq!(w.record(&id).await["status"], "cancelled");
+    let gone = w.instances().await.into_iter().all(|i| i.state().unwrap().name().unwrap().as_str() == "terminated");
+    assert!(gone, "the cancelled job's instance was terminated");
+
+    // A running job: the agent sees the request at its next heartbeat.
+    let sleeper = w.task("sleeper", "name: sleeper\nrun: echo up; sleep 60\n");
+    let id = w.run(&["run", sleeper.to_str().unwrap(), "--backend", "ec2", "-d", "-q"]).expect_code(0).stdout.trim().to_string();
+    let iid = w.record(&id).await["attempts"][0]["instance"]["instance_id"].as_str().unwrap().to_string();
+    let imds = FakeImds::start(&iid);
+    let agent = w.agent(&keys, &imds, &id, &w.dir.path().join("cancel-agent.jsonl"));
+    let started = Instant::now();
+    while w.record(&id).await["status"] != "running" {
+        assert!(started.elapsed() < Duration::from_secs(60));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    w.run(&["cancel", &id]).expect_code(0);
+    wait_output(agent, "the cancelled agent");
+    let record = w.record(&id).await;
+    assert_eq!(record["status"], "cancelled", "{record:#}");
+    assert_eq!(record["attempts"][0]["reason"], "cancelled on request");
+
+    // Two `--resume` at once: one new attempt, the other told so.
+    let resume = || w.env.command(env!("CARGO_BIN_EXE_hoist")).args(["run", "--resume", &id, "-d", "-q"]).stderr(Stdio::piped()).spawn().unwrap();
+    let (a, b) = (resume(), resume());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let mut codes = [a.status.code(), b.status.code()];
+    codes.sort();
+    // The loser is told why (exit 2, hoist's own failure 125 in `run`).
+    assert_eq!(codes, [Some(0), Some(125)], "{}\n{}", String::from_utf8_lossy(&a.stderr), String::from_utf8_lossy(&b.stderr));
+    let loser = if a.status.success() { &b } else { &a };
+    assert!(String::from_utf8_lossy(&loser.stderr).contains("only a finished job can be resumed"));
+    let record = w.record(&id).await;
+    assert_eq!(record["attempts"].as_array().unwrap().len(), 2, "exactly one new attempt ({codes:?})");
+    let attempt2 = w.instances().await.into_iter().filter(|i| i.tags().iter().any(|t| t.key() == Some("hoist:attempt") && t.value() == Some("2"))).count();
+    assert_eq!(attempt2, 1, "one instance for attempt 2");
+
+    // max_runtime: the agent stops the job and records why.
+    let slow = w.task("slow", "name: slow\nrun: sleep 30\nresources:\n  max_runtime: 2\n");
+    let id = w.run(&["run", slow.to_str().unwrap(), "--backend", "ec2", "-d", "-q"]).expect_code(0).stdout.trim().to_string();
+    let iid = w.record(&id).await["attempts"][0]["instance"]["instance_id"].as_str().unwrap().to_string();
+    let imds = FakeImds::start(&iid);
+    wait_output(w.agent(&keys, &imds, &id, &w.dir.path().join("slow.jsonl")), "the slow agent");
+    let record = w.record(&id).await;
+    assert_eq!(record["status"], "failed");
+    assert!(record["attempts"][0]["reason"].as_str().unwrap().contains("max_runtime"), "{record:#}");
+
+    // `hoist jobs` lists them all, from one listing of the bucket.
+    let jobs = hoist(&w.env, &["jobs", "-o", "json"]);
+    assert_eq!(jobs.expect_code(0).json().as_array().unwrap().len(), 3);
+
+    // destroy: no instance, volume, security group or secret of the
+    // workspace is left.
+    hoist_declared(&w.env, &["destroy", "--yes", "-q"]).expect_code(0);
+    let live: Vec<_> = w.instances().await.into_iter().filter(|i| i.state().unwrap().name().unwrap().as_str() != "terminated").collect();
+    assert!(live.is_empty(), "{live:?}");
+    let vols = w.ec2.describe_volumes().filters(aws_sdk_ec2::types::Filter::builder().name("tag:hoist:workspace").values(WS).build()).send().await.unwrap();
+    let attached_vols: Vec<_> = vols.volumes().iter().filter(|v| v.state().map(|s| s.as_str()) != Some("deleted")).collect();
+    assert!(attached_vols.is_empty(), "volumes left: {attached_vols:?}");
+    let sgs = w.ec2.describe_security_groups().filters(aws_sdk_ec2::types::Filter::builder().name("tag:hoist:workspace").values(WS).build()).send().await.unwrap();
+    assert!(sgs.security_groups().is_empty());
+    let sm = aws_sdk_secretsmanager::Client::new(&w.emu.sdk_config().await);
+    let left = sm.list_secrets().send().await.unwrap();
+    assert!(left.secret_list().is_empty(), "{:?}", left.secret_list());
+}
+
+/// Wait for `child`, returning its exit code and peak resident memory
+/// (KiB), from wait4(2)'s rusage for that process alone.
+fn wait_rusage(child: Child) -> (i32, i64) {
+    let pid = child.id() as i32;
+    let mut status = 0;
+    // SAFETY: wait4 on our own child with valid out-pointers.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4");
+    std::mem::forget(child); // reaped above
+    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+}
+
+/// Checkpoint throughput of the agent against the emulator: a job writes
+/// a checkpoint of HOIST_BENCH_CHECKPOINT_MIB (default 1024) MiB, the
+/// agent uploads it at the end (multipart, 64 MiB parts, 4 at a time,
+/// streamed from disk); a resumed attempt restores it (streamed to disk).
+/// Times come from the agent's own log lines; peak memory is the agent
+/// process's. Run by `bench/checkpoint.py`; not a timed test.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "benchmark: run by bench/checkpoint.py"]
+async fn bench_checkpoint_transfer() {
+    let mib: u64 = std::env::var("HOIST_BENCH_CHECKPOINT_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024);
+    let w = world().await;
+    let yaml = format!(
+        "name: ckpt\ncheckpoints: ckpt\nrun: |\n  mkdir -p ckpt\n  if [ -f ckpt/model.bin ]; then exit 0; fi\n  head -c {} /dev/zero > ckpt/model.bin\n",
+        mib << 20
+    );
+    let task = w.task("ckpt", &yaml);
+    let id = w.run(&["run", task.to_str().unwrap(), "--backend", "ec2", "-d", "-q"]).expect_code(0).stdout.trim().to_string();
+    let keys = w.instance_keys().await;
+    let mut results = Vec::new();
+    for attempt in 1..=2u32 {
+        if attempt == 2 {
+            w.run(&["run", "--resume", &id, "-d", "-q"]).expect_code(0);
+        }
+        let iid = w.record(&id).await["attempts"][(attempt - 1) as usize]["instance"]["instance_id"].as_str().unwrap().to_string();
+        let imds = FakeImds::start(&iid);
+        let mut env = w.emu.env_for(&keys);
+        env.set("HOIST_WORKSPACE", WS);
+        let scratch = w.dir.path().join(format!("bench-scratch-{attempt}"));
+        let spawned = Instant::now();
+        let child = env
+            .command(env!("CARGO_BIN_EXE_hoist"))
+            .args(["agent", "--store", &format!("s3://{}", bucket()), "--logs", &format!("cloudwatch:/hoist/{WS}/jobs"), "--job", &id])
+            .args(["--ec2", imds.url(), "--checkpoint-interval", "1h", "--scratch"])
+            .arg(&scratch)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let spawned_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+            - spawned.elapsed().as_millis() as i64;
+        let (code, peak_kib) = wait_rusage(child);
+        assert_eq!(code, 0);
+        let events = w
+            .logs
+            .get_log_events()
+            .log_group_name(format!("/hoist/{WS}/jobs"))
+            .log_stream_name(format!("{id}/{attempt}"))
+            .start_from_head(true)
+            .send()
+            .await
+            .unwrap();
+        let at = |needle: &str| events.events().iter().find(|e| e.message().unwrap_or_default().contains(needle)).and_then(|e| e.timestamp());
+        let (what, ms) = if attempt == 1 {
+            ("upload", at("checkpoint saved").unwrap() - at("run exited").unwrap())
+        } else {
+            ("restore", at("restored checkpoint").unwrap() - spawned_ms)
+        };
+        let rate = mib as f64 / (ms.max(1) as f64 / 1000.0);
+        eprintln!("BENCH {what} {mib} MiB: {ms} ms, {rate:.0} MiB/s, agent peak RSS {} MiB", peak_kib / 1024);
+        results.push((what, ms, peak_kib));
+    }
+}
