@@ -91,8 +91,10 @@ pub enum Command {
         Examples:\n  hoist logs -f quickstart-1a2b3c4d\n  hoist logs quick          (any unique prefix of an id)\n  hoist logs --attempt 1 JOB")]
     Logs(LogsArgs),
     /// Stop a running job; its checkpoint is saved and it can be resumed
-    #[command(after_help = "The job's processes get SIGTERM, then SIGKILL after a grace period (10 s);\n\
-        its checkpoint directory is synced one last time. Resume with `hoist run --resume JOB`.")]
+    #[command(after_help = "The job's processes get SIGTERM, then SIGKILL after the agent's grace period (10 s);\n\
+        its checkpoint directory is synced one last time. A job on EC2 whose agent has not\n\
+        answered within --grace (3 min) has its instance terminated. Resume with\n\
+        `hoist run --resume JOB`.")]
     Cancel(CancelArgs),
     /// Store the secrets jobs in AWS use (in Secrets Manager; values are never printed)
     #[command(subcommand, after_help = "A task names its secrets (`secrets: [HF_TOKEN]`); on EC2 the agent reads each one\n\
@@ -118,7 +120,7 @@ pub enum Command {
     /// Print the IAM policy hoist needs, generated from its own code
     #[command(after_help = "Every action hoist's commands perform, each on the exact resource it touches,\n\
         filled in for your account, region and workspace: attach it as is.\n\n\
-        Examples:\n  hoist policy                       everything (init, status, run, destroy)\n  \
+        Examples:\n  hoist policy                       everything (init, status, run, secret, destroy)\n  \
         hoist policy init destroy\n  hoist policy --account 123456789012 --region eu-west-1   offline\n  \
         hoist policy --roles               the execution roles' trust and inline policies\n  \
         hoist policy --boundary            the permissions boundary the roles carry\n  \
@@ -209,7 +211,8 @@ The task file is YAML, with SkyPilot's field names where they mean the same:
   name: train                  # job ids are NAME-<8 hex digits>
   workdir: .                   # bundled (honours .gitignore and .hoistignore), relative to the task file
   envs: {EPOCHS: 3}
-  secrets: [HF_TOKEN]          # names only: values come from --secret or your environment
+  secrets: [HF_TOKEN]          # names only: locally from --secret or your environment;
+                               # on EC2 from Secrets Manager (`hoist secret set HF_TOKEN`)
   setup: pip install -r requirements.txt
   run: python train.py
   checkpoints: ckpt            # synced while running, restored on --resume
@@ -265,7 +268,7 @@ pub struct PolicyArgs {
     #[command(subcommand)]
     pub action: Option<PolicyAction>,
 
-    /// Commands to cover: init, status, run, destroy, all [default: all]
+    /// Commands to cover: init, status, run, secret, destroy, check, all [default: all, which leaves out check]
     #[arg(value_name = "COMMAND")]
     pub commands: Vec<String>,
 
@@ -324,7 +327,7 @@ pub enum PolicyAction {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Commands to check: init, status, run, destroy, all [default: all]
+    /// Commands to check: init, status, run, secret, destroy, all [default: all]
     #[arg(value_name = "COMMAND")]
     pub commands: Vec<String>,
 }

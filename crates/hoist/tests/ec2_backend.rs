@@ -59,8 +59,9 @@ async fn world() -> World {
     let mut env = emu.env();
     env.set("HOIST_WORKSPACE", WS);
     let dir = tempfile::tempdir().unwrap();
+    // Any small x86-64 executable will do: the emulator never boots it.
     let fake_binary = dir.path().join("hoist-agent-linux");
-    std::fs::write(&fake_binary, b"#!/bin/sh\necho stand-in agent\n").unwrap();
+    std::fs::copy("/bin/true", &fake_binary).unwrap();
     env.set("HOIST_AGENT_BINARY", &fake_binary);
     hoist(&env, &["init", "--yes", "-q"]).expect_code(0);
     let sdk = emu.sdk_config().await;
@@ -705,4 +706,30 @@ async fn bench_checkpoint_transfer() {
         eprintln!("BENCH {what} {mib} MiB: {ms} ms, {rate:.0} MiB/s, agent peak RSS {} MiB", peak_kib / 1024);
         results.push((what, ms, peak_kib));
     }
+}
+
+/// The answer to RunInstances is lost after EC2 launched the instance:
+/// the SDK sends the request again, with the same ClientToken, so AWS
+/// answers with the instance it already launched (AWS's documented
+/// idempotency; moto ignores the token and would launch a second one, so
+/// what is proven here is that the retry carries the same token, and that
+/// hoist then records one instance).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_launch_answer_is_retried_with_the_same_client_token() {
+    use hoist_testkit::proxy::{Fault, FaultConfig, FaultProxy};
+    let w = world().await;
+    let task = w.task("sleeper", "name: sleeper\nrun: sleep 1\n");
+    let proxy = FaultProxy::start(w.emu.endpoint(), FaultConfig::default().fault_at("RunInstances", 1, Fault::LostResponse));
+    let mut env = w.emu.env();
+    env.set("HOIST_WORKSPACE", WS).set("AWS_ENDPOINT_URL", proxy.endpoint()).set("HOIST_AGENT_BINARY", w.dir.path().join("hoist-agent-linux"));
+    let run = hoist(&env, &["run", task.to_str().unwrap(), "--backend", "ec2", "-d", "-o", "json"]);
+    run.expect_code(0);
+    let launches: Vec<_> = proxy.exchanges().into_iter().filter(|e| e.operation == "RunInstances").collect();
+    assert_eq!(launches.len(), 2, "the lost answer was retried: {launches:?}");
+    assert_eq!(launches[0].injected, Some(Fault::LostResponse));
+    assert_eq!(launches[0].identity, launches[1].identity, "the retry is the same request, ClientToken included");
+    let id = run.json()["id"].as_str().unwrap().to_string();
+    let record = w.record(&id).await;
+    assert_eq!(record["attempts"].as_array().unwrap().len(), 1);
+    assert!(record["attempts"][0]["instance"]["instance_id"].as_str().unwrap().starts_with("i-"));
 }

@@ -32,12 +32,45 @@ fn rust_arch(ec2_arch: &str) -> &str {
     }
 }
 
+/// ELF's e_machine for an EC2 architecture.
+fn elf_machine(ec2_arch: &str) -> Option<u16> {
+    match ec2_arch {
+        "x86_64" => Some(62),
+        "arm64" => Some(183),
+        _ => None,
+    }
+}
+
+/// Refuse, before anything is launched, a file that cannot run on the
+/// instance: not a 64-bit little-endian ELF executable for its
+/// architecture (an instance booted with it would bill without ever
+/// starting the job).
+fn check_elf(path: &Path, ec2_arch: &str) -> Result<()> {
+    use std::io::Read;
+    let mut head = [0u8; 20];
+    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).with_context(|| format!("reading {}", path.display()))?;
+    let machine = u16::from_le_bytes([head[18], head[19]]);
+    let elf64_le = n == 20 && head[..4] == *b"\x7fELF" && head[4] == 2 && head[5] == 1;
+    if !elf64_le || Some(machine) != elf_machine(ec2_arch) {
+        let what = if !elf64_le { "not a 64-bit Linux (ELF) executable".to_string() } else { format!("an ELF executable for another architecture (e_machine {machine})") };
+        return Err(UsageError(format!(
+            "agent binary {} is {what}: the instance is Linux on {ec2_arch}; give a hoist built for it \
+             (`cargo build --release --target {}-unknown-linux-musl`)",
+            path.display(),
+            rust_arch(ec2_arch)
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// The binary to send to an instance of `ec2_arch`.
 pub fn agent_binary(ec2_arch: &str, given: Option<&Path>) -> Result<PathBuf> {
     if let Some(path) = given {
         if !path.is_file() {
             return Err(UsageError(format!("--agent-binary {}: no such file", path.display())).into());
         }
+        check_elf(path, ec2_arch)?;
         return Ok(path.to_path_buf());
     }
     if let Some(path) = std::env::var_os("HOIST_AGENT_BINARY").filter(|p| !p.is_empty()) {
@@ -164,6 +197,22 @@ mod tests {
         assert!(script.contains("--ec2"));
         let (_, after) = script.split_once("\"$BIN\" --region").unwrap();
         assert!(after.contains("shutdown -h now"), "the instance powers off after the agent, whatever its exit");
+    }
+
+    #[test]
+    fn only_an_elf_executable_for_the_instance_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("agent");
+        std::fs::write(&script, "#!/bin/sh\necho not a binary\n").unwrap();
+        let err = agent_binary("x86_64", Some(&script)).unwrap_err().to_string();
+        assert!(err.contains("not a 64-bit Linux (ELF) executable"), "{err}");
+        let mut elf = vec![0u8; 64];
+        elf[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        elf[18] = 62; // x86-64
+        let bin = dir.path().join("hoist");
+        std::fs::write(&bin, &elf).unwrap();
+        assert!(agent_binary("x86_64", Some(&bin)).is_ok());
+        assert!(agent_binary("arm64", Some(&bin)).unwrap_err().to_string().contains("another architecture"));
     }
 
     #[test]

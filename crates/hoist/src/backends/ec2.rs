@@ -166,7 +166,7 @@ impl Ec2 {
         let (image_id, image_source) = match r.image_id.as_deref() {
             Some(docker) if docker.starts_with("docker:") => {
                 return Err(UsageError(format!(
-                    "resources.image_id {docker:?}: container images run on the sagemaker backend; on EC2 give an AMI id (ami-...) or none for the default image"
+                    "resources.image_id {docker:?}: this version of hoist runs EC2 jobs on a machine image, not a container: give an AMI id (ami-...), or none for the default image (which has Docker: `docker run` in `run:` works)"
                 ))
                 .into());
             }
@@ -433,8 +433,14 @@ impl Ec2 {
     pub async fn list_records(&self, local: &super::local::Local) -> Result<Vec<JobRecord>> {
         use futures_util::StreamExt as _;
         let Store::S3 { bucket, .. } = &self.store else { unreachable!("the EC2 backend's store is S3") };
-        let cache = local.root.join("aws-records");
-        let entries: Vec<_> = bucket.list("jobs/").await?.into_iter().filter(|e| e.key.ends_with("/job.json")).collect();
+        let cache = local.root.join(super::AWS_RECORDS_CACHE);
+        let listed = match bucket.list("jobs/").await {
+            Ok(l) => l,
+            // No bucket (never set up, or destroyed): no jobs in AWS.
+            Err(e) if e.code() == Some("NoSuchBucket") => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let entries: Vec<_> = listed.into_iter().filter(|e| e.key.ends_with("/job.json")).collect();
         let fetches = entries.into_iter().map(|e| {
             let cache = cache.clone();
             async move {

@@ -37,6 +37,16 @@ pub struct Jobs {
 /// Marks (in the local data directory) that a workspace runs jobs in AWS,
 /// so `hoist jobs` also lists the bucket's.
 const USES_AWS_MARKER: &str = "uses-aws";
+/// Where AWS-backed job records already fetched are kept (by ETag).
+pub const AWS_RECORDS_CACHE: &str = "aws-records";
+
+/// Forget the workspace's AWS jobs on this machine (after `destroy`: their
+/// records went with the bucket).
+pub fn forget_aws_jobs(workspace: &crate::workspace::Workspace) {
+    let root = local::data_dir().join(workspace.as_str());
+    let _ = std::fs::remove_file(root.join(USES_AWS_MARKER));
+    let _ = std::fs::remove_dir_all(root.join(AWS_RECORDS_CACHE));
+}
 
 impl Jobs {
     /// The workspace's jobs. With `need_aws`, failing to reach AWS is an

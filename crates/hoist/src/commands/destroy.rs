@@ -116,6 +116,10 @@ pub async fn run(ctx: &Context, args: &DestroyArgs) -> Result<ExitCode> {
         reason: "deleting it needs an administrator (iam:DeletePolicy)".into(),
     }));
     report.deleted = true;
+    // The jobs' records went with the bucket.
+    if report.delete.iter().any(|f| f.kind == Kind::Bucket) {
+        crate::backends::forget_aws_jobs(&ctx.settings.workspace.value);
+    }
     if ctx.printer.is_json() {
         ctx.printer.report(&report)?;
     }

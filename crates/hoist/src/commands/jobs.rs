@@ -60,6 +60,11 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
             ctx.printer.status(format!("hoist: could not check on job {}: {e:#}", record.id));
         }
     }
+    // Jobs in AWS could not be listed: never claim there are none.
+    if jobs.aws_problem.is_some() {
+        ctx.printer.report(&JobList(records))?;
+        return Ok(crate::exit::Exit::Aws.into());
+    }
     if records.is_empty() && !ctx.printer.is_json() {
         ctx.printer.status(format!(
             "no jobs yet in workspace {}: start one with `hoist run TASK.yaml`",

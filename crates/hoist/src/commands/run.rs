@@ -184,6 +184,12 @@ async fn run_ec2(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
         )
         .into());
     }
+    if args.detach && args.retry_on_interruption > 0 {
+        return Err(UsageError(
+            "--retry-on-interruption works while `hoist run` is attached (it starts the new attempt): drop --detach, or resume by hand with `hoist run --resume JOB`".into(),
+        )
+        .into());
+    }
     let opts = LaunchOptions { agent_binary: args.agent_binary.clone(), fallback_on_demand: args.fallback_on_demand };
     // Everything that can be wrong is found before anything is created:
     // the footprint, the secrets, the instance type, the image.
