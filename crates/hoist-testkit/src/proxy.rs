@@ -54,6 +54,9 @@ pub enum Fault {
     /// The request is forwarded and applied; then the connection is reset
     /// instead of the response being sent (a response lost on the way).
     LostResponse,
+    /// EC2's `InsufficientInstanceCapacity` (HTTP 500), not forwarded: no
+    /// capacity for the instance type in that zone.
+    NoCapacity,
 }
 
 impl Fault {
@@ -552,7 +555,7 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
                 reset(client.stream);
                 return;
             }
-            Some(f @ (Fault::Throttle | Fault::InternalError | Fault::ServiceUnavailable)) => {
+            Some(f @ (Fault::Throttle | Fault::InternalError | Fault::ServiceUnavailable | Fault::NoCapacity)) => {
                 let (status, response) = fault_response(f, &service, &operation, is_head, seq);
                 let written = client.stream.write_all(&response).await;
                 exchange.status = written.is_ok().then_some(status);
@@ -821,6 +824,7 @@ fn fault_response(fault: Fault, service: &str, operation: &str, is_head: bool, s
         (Fault::InternalError, _, false) => (500, "InternalError", "We encountered an internal error. Please try again."),
         (Fault::ServiceUnavailable, _, true) => (503, "ServiceUnavailableException", "The service is unavailable. Please try again later."),
         (Fault::ServiceUnavailable, _, false) => (503, "ServiceUnavailable", "Service is unable to handle request."),
+        (Fault::NoCapacity, ..) => (500, "InsufficientInstanceCapacity", "We currently do not have sufficient capacity in the Availability Zone you requested."),
         (f, ..) => unreachable!("{f:?} has no response"),
     };
     let (content_type, body) = if json {

@@ -587,6 +587,8 @@ async fn cancel_max_runtime_concurrent_resumes_and_destroy() {
     let record = w.record(&id).await;
     assert_eq!(record["status"], "cancelled", "{record:#}");
     assert_eq!(record["attempts"][0]["reason"], "cancelled on request");
+    let state = w.instances().await.into_iter().find(|i| i.instance_id() == Some(iid.as_str())).unwrap();
+    assert_eq!(state.state().unwrap().name().unwrap().as_str(), "terminated", "the cancelled job's instance");
 
     // Two `--resume` at once: one new attempt, the other told so.
     let resume = || w.env.command(env!("CARGO_BIN_EXE_hoist")).args(["run", "--resume", &id, "-d", "-q"]).stderr(Stdio::piped()).spawn().unwrap();
@@ -732,4 +734,28 @@ async fn a_lost_launch_answer_is_retried_with_the_same_client_token() {
     let record = w.record(&id).await;
     assert_eq!(record["attempts"].as_array().unwrap().len(), 1);
     assert!(record["attempts"][0]["instance"]["instance_id"].as_str().unwrap().starts_with("i-"));
+}
+
+/// No capacity in the first zone (EC2 answers InsufficientInstanceCapacity
+/// to every try there): hoist says so and launches in the next subnet.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_capacity_in_one_zone_tries_the_next_subnet() {
+    use hoist_testkit::proxy::{Fault, FaultConfig, FaultProxy};
+    let w = world().await;
+    let task = w.task("sleeper", "name: sleeper\nrun: sleep 1\nresources:\n  use_spot: true\n");
+    // The SDK retries a 500 (three attempts in all): every one of them.
+    let cfg = (1..=3).fold(FaultConfig::default(), |c, n| c.fault_at("RunInstances", n, Fault::NoCapacity));
+    let proxy = FaultProxy::start(w.emu.endpoint(), cfg);
+    let mut env = w.emu.env();
+    env.set("HOIST_WORKSPACE", WS).set("AWS_ENDPOINT_URL", proxy.endpoint()).set("HOIST_AGENT_BINARY", w.dir.path().join("hoist-agent-linux"));
+    let run = hoist(&env, &["run", task.to_str().unwrap(), "--backend", "ec2", "-d", "-o", "json"]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("no capacity") && run.stderr.contains("trying elsewhere"), "{}", run.stderr);
+    let launches: Vec<_> = proxy.exchanges().into_iter().filter(|e| e.operation == "RunInstances").collect();
+    assert_eq!(launches.len(), 4, "three refused tries in one subnet, then the next: {launches:?}");
+    assert_ne!(launches[0].identity, launches[3].identity, "another subnet, so another request (and ClientToken)");
+    let id = run.json()["id"].as_str().unwrap().to_string();
+    let record = w.record(&id).await;
+    assert!(record["attempts"][0]["instance"]["subnet_id"].as_str().unwrap().starts_with("subnet-"));
+    assert_eq!(w.instances().await.len(), 1);
 }

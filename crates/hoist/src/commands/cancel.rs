@@ -57,6 +57,11 @@ pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<ExitCode> {
     }
     ctx.printer.status(format!("hoist: cancelling job {} (saving its checkpoint)...", record.id));
     let record = wait_until_finished(&jobs, &record, *args.grace).await?;
+    // The agent stopped the job; its instance powers off by itself, but a
+    // cancelled job leaves nothing billing whatever happens to that.
+    if record.backend != crate::task::Backend::Local {
+        jobs.aws()?.terminate_attempt(&record).await?;
+    }
     ctx.printer.report(&Cancelled { id: &record.id, status: record.status, changed: true, cancel_requested: false })?;
     Ok(ExitCode::SUCCESS)
 }
