@@ -759,3 +759,31 @@ async fn no_capacity_in_one_zone_tries_the_next_subnet() {
     assert!(record["attempts"][0]["instance"]["subnet_id"].as_str().unwrap().starts_with("subnet-"));
     assert_eq!(w.instances().await.len(), 1);
 }
+
+/// An agent that stopped heartbeating (the instance hangs, or lost its
+/// network): `hoist jobs` records the attempt interrupted, with the reason,
+/// and terminates the instance so it stops billing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_agent_is_found_out_and_its_instance_terminated() {
+    let w = world().await;
+    let task = w.task("sleeper", "name: sleeper\nrun: sleep 1\n");
+    let id = w.run(&["run", task.to_str().unwrap(), "--backend", "ec2", "-d", "-q"]).expect_code(0).stdout.trim().to_string();
+    let mut record = w.record(&id).await;
+    let iid = record["attempts"][0]["instance"]["instance_id"].as_str().unwrap().to_string();
+    // As the agent left it an hour ago.
+    record["status"] = "running".into();
+    record["attempts"][0]["status"] = "running".into();
+    record["attempts"][0]["started_at"] = "2026-01-01T00:00:00.000Z".into();
+    record["attempts"][0]["heartbeat_at"] = "2026-01-01T00:00:00.000Z".into();
+    record["attempts"][0]["agent"] = serde_json::json!({"host": iid, "pid": 4242});
+    w.s3.put_object().bucket(bucket()).key(format!("jobs/{id}/job.json")).body(record.to_string().into_bytes().into()).send().await.unwrap();
+
+    let jobs = hoist_declared(&w.env, &["jobs", "-o", "json"]);
+    let listed = jobs.expect_code(0).json();
+    let job = listed.as_array().unwrap().iter().find(|j| j["id"] == id.as_str()).unwrap().clone();
+    assert_eq!(job["status"], "interrupted", "{job:#}");
+    assert!(job["attempts"][0]["reason"].as_str().unwrap().contains("stopped sending heartbeats"), "{job:#}");
+    assert_eq!(w.record(&id).await["status"], "interrupted", "written back to the record");
+    let state = w.instances().await.into_iter().find(|i| i.instance_id() == Some(iid.as_str())).unwrap();
+    assert_eq!(state.state().unwrap().name().unwrap().as_str(), "terminated");
+}

@@ -11,7 +11,9 @@
 //! outlives its job, and needs no permission to end itself.
 //!
 //! Which binary: the one running, when this machine is Linux on the
-//! instance's architecture (the common case: nothing to do); otherwise
+//! instance's architecture (the common case: nothing to do; a build on
+//! Debian 12 needs glibc 2.34 at most, which the default images, Amazon
+//! Linux 2023 and the AL2023 DLAMI, have); otherwise
 //! `--agent-binary PATH` (or `HOIST_AGENT_BINARY`), a Linux build for the
 //! instance's architecture, e.g. a static musl build
 //! (`cargo build --release --target x86_64-unknown-linux-musl`), which
