@@ -67,6 +67,12 @@ impl Jobs {
         }
     }
 
+    /// This machine's jobs only: a new local run needs nothing of AWS (no
+    /// credentials, no request).
+    pub fn local_only(ctx: &Context) -> Self {
+        Self { local: Local::new(&ctx.settings.workspace.value), aws: None, aws_problem: None }
+    }
+
     /// Remember that this workspace runs jobs in AWS.
     pub fn mark_uses_aws(&self) {
         let _ = std::fs::write(self.local.root.join(USES_AWS_MARKER), b"");

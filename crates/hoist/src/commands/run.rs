@@ -62,7 +62,7 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
                 )
                 .into());
             }
-            let jobs = Jobs::open(ctx, backend != Backend::Local).await?;
+            let jobs = if backend == Backend::Local { Jobs::local_only(ctx) } else { Jobs::open(ctx, true).await? };
             let id = new_job_id(&task.name);
             (JobRecord::new(id, workspace, backend, task), jobs, true)
         }
