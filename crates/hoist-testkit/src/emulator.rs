@@ -283,7 +283,10 @@ fn wait_until_listening(child: &mut Child, port: u16) -> Result<(), String> {
         if let Ok(Some(status)) = child.try_wait() {
             return Err(format!("moto exited early with {status}"));
         }
-        if TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_ok() {
+        // Listening, and by our child: a port found free can be bound by
+        // another test's server first, which would then answer for ours
+        // (two tests bootstrapping one server) while ours fails to bind.
+        if TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_ok() && listens(child.id(), port) {
             return Ok(());
         }
         if started.elapsed() > STARTUP_TIMEOUT {
@@ -292,6 +295,27 @@ fn wait_until_listening(child: &mut Child, port: u16) -> Result<(), String> {
         std::thread::sleep(delay);
         delay = (delay * 2).min(Duration::from_millis(200));
     }
+}
+
+/// Whether process `pid` holds the socket listening on loopback `port`:
+/// the LISTEN entry's inode in /proc/net/tcp among the process's open
+/// sockets.
+fn listens(pid: u32, port: u16) -> bool {
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else { return true };
+    let want = format!(":{port:04X}");
+    let inodes: Vec<String> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            (f.len() > 9 && f[1].ends_with(&want) && f[3] == "0A").then(|| f[9].to_string())
+        })
+        .collect();
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
+    fds.flatten().filter_map(|fd| std::fs::read_link(fd.path()).ok()).any(|target| {
+        let t = target.to_string_lossy();
+        inodes.iter().any(|i| t == format!("socket:[{i}]"))
+    })
 }
 
 /// A new access key for `user`.
