@@ -263,6 +263,16 @@ def _get_bucket_versioning(self):
 S3Response.get_bucket_versioning = _get_bucket_versioning
 
 if __name__ == "__main__":
+    import os
+    import threading
+
     from moto.server import main
+
+    # The test harness holds this server's stdin open for as long as the
+    # test process lives: end of file means the test is gone (even killed),
+    # so the server goes too. (PR_SET_PDEATHSIG would fire when the *thread*
+    # that started the server ends, which a test's short-lived threads do.)
+    if os.environ.get("HOIST_EXIT_ON_STDIN_EOF"):
+        threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
 
     sys.exit(main(sys.argv[1:]))

@@ -2,7 +2,6 @@
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -116,7 +115,8 @@ impl Emulator {
             let mut cmd = Command::new(&program);
             cmd.arg(emulator_script())
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdin(Stdio::null())
+                .stdin(Stdio::piped())
+                .env("HOIST_EXIT_ON_STDIN_EOF", "1")
                 .stdout(log.try_clone().unwrap())
                 .stderr(log)
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", if opts.load_managed_policies { "true" } else { "false" })
@@ -125,15 +125,10 @@ impl Emulator {
                 cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
             }
             // If the test process dies without running destructors (killed
-            // by a timeout), the kernel kills the server too: no orphans.
-            unsafe {
-                cmd.pre_exec(|| {
-                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
+            // by a timeout), the server's stdin reaches end of file and it
+            // exits (server.py): no orphans. Not PR_SET_PDEATHSIG: that fires
+            // when the spawning *thread* exits, and killed servers under
+            // tests that start them from short-lived threads.
             let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
             match wait_until_listening(&mut child, port) {
                 Ok(()) => {
