@@ -181,6 +181,10 @@ impl Emulator {
                 None,
                 "hoist-testkit",
             ))
+            // The harness's own requests (creating users, reading state
+            // back) wait as long as a loaded emulator takes: stalled-stream
+            // protection (1 s without a byte) is for hoist, not for them.
+            .stalled_stream_protection(aws_config::stalled_stream_protection::StalledStreamProtectionConfig::disabled())
             .load()
             .await
     }
