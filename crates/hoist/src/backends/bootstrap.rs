@@ -97,19 +97,16 @@ pub fn agent_binary(ec2_arch: &str, given: Option<&Path>) -> Result<PathBuf> {
 fn content_hash(path: &Path) -> Result<String> {
     use std::io::Read;
     let mut file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h = crate::jobs::store::Fnv1a::default();
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = file.read(&mut buf)?;
         if n == 0 {
             break;
         }
-        for b in &buf[..n] {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
+        h.update(&buf[..n]);
     }
-    Ok(format!("{h:016x}"))
+    Ok(h.hex())
 }
 
 /// The bucket key of a binary: `agent/<version>/<arch>/hoist-<hash>`.

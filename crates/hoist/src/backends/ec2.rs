@@ -497,12 +497,9 @@ pub fn client_token(job: &str, attempt: u32, subnet: Option<&str>, spot: bool) -
     if full.len() <= 64 {
         return full;
     }
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in full.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{}.{h:016x}", &full[..47])
+    let mut h = crate::jobs::store::Fnv1a::default();
+    h.update(full.as_bytes());
+    format!("{}.{}", &full[..47], h.hex())
 }
 
 #[cfg(test)]

@@ -298,14 +298,36 @@ impl Store {
 /// Conflicting writers get this many tries before giving up.
 const MAX_CAS_ATTEMPTS: usize = 20;
 
-/// A local record's version: a hash of its bytes (FNV-1a, 64 bits).
-fn content_version(data: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in data {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+/// FNV-1a (64 bits): a fast, stable content hash (not a cryptographic
+/// one). Feed bytes with [`Fnv1a::update`] in as many pieces as wanted.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
     }
-    format!("{h:016x}")
+}
+
+impl Fnv1a {
+    pub fn update(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    /// 16 hex digits.
+    pub fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
+/// A local record's version: a hash of its bytes.
+fn content_version(data: &[u8]) -> String {
+    let mut h = Fnv1a::default();
+    h.update(data);
+    h.hex()
 }
 
 /// An exclusive lock on a directory (flock on `.lock` in it), released
