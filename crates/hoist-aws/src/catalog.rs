@@ -409,6 +409,9 @@ pub mod instances {
     /// Describe* support no resource-level permissions.
     pub const DESCRIBE_INSTANCES: Op = op!("ec2", "DescribeInstances", ["ec2:DescribeInstances"], &["*"]);
     pub const DESCRIBE_INSTANCE_TYPES: Op = op!("ec2", "DescribeInstanceTypes", ["ec2:DescribeInstanceTypes"], &["*"]);
+    pub const DESCRIBE_INSTANCE_TYPE_OFFERINGS: Op =
+        op!("ec2", "DescribeInstanceTypeOfferings", ["ec2:DescribeInstanceTypeOfferings"], &["*"]);
+    pub const DESCRIBE_SPOT_PRICE_HISTORY: Op = op!("ec2", "DescribeSpotPriceHistory", ["ec2:DescribeSpotPriceHistory"], &["*"]);
     pub const DESCRIBE_SUBNETS: Op = op!("ec2", "DescribeSubnets", ["ec2:DescribeSubnets"], &["*"]);
     pub const DESCRIBE_IMAGES: Op = op!("ec2", "DescribeImages", ["ec2:DescribeImages"], &["*"]);
     /// RunInstances is authorized on every resource it makes or uses
@@ -701,6 +704,8 @@ pub const ALL: &[Op] = &[
     ec2::CREATE_TAGS,
     instances::DESCRIBE_INSTANCES,
     instances::DESCRIBE_INSTANCE_TYPES,
+    instances::DESCRIBE_INSTANCE_TYPE_OFFERINGS,
+    instances::DESCRIBE_SPOT_PRICE_HISTORY,
     instances::DESCRIBE_SUBNETS,
     instances::DESCRIBE_IMAGES,
     instances::RUN_INSTANCES,

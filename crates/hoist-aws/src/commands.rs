@@ -125,6 +125,8 @@ const RUN: &[Op] = &[
     jobs::ABORT_MULTIPART_UPLOAD,
     instances::DESCRIBE_INSTANCES,
     instances::DESCRIBE_INSTANCE_TYPES,
+    instances::DESCRIBE_INSTANCE_TYPE_OFFERINGS,
+    instances::DESCRIBE_SPOT_PRICE_HISTORY,
     instances::DESCRIBE_SUBNETS,
     instances::DESCRIBE_IMAGES,
     instances::RUN_INSTANCES,

@@ -63,15 +63,6 @@ impl InstanceInfo {
     }
 }
 
-/// Facts about an instance type that choosing an image and a binary needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TypeInfo {
-    /// `x86_64` or `arm64`, as EC2 spells them.
-    pub architecture: String,
-    pub gpus: u32,
-    pub vcpus: u32,
-}
-
 pub struct Instances<'a> {
     session: &'a Session,
     client: aws_sdk_ec2::Client,
@@ -237,28 +228,10 @@ impl<'a> Instances<'a> {
         }
     }
 
-    /// Architecture, GPUs and vCPUs of an instance type; `None` if the
-    /// region does not know the type.
-    pub async fn type_info(&self, instance_type: &str) -> Result<Option<TypeInfo>, AwsError> {
-        let req = self.client.describe_instance_types().instance_types(instance_type.into()).send();
-        let out = match self.session.call(ops::DESCRIBE_INSTANCE_TYPES, Some(instance_type), req).await {
-            Ok(o) => o,
-            Err(e) if e.code() == Some("InvalidInstanceType") => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        Ok(out.instance_types().first().map(|t| TypeInfo {
-            architecture: t
-                .processor_info()
-                .and_then(|p| p.supported_architectures().iter().find(|a| matches!(a.as_str(), "x86_64" | "arm64")).map(|a| a.as_str().to_string()))
-                .unwrap_or_else(|| "x86_64".into()),
-            gpus: t.gpu_info().map(|g| g.gpus().iter().map(|d| d.count().unwrap_or(0).max(0) as u32).sum()).unwrap_or(0),
-            vcpus: t.v_cpu_info().and_then(|v| v.default_v_cpus()).unwrap_or(0).max(0) as u32,
-        }))
-    }
-
     /// The default subnets of the region's default VPC, one per zone, in
-    /// zone order: where an instance goes when no subnet is configured.
-    pub async fn default_subnets(&self) -> Result<Vec<String>, AwsError> {
+    /// zone order, as (zone, subnet id): where an instance goes when no
+    /// subnet is configured.
+    pub async fn default_subnets(&self) -> Result<Vec<(String, String)>, AwsError> {
         let req = self.client.describe_subnets().filters(filter("default-for-az", &["true"])).send();
         let out = self.session.call(ops::DESCRIBE_SUBNETS, None, req).await?;
         let mut subnets: Vec<(String, String)> = out
@@ -267,7 +240,7 @@ impl<'a> Instances<'a> {
             .filter_map(|s| Some((s.availability_zone()?.to_string(), s.subnet_id()?.to_string())))
             .collect();
         subnets.sort();
-        Ok(subnets.into_iter().map(|(_, id)| id).collect())
+        Ok(subnets)
     }
 
     /// The root device name of an image; `None` if there is no such image.

@@ -20,6 +20,7 @@ pub mod error;
 pub mod iam;
 pub mod identity;
 pub mod images;
+pub mod instance_types;
 pub mod instances;
 pub mod log_group;
 pub mod logs;

@@ -382,6 +382,16 @@ pub struct RunArgs {
     #[arg(long, short = 'd')]
     pub detach: bool,
 
+    /// Show where the task would run and why (the instance type chosen
+    /// for its resources, and its price per hour); create nothing
+    #[arg(long, conflicts_with_all = ["resume", "detach"])]
+    pub plan: bool,
+
+    /// EC2: read the region's instance types and spot prices again instead
+    /// of using the cached catalog (kept for a week)
+    #[arg(long)]
+    pub refresh_catalog: bool,
+
     /// EC2: when a spot instance is reclaimed, start up to N new attempts
     /// from the last checkpoint (while `hoist run` is attached)
     #[arg(long, value_name = "N", default_value_t = 0)]

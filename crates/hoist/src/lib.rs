@@ -17,6 +17,7 @@ pub mod humanize;
 pub mod jobs;
 pub mod permissions;
 pub mod printer;
+pub mod resolve;
 pub mod settings;
 pub mod suggest;
 pub mod task;

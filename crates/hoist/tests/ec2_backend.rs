@@ -787,3 +787,110 @@ async fn a_silent_agent_is_found_out_and_its_instance_terminated() {
     let state = w.instances().await.into_iter().find(|i| i.instance_id() == Some(iid.as_str())).unwrap();
     assert_eq!(state.state().unwrap().name().unwrap().as_str(), "terminated");
 }
+
+/// `hoist run --plan` with the task's own output: the choice as JSON and
+/// the calls it sent.
+fn plan(w: &World, name: &str, yaml: &str) -> (Run, Vec<Call>) {
+    let task = w.task(name, yaml);
+    let calls_file = w.dir.path().join(format!("{name}-plan-calls.jsonl"));
+    let out = w
+        .env
+        .command(env!("CARGO_BIN_EXE_hoist"))
+        .args(["run", task.to_str().unwrap(), "--backend", "ec2", "--plan", "-o", "json"])
+        .env("HOIST_RECORD_CALLS", &calls_file)
+        .output()
+        .unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: Duration::ZERO,
+    };
+    if run.code == 0 {
+        common::assert_declared("run", &calls_file);
+    }
+    (run, CallLog::read_file(&calls_file).unwrap())
+}
+
+fn calls_of_first_plan(w: &World) -> Vec<Call> {
+    CallLog::read_file(&w.dir.path().join("gpu-plan-calls.jsonl")).unwrap()
+}
+
+/// What the emulator says an instance type has: (vCPUs, MiB, GPUs).
+async fn type_facts(w: &World, name: &str) -> (i32, i64, Vec<(String, i32)>) {
+    let out = w.ec2.describe_instance_types().instance_types(name.into()).send().await.unwrap();
+    let t = &out.instance_types()[0];
+    let gpus = t.gpu_info().map(|g| g.gpus().iter().map(|d| (d.name().unwrap().to_string(), d.count().unwrap())).collect()).unwrap_or_default();
+    (t.v_cpu_info().unwrap().default_v_cpus().unwrap(), t.memory_info().unwrap().size_in_mib().unwrap(), gpus)
+}
+
+/// SkyPilot-style resources resolve against the region's real catalog
+/// (the emulator's instance types, offerings and spot prices): the choice
+/// satisfies the request and nothing cheaper that also does was passed
+/// over; the catalog is read once and then comes from the cache; an
+/// impossible request names the constraint and the nearest; and a run
+/// launches the type the plan chose.
+#[tokio::test(flavor = "multi_thread")]
+async fn resources_resolve_against_the_region_catalog_cached_and_launch_as_planned() {
+    let w = world().await;
+
+    let (gpu, calls) = plan(&w, "gpu", "name: gpu\nrun: x\nresources:\n  accelerators: A10G:1\n");
+    gpu.expect_code(0);
+    let first: Vec<&str> = calls.iter().map(|c| c.operation.as_str()).collect();
+    for op in ["DescribeInstanceTypes", "DescribeInstanceTypeOfferings", "DescribeSpotPriceHistory"] {
+        assert!(first.contains(&op), "the first plan reads the catalog ({op}): {first:?}");
+    }
+    assert!(!first.iter().any(|op| op.starts_with("Run") || op.starts_with("Create") || op.starts_with("Put")), "a plan changes nothing: {first:?}");
+    let choice = gpu.json()["choice"].clone();
+    let chosen = choice["instance_type"].as_str().unwrap().to_string();
+    let (_, _, gpus) = type_facts(&w, &chosen).await;
+    assert_eq!(gpus, vec![("A10G".to_string(), 1)], "{chosen} as the emulator describes it");
+    let price = choice["price_per_hour"].as_f64().unwrap();
+    for alt in choice["runners_up"].as_array().unwrap() {
+        assert!(alt[1].as_f64().unwrap() >= price, "{alt} is cheaper than {chosen} at {price}");
+    }
+    assert!(!choice["runners_up"].as_array().unwrap().is_empty(), "other A10G:1 types exist in the region");
+
+    // From the cache: no catalog call at all.
+    let (cpu, calls) = plan(&w, "cpu", "name: cpu\nrun: x\nresources:\n  cpus: 4+\n  memory: 16+\n");
+    cpu.expect_code(0);
+    assert!(!calls.iter().any(|c| c.operation.starts_with("DescribeInstanceType") || c.operation == "DescribeSpotPriceHistory"), "{calls:?}");
+    assert!(cpu.json()["catalog"].as_str().unwrap().starts_with("cached"), "{}", cpu.stdout);
+    let cpu_type = cpu.json()["choice"]["instance_type"].as_str().unwrap().to_string();
+    let (vcpus, mib, gpus) = type_facts(&w, &cpu_type).await;
+    assert!(vcpus >= 4 && mib >= 16 * 1024 && gpus.is_empty(), "{cpu_type}: {vcpus} vCPUs, {mib} MiB, {gpus:?}");
+
+    // Spot ranks by the region's spot price, read from EC2.
+    let (spot, _) = plan(&w, "spot", "name: spot\nrun: x\nresources:\n  accelerators: A10G:1\n  use_spot: true\n");
+    let c = &spot.expect_code(0).json()["choice"];
+    assert_eq!(c["spot"], true);
+    assert!(c["price_per_hour"].as_f64().unwrap() < c["on_demand_per_hour"].as_f64().unwrap(), "{c}");
+
+    // Impossible: which constraint, and the nearest.
+    let (none, _) = plan(&w, "none", "name: none\nrun: x\nresources:\n  accelerators: A10G:3\n");
+    none.expect_code(125);
+    assert!(none.stderr.contains("exactly A10G:3") && none.stderr.contains("nearest: A10G:1"), "{}", none.stderr);
+
+    // The catalog reads are allowed by `hoist policy run` (EC2 is not
+    // judged by the emulator: proven on the requests sent).
+    let policy = hoist(&w.env, &["policy", "run", "--account", ACCOUNT, "--region", REGION, "-o", "json"]);
+    let docs = match policy.expect_code(0).json() {
+        Value::Array(d) => d,
+        d => vec![d],
+    };
+    let policies = parse(&docs);
+    let before = known(&w).await;
+    let authz = authorizations(&calls_of_first_plan(&w), &before);
+    assert!(authz.iter().any(|(op, _)| op == "ec2:DescribeSpotPriceHistory"), "{authz:?}");
+    for (op, a) in &authz {
+        assert_eq!(decide(&policies, None, a), Decision::Allow, "{op}: {a:?} is denied by `hoist policy run`");
+    }
+
+    // A run launches what the plan chose.
+    let task = w.task("cpu-run", "name: cpu-run\nrun: x\nresources:\n  cpus: 4+\n  memory: 16+\n");
+    let run = w.run(&["run", task.to_str().unwrap(), "--backend", "ec2", "--detach"]);
+    run.expect_code(0);
+    assert!(run.stderr.contains(&format!("{cpu_type} chosen: the cheapest on-demand type with 4+ vCPUs, 16+ GiB")), "{}", run.stderr);
+    let launched: Vec<String> = w.instances().await.iter().map(|i| i.instance_type().unwrap().as_str().to_string()).collect();
+    assert_eq!(launched, vec![cpu_type]);
+}

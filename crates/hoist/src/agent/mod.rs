@@ -94,6 +94,7 @@ struct Agent {
     sigint: Signal,
     deadline: Option<Instant>,
     heartbeat_failures: u32,
+    node: NodeInfo,
 }
 
 /// Run the pending attempt of `opts.job_id`. Returns the job's exit code.
@@ -146,8 +147,9 @@ pub async fn run(opts: Options) -> Result<i32> {
         }
     };
     let deadline = record.task.resources.max_runtime.map(|s| Instant::now() + Duration::from_secs(s));
+    let node = NodeInfo::single("127.0.0.1");
     let mut agent =
-        Agent { opts, record, log, masks: Vec::new(), stop: None, last_t: 0, sigterm, sigint, deadline, heartbeat_failures: 0 };
+        Agent { opts, record, log, masks: Vec::new(), stop: None, last_t: 0, sigterm, sigint, deadline, heartbeat_failures: 0, node };
 
     let outcome = agent.execute().await;
     let code = match outcome {
@@ -284,6 +286,12 @@ impl Agent {
         env.insert("HOIST_ATTEMPT".into(), self.record.attempt().number.to_string());
         env.insert("HOIST_CHECKPOINT_DIR".into(), ckpt_dir.display().to_string());
         env.insert("HOIST_ARTIFACT_DIR".into(), artifact_dir.display().to_string());
+        // Where this node stands in the job, under hoist's names and
+        // SkyPilot's (so its distributed examples run unchanged).
+        let gpus = crate::backends::host::Host::detect().gpus.len() as u32;
+        for (k, v) in node_env(&self.node, gpus) {
+            env.insert(k, v);
+        }
         // Python buffers stdout when it is a pipe; logs should be live.
         env.entry("PYTHONUNBUFFERED".into()).or_insert_with(|| "1".into());
 
@@ -495,6 +503,38 @@ impl Agent {
     async fn cancel_requested(&self) -> Result<bool> {
         self.opts.store.exists(&job_key(&self.record.id, "cancel")).await
     }
+}
+
+/// This node's place in the job: its rank, and every node's address in
+/// rank order (one, for a single-node job).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    pub rank: u32,
+    pub ips: Vec<String>,
+}
+
+impl NodeInfo {
+    /// A job on one machine: rank 0 of 1.
+    pub fn single(ip: &str) -> Self {
+        Self { rank: 0, ips: vec![ip.to_string()] }
+    }
+}
+
+/// The variables a job's processes see about the nodes: hoist's, and
+/// SkyPilot's under their names (`SKYPILOT_NODE_IPS` is one address a
+/// line, as SkyPilot sets it).
+pub fn node_env(node: &NodeInfo, gpus_per_node: u32) -> Vec<(String, String)> {
+    let ips = node.ips.join("\n");
+    let n = node.ips.len().to_string();
+    let rank = node.rank.to_string();
+    let mut env = Vec::new();
+    for prefix in ["HOIST", "SKYPILOT"] {
+        env.push((format!("{prefix}_NODE_RANK"), rank.clone()));
+        env.push((format!("{prefix}_NODE_IPS"), ips.clone()));
+        env.push((format!("{prefix}_NUM_NODES"), n.clone()));
+        env.push((format!("{prefix}_NUM_GPUS_PER_NODE"), gpus_per_node.to_string()));
+    }
+    env
 }
 
 fn parent_of(path: &str) -> String {

@@ -20,10 +20,10 @@ use crate::footprint::names::Names;
 use crate::jobs::logstore::LogStore;
 use crate::jobs::record::{JobRecord, Placement, Status, now, parse_time};
 use crate::jobs::store::{Store, job_key};
+use crate::resolve::catalog::{Catalog, Entry};
+use crate::resolve::prices::Prices;
+use crate::resolve::{Choice, DEFAULT_INSTANCE_TYPE, Shape, resolve};
 
-/// The instance type a task that names none runs on: a current
-/// general-purpose type with 2 vCPUs and 8 GiB.
-pub const DEFAULT_INSTANCE_TYPE: &str = "m6i.large";
 /// The root volume of a task that names no `disk_size`, in GiB.
 pub const DEFAULT_DISK_GIB: u32 = 100;
 /// A running attempt whose agent has not written its heartbeat for this
@@ -63,6 +63,11 @@ pub struct LaunchPlan {
     pub spot: bool,
     pub subnets: Vec<Option<String>>,
     pub agent_binary: PathBuf,
+    pub num_nodes: u32,
+    /// How the instance type was chosen, and its price.
+    pub choice: Choice,
+    /// Where the catalog came from, when one was used.
+    pub catalog_source: Option<String>,
 }
 
 /// Options of `hoist run` that shape a launch.
@@ -70,6 +75,8 @@ pub struct LaunchPlan {
 pub struct LaunchOptions {
     pub agent_binary: Option<PathBuf>,
     pub fallback_on_demand: bool,
+    /// Fetch the instance catalog again even if the cached one is fresh.
+    pub refresh_catalog: bool,
 }
 
 impl Ec2 {
@@ -131,39 +138,18 @@ impl Ec2 {
     pub async fn plan(&self, record: &JobRecord, opts: &LaunchOptions) -> Result<LaunchPlan> {
         let r = &record.task.resources;
         let region = self.session.region().to_string();
-        let instance_type = match (&r.instance_type, &r.accelerators) {
-            (Some(t), _) if t.starts_with("ml.") => {
+        for alt in r.alternatives() {
+            if let Some(t) = alt.instance_type.as_deref().filter(|t| t.starts_with("ml.")) {
                 return Err(UsageError(format!(
                     "resources.instance_type {t:?} is a SageMaker type: on EC2 name the instance type itself (e.g. {:?})",
                     t.trim_start_matches("ml.")
                 ))
                 .into());
             }
-            (Some(t), _) => t.clone(),
-            (None, Some(acc)) => {
-                return Err(UsageError(format!(
-                    "resources.accelerators {}:{} needs an `instance_type` on EC2 in this version (e.g. g5.xlarge for A10G:1, p4d.24xlarge for A100:8)",
-                    acc.name, acc.count
-                ))
-                .into());
-            }
-            (None, None) => DEFAULT_INSTANCE_TYPE.to_string(),
-        };
-        let info = self
-            .instances()
-            .type_info(&instance_type)
-            .await?
-            .ok_or_else(|| UsageError(format!("instance type {instance_type:?} is not offered in {region}")))?;
-        if let Some(acc) = &r.accelerators
-            && info.gpus < acc.count
-        {
-            return Err(UsageError(format!(
-                "{instance_type} has {} GPU(s), fewer than resources.accelerators asks for ({}:{})",
-                info.gpus, acc.name, acc.count
-            ))
-            .into());
         }
-        let (image_id, image_source) = match r.image_id.as_deref() {
+        let (choice, catalog_source) = self.choose(&record.task, opts.refresh_catalog).await?;
+        let image = r.image_for(&region).map_err(UsageError)?;
+        let (image_id, image_source) = match image.as_deref() {
             Some(docker) if docker.starts_with("docker:") => {
                 return Err(UsageError(format!(
                     "resources.image_id {docker:?}: this version of hoist runs EC2 jobs on a machine image, not a container: give an AMI id (ami-...), or none for the default image (which has Docker: `docker run` in `run:` works)"
@@ -175,11 +161,12 @@ impl Ec2 {
                 let parameter = self
                     .ami_parameter
                     .clone()
-                    .unwrap_or_else(|| hoist_aws::images::default_parameter(&info.architecture, info.gpus > 0));
+                    .unwrap_or_else(|| hoist_aws::images::default_parameter(&choice.architecture, choice.gpus > 0));
                 let ami = hoist_aws::images::resolve(&self.session, &parameter).await?.ok_or_else(|| {
                     UsageError(format!(
-                        "the SSM parameter {parameter} (the default image for {instance_type}) does not exist in {region}: \
-                         set `resources.image_id`, or `ami_parameter` in the config"
+                        "the SSM parameter {parameter} (the default image for {}) does not exist in {region}: \
+                         set `resources.image_id`, or `ami_parameter` in the config",
+                        choice.instance_type
                     ))
                 })?;
                 (ami, format!("SSM parameter {parameter}"))
@@ -194,22 +181,68 @@ impl Ec2 {
             Some(ids) if !ids.is_empty() => ids.iter().cloned().map(Some).collect(),
             _ => {
                 let defaults = self.instances().default_subnets().await?;
-                if defaults.is_empty() { vec![None] } else { defaults.into_iter().map(Some).collect() }
+                // Only zones that offer the type (and the task's zone).
+                let usable: Vec<String> =
+                    defaults.iter().filter(|(zone, _)| choice.zones.is_empty() || choice.zones.contains(zone)).map(|(_, id)| id.clone()).collect();
+                if usable.is_empty() && !defaults.is_empty() {
+                    return Err(UsageError(format!(
+                        "no default subnet of {region} is in a zone that offers {} ({}): set `subnet_ids` in the config",
+                        choice.instance_type,
+                        choice.zones.join(", ")
+                    ))
+                    .into());
+                }
+                if usable.is_empty() { vec![None] } else { usable.into_iter().map(Some).collect() }
             }
         };
-        let agent_binary = bootstrap::agent_binary(&info.architecture, opts.agent_binary.as_deref())?;
+        let agent_binary = bootstrap::agent_binary(&choice.architecture, opts.agent_binary.as_deref())?;
         Ok(LaunchPlan {
-            instance_type,
-            architecture: info.architecture,
-            gpus: info.gpus,
+            instance_type: choice.instance_type.clone(),
+            architecture: choice.architecture.clone(),
+            gpus: choice.gpus,
             image_id,
             image_source,
             root_device,
             disk_gib: r.disk_size.unwrap_or(DEFAULT_DISK_GIB),
-            spot: r.use_spot,
+            spot: choice.spot,
             subnets,
             agent_binary,
+            num_nodes: record.task.num_nodes,
+            choice,
+            catalog_source,
         })
+    }
+
+    /// The instance type for a task's resources. A task that pins one
+    /// type (or asks for nothing) needs one DescribeInstanceTypes call;
+    /// anything to choose between uses the region's cached catalog.
+    pub async fn choose(&self, task: &crate::task::Task, refresh: bool) -> Result<(Choice, Option<String>)> {
+        let r = &task.resources;
+        let region = self.session.region().to_string();
+        let wrong_region: Vec<&str> = r.alternatives().iter().filter_map(|a| a.region.as_deref()).filter(|x| *x != region).collect();
+        if !wrong_region.is_empty() && wrong_region.len() == r.alternatives().len() {
+            return Err(UsageError(format!(
+                "the task asks for region {}, and hoist acts in {region}: pass `--region {}` (a workspace lives in one region)",
+                wrong_region[0], wrong_region[0]
+            ))
+            .into());
+        }
+        let shape = Shape { num_nodes: task.num_nodes };
+        let prices = Prices::load()?;
+        let simple = r.candidates.is_empty() && r.zone.is_none() && !refresh && (r.instance_type.is_some() || !r.names_hardware());
+        let (catalog, source) = if simple {
+            let name = r.instance_type.clone().unwrap_or_else(|| DEFAULT_INSTANCE_TYPE.to_string());
+            let types = match hoist_aws::instance_types::InstanceTypes::new(&self.session).one(&name).await? {
+                Some(spec) => vec![Entry { spec, zones: Vec::new(), spot_prices: Default::default() }],
+                None => Vec::new(),
+            };
+            (Catalog { region: self.session.region().to_string(), fetched_at: now(), types }, None)
+        } else {
+            let (c, source) = crate::resolve::catalog::load(&self.session, refresh).await?;
+            (c, Some(source.to_string()))
+        };
+        let choice = resolve(&catalog, &prices, r, shape).map_err(|e| UsageError(e.to_string()))?;
+        Ok((choice, source))
     }
 
     /// Launch the record's latest attempt: upload the agent binary if the

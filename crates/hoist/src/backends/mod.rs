@@ -10,6 +10,7 @@
 
 pub mod bootstrap;
 pub mod ec2;
+pub mod host;
 pub mod local;
 
 use anyhow::{Context as _, Result};

@@ -14,6 +14,7 @@ mod jobs;
 mod logs;
 mod policy;
 mod run;
+mod run_plan;
 mod secret;
 mod status;
 mod whoami;

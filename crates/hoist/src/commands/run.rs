@@ -62,6 +62,9 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
                 )
                 .into());
             }
+            if args.plan {
+                return super::run_plan::show(ctx, args, &task, backend).await;
+            }
             let jobs = if backend == Backend::Local { Jobs::local_only(ctx) } else { Jobs::open(ctx, true).await? };
             let id = new_job_id(&task.name);
             (JobRecord::new(id, workspace, backend, task), jobs, true)
@@ -128,6 +131,11 @@ async fn run_local(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord
     // Everything that can be wrong with the input is checked before
     // anything is created.
     let secrets = resolve_secrets(&record.task.secrets, &args.secrets)?;
+    let host = crate::backends::host::Host::detect();
+    let notes = crate::backends::host::fit(&record.task, &host).map_err(UsageError)?;
+    if is_new {
+        show_notices(ctx, &record.task.notices, &notes);
+    }
     let record = if is_new {
         upload_bundle(ctx, &store, &record).await?;
         store.create_record(&record).await?;
@@ -190,12 +198,20 @@ async fn run_ec2(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
         )
         .into());
     }
-    let opts = LaunchOptions { agent_binary: args.agent_binary.clone(), fallback_on_demand: args.fallback_on_demand };
+    let opts = LaunchOptions {
+        agent_binary: args.agent_binary.clone(),
+        fallback_on_demand: args.fallback_on_demand,
+        refresh_catalog: args.refresh_catalog,
+    };
     // Everything that can be wrong is found before anything is created:
     // the footprint, the secrets, the instance type, the image.
     let fp = ec2.footprint().await?;
     check_secrets(ec2, &record).await?;
     let plan = ec2.plan(&record, &opts).await?;
+    if is_new {
+        show_notices(ctx, &record.task.notices, &[]);
+    }
+    ctx.printer.status(format!("hoist: {} chosen: {}", plan.instance_type, plan.choice.reason));
     let mut record = if is_new {
         upload_bundle(ctx, &ec2.store, &record).await?;
         ec2.store.create_record(&record).await?;
@@ -271,6 +287,17 @@ async fn run_ec2(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
             ctx.printer.status(format!("hoist: could not terminate the job's instance {}: {e:#}", placement.instance_id));
         }
         return finish(ctx, jobs, &record, last).await;
+    }
+}
+
+/// Fields that were accepted but do not apply here: one line each, so
+/// nothing in the task is silently ignored.
+pub fn show_notices(ctx: &Context, notices: &[crate::task::Notice], backend_notes: &[String]) {
+    for n in notices {
+        ctx.printer.status(format!("hoist: note: {n}"));
+    }
+    for n in backend_notes {
+        ctx.printer.status(format!("hoist: note: {n}"));
     }
 }
 

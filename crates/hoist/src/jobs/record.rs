@@ -212,9 +212,11 @@ pub fn parse_time(s: &str) -> Option<SystemTime> {
     humantime::parse_rfc3339_weak(s).ok()
 }
 
-/// A new job id: the task name and 8 random hex digits. Short enough to
-/// type, and a unique prefix is enough for every command.
+/// A new job id: the task name (as [`crate::task::job_slug`] makes it
+/// safe for AWS names) and 8 random hex digits. Short enough to type, and
+/// a unique prefix is enough for every command.
 pub fn new_job_id(name: &str) -> String {
+    let name = crate::task::job_slug(name);
     let mut bytes = [0u8; 4];
     if getrandom::fill(&mut bytes).is_err() {
         // No OS randomness: fall back to the clock, still unique enough

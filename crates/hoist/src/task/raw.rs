@@ -17,7 +17,8 @@ use crate::suggest::did_you_mean;
 #[serde(rename = "task", deny_unknown_fields)]
 pub struct RawTask {
     pub name: Option<Spanned<String>>,
-    pub workdir: Option<Spanned<String>>,
+    pub workdir: Option<Spanned<RawWorkdir>>,
+    pub num_nodes: Option<Spanned<i64>>,
     pub envs: Option<Spanned<BTreeMap<String, Spanned<Option<String>>>>>,
     pub secrets: Option<Spanned<RawSecrets>>,
     pub setup: Option<Spanned<String>>,
@@ -29,7 +30,6 @@ pub struct RawTask {
     // SkyPilot fields hoist knows but does not support: accepted by the
     // parser only so that validation can say exactly that, rather than
     // "unknown field".
-    pub num_nodes: Option<Spanned<u32>>,
     pub file_mounts: Option<Spanned<IgnoredAny>>,
     pub service: Option<Spanned<IgnoredAny>>,
     pub config: Option<Spanned<IgnoredAny>>,
@@ -42,30 +42,89 @@ pub struct RawTask {
 pub struct RawResources {
     pub instance_type: Option<Spanned<String>>,
     pub accelerators: Option<Spanned<RawAccelerators>>,
+    pub cpus: Option<Spanned<RawAmount>>,
+    pub memory: Option<Spanned<RawAmount>>,
     pub use_spot: Option<Spanned<bool>>,
-    pub disk_size: Option<Spanned<u32>>,
-    pub image_id: Option<Spanned<String>>,
+    pub disk_size: Option<Spanned<RawAmount>>,
+    pub image_id: Option<Spanned<RawImage>>,
     pub max_runtime: Option<Spanned<RawDuration>>,
-    // SkyPilot: `cloud: aws` (and `infra: aws`) are fine; the rest are
-    // refused with an explanation during validation.
     pub cloud: Option<Spanned<String>>,
     pub infra: Option<Spanned<String>>,
-    pub region: Option<Spanned<IgnoredAny>>,
-    pub zone: Option<Spanned<IgnoredAny>>,
-    pub cpus: Option<Spanned<IgnoredAny>>,
-    pub memory: Option<Spanned<IgnoredAny>>,
+    pub region: Option<Spanned<String>>,
+    pub zone: Option<Spanned<String>>,
+    pub any_of: Option<Spanned<Vec<Spanned<RawResources>>>>,
+    pub ordered: Option<Spanned<Vec<Spanned<RawResources>>>>,
+    // Accepted, and reported as not applying to hoist (validation says
+    // what hoist does instead).
     pub ports: Option<Spanned<IgnoredAny>>,
     pub disk_tier: Option<Spanned<IgnoredAny>>,
-    pub any_of: Option<Spanned<IgnoredAny>>,
-    pub ordered: Option<Spanned<IgnoredAny>>,
+    pub network_tier: Option<Spanned<IgnoredAny>>,
     pub labels: Option<Spanned<IgnoredAny>>,
     pub job_recovery: Option<Spanned<IgnoredAny>>,
     pub autostop: Option<Spanned<IgnoredAny>>,
     pub accelerator_args: Option<Spanned<IgnoredAny>>,
 }
 
+/// `workdir:` as a local path, or SkyPilot's git form (`url`, `ref`),
+/// which hoist refuses with advice rather than a type error.
+#[derive(Debug)]
+pub enum RawWorkdir {
+    Path(String),
+    Git,
+}
+
+impl<'de> Deserialize<'de> for RawWorkdir {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawWorkdir;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a directory path")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(RawWorkdir::Path(s.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(RawWorkdir::Git)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `image_id:` as one image, or a mapping of region to image.
+#[derive(Debug)]
+pub enum RawImage {
+    One(String),
+    PerRegion(BTreeMap<String, String>),
+}
+
+impl<'de> Deserialize<'de> for RawImage {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawImage;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an image (`ami-...` or `docker:IMAGE`), or a mapping of region to image")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(RawImage::One(s.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some((region, image)) = map.next_entry::<String, String>()? {
+                    out.insert(region, image);
+                }
+                Ok(RawImage::PerRegion(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// `secrets:` as a list of names, or SkyPilot's mapping form whose values
-/// must be null (values never belong in a task file).
+/// are null or `""` (supplied at run time).
 #[derive(Debug)]
 pub enum RawSecrets {
     Names(Vec<Spanned<String>>),
@@ -99,11 +158,99 @@ impl<'de> Deserialize<'de> for RawSecrets {
     }
 }
 
-/// `V100`, `V100:4`, or `{V100: 4}`.
+/// `cpus:` / `memory:` as SkyPilot writes them: `4`, `4+`, `"16+"`, `0.5`.
+#[derive(Debug, Clone, Copy)]
+pub struct RawAmount {
+    pub value: f64,
+    pub or_more: bool,
+}
+
+impl<'de> Deserialize<'de> for RawAmount {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawAmount;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number, or a number followed by `+` for \"at least\" (e.g. `4+`)")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(RawAmount { value: v as f64, or_more: false })
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(RawAmount { value: v as f64, or_more: false })
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(RawAmount { value: v, or_more: false })
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                let t = s.trim();
+                let (num, or_more) = match t.strip_suffix('+') {
+                    Some(n) => (n.trim(), true),
+                    None => (t, false),
+                };
+                // SkyPilot allows a unit on memory (`32GB`); GB is what it means anyway.
+                let num = num.trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim();
+                match num.parse::<f64>() {
+                    Ok(value) if value.is_finite() => Ok(RawAmount { value, or_more }),
+                    _ => Err(E::custom(format!("{s:?} is not an amount: expected a number such as `4` or `4+` (at least 4)"))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `A10G`, `A10G:4`, `{A10G: 4}`, a list `[A100:8, H100:8]` or a mapping
+/// of several `{H100: 8, A100-80GB: 8}`: the last two are alternatives,
+/// any one of which will do.
 #[derive(Debug)]
-pub struct RawAccelerators {
-    pub name: String,
-    pub count: u32,
+pub struct RawAccelerators(pub Vec<(String, RawCount)>);
+
+/// An accelerator count as written (validated later, with its position).
+#[derive(Debug, Clone, Copy)]
+pub struct RawCount(pub f64);
+
+fn accelerator_from_str<E: de::Error>(s: &str) -> Result<(String, RawCount), E> {
+    match s.split_once(':') {
+        Some((name, count)) => {
+            let n = count.trim().parse::<f64>().map_err(|_| {
+                E::custom(format!("invalid accelerator count {count:?} in {s:?}: expected a whole number, as in `A10G:4`"))
+            })?;
+            Ok((name.trim().to_string(), RawCount(n)))
+        }
+        None => Ok((s.trim().to_string(), RawCount(1.0))),
+    }
+}
+
+impl<'de> Deserialize<'de> for RawCount {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawCount;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number of accelerators")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(RawCount(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(RawCount(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(RawCount(v))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(RawCount(1.0))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(RawCount(1.0))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                s.trim().parse::<f64>().map(RawCount).map_err(|_| E::custom(format!("invalid accelerator count {s:?}: expected a whole number")))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl<'de> Deserialize<'de> for RawAccelerators {
@@ -112,28 +259,30 @@ impl<'de> Deserialize<'de> for RawAccelerators {
         impl<'de> Visitor<'de> for V {
             type Value = RawAccelerators;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an accelerator like `A10G`, `A10G:4` or `{A10G: 4}`")
+                f.write_str("an accelerator like `A10G`, `A10G:4` or `{A10G: 4}`, or a list of alternatives")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                let (name, count) = match s.split_once(':') {
-                    Some((name, count)) => (
-                        name.trim(),
-                        count.trim().parse::<u32>().map_err(|_| {
-                            E::custom(format!("invalid accelerator count {count:?} in {s:?}: expected a whole number, as in `A10G:4`"))
-                        })?,
-                    ),
-                    None => (s.trim(), 1),
-                };
-                Ok(RawAccelerators { name: name.to_string(), count })
+                Ok(RawAccelerators(vec![accelerator_from_str(s)?]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    out.push(accelerator_from_str::<A::Error>(&s)?);
+                }
+                Ok(RawAccelerators(out))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let Some((name, count)) = map.next_entry::<String, u32>()? else {
-                    return Err(de::Error::custom("empty accelerators mapping: expected `{A10G: 4}`"));
-                };
-                if map.next_key::<IgnoredAny>()?.is_some() {
-                    return Err(de::Error::custom("only one accelerator type per task: expected `{A10G: 4}`"));
+                let mut out = Vec::new();
+                while let Some((name, count)) = map.next_entry::<String, Option<RawCount>>()? {
+                    // `{L4:1, A10G:1}` (no space after the colon) is how
+                    // SkyPilot's docs write a set: YAML reads the keys
+                    // `L4:1` with no value.
+                    match (name.contains(':'), count) {
+                        (true, None) => out.push(accelerator_from_str::<A::Error>(&name)?),
+                        (_, count) => out.push((name, count.unwrap_or(RawCount(1.0)))),
+                    }
                 }
-                Ok(RawAccelerators { name, count })
+                Ok(RawAccelerators(out))
             }
         }
         d.deserialize_any(V)
@@ -174,6 +323,25 @@ pub fn parse(path: &Path, text: &str) -> Result<RawTask, TaskError> {
     if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
         return Err(TaskError::at(path, 1, 1, None, "the file is empty: a task needs at least a `run` command"));
     }
+    // A job group (several documents) is named as such before its first
+    // document's own fields (`execution:`) are reported as unknown.
+    let mut seen_content = false;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_end();
+        if t == "---" || t.starts_with("--- ") {
+            if seen_content {
+                return Err(TaskError::at(
+                    path,
+                    i + 1,
+                    1,
+                    None,
+                    "this file holds more than one YAML document (a SkyPilot job group or pipeline?): hoist runs one task per file; put each task in its own file",
+                ));
+            }
+        } else if !t.trim_start().is_empty() && !t.trim_start().starts_with('#') {
+            seen_content = true;
+        }
+    }
     serde_saphyr::from_str::<RawTask>(text).map_err(|e| translate(path, text, &e))
 }
 
@@ -182,6 +350,35 @@ fn translate(path: &Path, text: &str, err: &serde_saphyr::Error) -> TaskError {
     let field = field_path_at(text, line);
     let field = (!field.is_empty()).then_some(field);
     let message = match err.without_snippet() {
+        serde_saphyr::Error::MultipleDocuments { .. } => {
+            // Point at the separator that starts the second document.
+            let line = text.lines().skip(1).position(|l| l.trim_end() == "---").map(|i| i + 2).unwrap_or(line);
+            return TaskError::at(
+                path,
+                line,
+                1,
+                None,
+                "this file holds more than one YAML document (a SkyPilot job group?): hoist runs one task per file; put each task in its own file",
+            );
+        }
+        // The YAML itself is malformed: the parser's words, with no guess
+        // at what the field should be (the field is not the problem).
+        e @ (serde_saphyr::Error::ExternalMessage { .. }
+        | serde_saphyr::Error::Eof { .. }
+        | serde_saphyr::Error::IndentationError { .. }
+        | serde_saphyr::Error::ContainerEndMismatch { .. }
+        | serde_saphyr::Error::UnexpectedSequenceEnd { .. }
+        | serde_saphyr::Error::UnexpectedMappingEnd { .. }) => {
+            let said = UserMessageFormatter.format_message(e).into_owned();
+            return TaskError::at(path, line, column, field, format!("this is not valid YAML: {said}"));
+        }
+        serde_saphyr::Error::DuplicateMappingKey { key, .. } => match key {
+            Some(k) => format!("`{k}` is given twice: keep one"),
+            None => "a key is given twice: keep one".to_string(),
+        },
+        serde_saphyr::Error::Budget { .. } => {
+            "the file is too large or too deeply nested to be a task file (hoist reads at most 250,000 YAML values)".to_string()
+        }
         serde_saphyr::Error::SerdeUnknownField { field: key, expected, .. } => {
             let hint = match did_you_mean(key, expected.iter().copied()) {
                 Some(s) => format!(" (did you mean `{s}`?)"),
@@ -216,12 +413,17 @@ fn expected_form(field: &str) -> Option<&'static str> {
         "setup" | "run" => "a shell command (use `|` for several lines)",
         "artifacts" => "a list of paths, as in `artifacts: [model.pt]`",
         "resources" => "a mapping, as in `resources: {instance_type: g5.xlarge}`",
-        "resources.disk_size" => "a whole number of GiB, as in `disk_size: 100`",
+        "resources.disk_size" => "a whole number of GiB, as in `disk_size: 100` or `100GB`",
+        "resources.image_id" => "an AMI id (`ami-...`), `docker:IMAGE`, or a mapping of region to AMI id",
         "resources.use_spot" => "true or false",
         "resources.instance_type" => "an instance type, as in `g5.xlarge`",
-        "resources.accelerators" => "an accelerator, as in `A10G:1`",
+        "resources.accelerators" => "an accelerator, as in `A10G:1`, or alternatives, as in `{H100: 8, A100-80GB: 8}`",
+        "resources.cpus" => "a number of vCPUs, as in `4` or `4+` (at least 4)",
+        "resources.memory" => "GiB of memory, as in `32` or `32+` (at least 32)",
+        "resources.region" | "resources.zone" | "resources.infra" | "resources.cloud" => "a string, as in `us-east-1`",
+        "resources.any_of" | "resources.ordered" => "a list of resource mappings, as in `- {accelerators: A10G:1}`",
         "resources.max_runtime" => "a duration, as in `2h` or `90m`",
-        "num_nodes" => "a whole number (hoist supports 1)",
+        "num_nodes" => "a whole number of machines, as in `num_nodes: 2`",
         "backend" => "one of local, ec2, sagemaker",
         _ => return None,
     })

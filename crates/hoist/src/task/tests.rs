@@ -18,7 +18,7 @@ fn skypilot_style_task_parses() {
     .unwrap();
     assert_eq!(task.name, "train-gpt");
     assert_eq!(task.envs["EPOCHS"], "3"); // numbers become strings, as in SkyPilot
-    assert_eq!(task.resources.accelerators, Some(Accelerators { name: "A10G".into(), count: 1 }));
+    assert_eq!(task.resources.accelerators, vec![Accelerators { name: "A10G".into(), count: 1 }]);
     assert!(task.resources.use_spot);
     assert_eq!(task.resources.disk_size, Some(100));
     assert_eq!(task.setup.as_deref(), Some("pip install -r requirements.txt\n"));
@@ -39,7 +39,7 @@ fn hoist_fields_parse() {
     assert_eq!(task.backend, Some(Backend::Local));
     assert_eq!(task.secrets, vec!["HF_TOKEN"]);
     assert_eq!(task.resources.max_runtime, Some(5400));
-    assert_eq!(task.resources.accelerators.unwrap().count, 8);
+    assert_eq!(task.resources.accelerators[0].count, 8);
 }
 
 #[test]
@@ -75,9 +75,22 @@ fn errors_carry_line_column_and_field() {
 }
 
 #[test]
-fn names_are_checked() {
-    assert!(check_name("train-1").is_ok());
-    for bad in ["", "Train", "1train", "train_", "train-", &"a".repeat(33)] {
+fn names_are_checked_as_skypilot_does() {
+    for good in ["train-1", "minGPT-ddp", "multi_hostname", "llama3.1-train", "1train", "Train"] {
+        assert!(check_name(good).is_ok(), "{good:?}");
+    }
+    for bad in ["", "train_", "train-", "-train", "my task", "a/b", &"a".repeat(129)] {
         assert!(check_name(bad).is_err(), "{bad:?}");
     }
+}
+
+#[test]
+fn job_ids_use_a_deterministic_aws_safe_slug() {
+    assert_eq!(job_slug("minGPT-ddp"), "mingpt-ddp");
+    assert_eq!(job_slug("multi_hostname"), "multi-hostname");
+    assert_eq!(job_slug("llama3.1--train"), "llama3-1-train");
+    assert_eq!(job_slug("1train"), "job-1train");
+    let long = job_slug(&"very-long-task-name-".repeat(5));
+    assert!(long.len() <= 32 && long == job_slug(&"very-long-task-name-".repeat(5)), "{long}");
+    assert_ne!(long, job_slug(&"very-long-task-name-".repeat(6)));
 }

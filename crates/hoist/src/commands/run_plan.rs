@@ -1,0 +1,100 @@
+//! `hoist run TASK.yaml --plan`: where the task would run and why,
+//! creating nothing. On EC2: the instance type its resources resolve to,
+//! its price, the zones, the runners-up and where the catalog came from;
+//! locally: whether this machine fits, and what does not apply here.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::Context;
+use crate::backends::ec2::Ec2;
+use crate::backends::host::{Host, fit};
+use crate::cli::RunArgs;
+use crate::exit::UsageError;
+use crate::printer::Report;
+use crate::resolve::{Choice, describe, fmt_num, fmt_price};
+use crate::task::{Backend, Task};
+
+#[derive(Debug, Serialize)]
+struct Plan<'a> {
+    task: &'a str,
+    backend: Backend,
+    num_nodes: u32,
+    /// What the task asks for, in words.
+    asks: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    choice: Option<Choice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    catalog: Option<String>,
+    /// Fields that do not apply where it runs.
+    notes: Vec<String>,
+}
+
+impl Report for Plan<'_> {
+    fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let nodes = if self.num_nodes > 1 { format!(", {} nodes", self.num_nodes) } else { String::new() };
+        writeln!(out, "task {} on {}{nodes}: asks for {} (nothing is created)", self.task, self.backend, self.asks)?;
+        if let Some(c) = &self.choice {
+            let accel = c.accelerators.as_deref().map(|a| format!(", {a}")).unwrap_or_default();
+            writeln!(out, "  instance type  {} ({} vCPUs, {} GiB{accel}, {})", c.instance_type, c.vcpus, fmt_num(c.memory_gib), c.architecture)?;
+            let market = if c.spot { "spot" } else { "on-demand" };
+            let total = match (c.price_per_hour, self.num_nodes) {
+                (Some(p), n) if n > 1 => format!(" per node, {} for {n} nodes", fmt_price(Some(p * n as f64))),
+                _ => String::new(),
+            };
+            writeln!(out, "  price          {} {market}{total}", fmt_price(c.price_per_hour))?;
+            if c.spot
+                && let Some(od) = c.on_demand_per_hour
+            {
+                writeln!(out, "                 ({} on-demand)", fmt_price(Some(od)))?;
+            }
+            writeln!(out, "  why            {}", c.reason)?;
+            if !c.zones.is_empty() {
+                writeln!(out, "  zones          {}", c.zones.join(", "))?;
+            }
+            if !c.runners_up.is_empty() {
+                let list: Vec<String> = c.runners_up.iter().map(|(t, p)| format!("{t} {}", fmt_price(*p))).collect();
+                writeln!(out, "  also fits      {}", list.join(", "))?;
+            }
+        }
+        if let Some(region) = &self.region {
+            writeln!(out, "  region         {region}")?;
+        }
+        if let Some(c) = &self.catalog {
+            writeln!(out, "  catalog        {c}")?;
+        }
+        for n in &self.notes {
+            writeln!(out, "  note           {n}")?;
+        }
+        Ok(())
+    }
+}
+
+pub async fn show(ctx: &Context, args: &RunArgs, task: &Task, backend: Backend) -> Result<ExitCode> {
+    let asks = task.resources.alternatives().iter().map(|r| describe(r)).collect::<Vec<_>>().join(" | or | ");
+    let mut notes: Vec<String> = task.notices.iter().map(ToString::to_string).collect();
+    let mut plan = Plan { task: &task.name, backend, num_nodes: task.num_nodes, asks, region: None, choice: None, catalog: None, notes: Vec::new() };
+    match backend {
+        Backend::Local => {
+            let host = Host::detect();
+            notes.extend(fit(task, &host).map_err(UsageError)?);
+            let gpus = if host.gpus.is_empty() { "no GPU".to_string() } else { host.gpus.join(", ") };
+            notes.insert(0, format!("this machine: {} CPUs, {:.1} GiB, {gpus}", host.cpus, host.memory_gib));
+        }
+        _ => {
+            let ec2 = Ec2::connect(ctx, ctx.settings.workspace.value.as_str()).await?;
+            let (choice, catalog) = ec2.choose(task, args.refresh_catalog).await?;
+            plan.region = Some(ec2.session.region().to_string());
+            plan.choice = Some(choice);
+            plan.catalog = catalog;
+        }
+    }
+    plan.notes = notes;
+    ctx.printer.report(&plan)?;
+    Ok(ExitCode::SUCCESS)
+}
