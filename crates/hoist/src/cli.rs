@@ -207,7 +207,7 @@ Examples:
   hoist destroy --keep-bucket --yes";
 
 const RUN_HELP: &str = "\
-The task file is YAML, with SkyPilot's field names where they mean the same:
+The task file is SkyPilot's task YAML (docs/SKYPILOT.md: every field):
   name: train                  # job ids are NAME-<8 hex digits>
   workdir: .                   # bundled (honours .gitignore and .hoistignore), relative to the task file
   envs: {EPOCHS: 3}
@@ -217,10 +217,18 @@ The task file is YAML, with SkyPilot's field names where they mean the same:
   run: python train.py
   checkpoints: ckpt            # synced while running, restored on --resume
   artifacts: [model.pt]        # kept after the run
-  resources: {instance_type: g5.xlarge, use_spot: true, max_runtime: 2h}
+  resources:                   # on EC2: the cheapest type that satisfies them (--plan shows it)
+    cpus: 4+                   # at least 4 vCPUs (`4`: exactly 4); memory: 16+ (GiB)
+    accelerators: A10G:1       # or alternatives: {H100: 8, A100-80GB: 8}
+    use_spot: true             # or instance_type: g5.xlarge; any_of/ordered: [...]
+    max_runtime: 2h
   backend: local
 
-The job sees HOIST_JOB_ID, HOIST_CHECKPOINT_DIR and HOIST_ARTIFACT_DIR. Attached
+Fields that do not apply where the task runs are accepted with a printed note;
+a local run that needs hardware this machine lacks is refused.
+
+The job sees HOIST_JOB_ID, HOIST_CHECKPOINT_DIR, HOIST_ARTIFACT_DIR and, as
+SkyPilot sets them, HOIST_/SKYPILOT_NODE_RANK, _NODE_IPS, _NUM_NODES. Attached
 (the default), hoist streams the job's output and exits with its exit code;
 Ctrl-C cancels the job (checkpoint saved) and exits 130. When hoist itself
 fails (bad task file, credentials, AWS), it exits 125, never a code a job
@@ -230,6 +238,7 @@ anything runs.
 Examples:
   hoist run examples/quickstart/task.yaml
   hoist run task.yaml --detach --env EPOCHS=10
+  hoist run task.yaml --backend ec2 --plan   # which instance type, at what price, and why
   hoist run --resume train-1a2b3c4d";
 
 #[derive(Debug, Args)]

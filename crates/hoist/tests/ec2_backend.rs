@@ -894,3 +894,63 @@ async fn resources_resolve_against_the_region_catalog_cached_and_launch_as_plann
     let launched: Vec<String> = w.instances().await.iter().map(|i| i.instance_type().unwrap().as_str().to_string()).collect();
     assert_eq!(launched, vec![cpu_type]);
 }
+
+/// Resolution speed from a cached catalog (`bench/resolve.py` runs it and
+/// prints the report): the region's catalog as the emulator serves it
+/// (every instance type of us-east-1), fetched once by `--plan`; then, in
+/// process, loading the cached file and resolving typical requests, and,
+/// end to end, `hoist run --plan` with the cache against without it.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: bench/resolve.py"]
+async fn bench_resolution() {
+    use hoist::resolve::catalog::Catalog;
+    use hoist::resolve::{Shape, prices::Prices, resolve};
+    let w = world().await;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let mut cold = Vec::new();
+    let mut warm = Vec::new();
+    let cache = w.env.home().join(".local/share/hoist/catalog/us-east-1.json");
+    for i in 0..5 {
+        let _ = std::fs::remove_file(&cache);
+        let t = Instant::now();
+        plan(&w, &format!("cold{i}"), "name: b\nrun: x\nresources:\n  accelerators: A10G:1\n").0.expect_code(0);
+        cold.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        plan(&w, &format!("warm{i}"), "name: b\nrun: x\nresources:\n  cpus: 4+\n  memory: 16+\n").0.expect_code(0);
+        warm.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let bytes = std::fs::metadata(&cache).unwrap().len();
+    let mut load = Vec::new();
+    let mut catalog = None;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let c: Catalog = serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+        load.push(t.elapsed().as_secs_f64() * 1000.0);
+        catalog = Some(c);
+    }
+    let catalog = catalog.unwrap();
+    let prices = Prices::default();
+    println!("| measure | median |\n|---|---|");
+    println!("| catalog: {} instance types, {} KiB on disk | |", catalog.types.len(), bytes / 1024);
+    println!("| `hoist run --plan`, catalog fetched from EC2 (process, STS, 3 listings) | {:.0} ms |", median(cold));
+    println!("| `hoist run --plan`, catalog from the cache (process, STS) | {:.0} ms |", median(warm));
+    println!("| read + parse the cached catalog | {:.2} ms |", median(load));
+    for (what, yaml) in [
+        ("`accelerators: A10G:1`", "resources:\n  accelerators: A10G:1\n"),
+        ("`cpus: 4+`, `memory: 16+`", "resources:\n  cpus: 4+\n  memory: 16+\n"),
+        ("`any_of` of 3 accelerator sets, spot", "resources:\n  use_spot: true\n  any_of:\n    - accelerators: {H100: 8, A100-80GB: 8}\n    - accelerators: A100:8\n    - accelerators: L40S:4\n"),
+    ] {
+        let task = hoist::task::Task::parse(Path::new("/tmp/t.yaml"), &format!("run: x\n{yaml}"), &Default::default()).unwrap();
+        let mut times = Vec::new();
+        for _ in 0..200 {
+            let t = Instant::now();
+            let c = resolve(&catalog, &prices, &task.resources, Shape { num_nodes: 1 }).unwrap();
+            times.push(t.elapsed().as_secs_f64() * 1e6);
+            std::hint::black_box(c);
+        }
+        println!("| resolve {what} | {:.0} µs |", median(times));
+    }
+}

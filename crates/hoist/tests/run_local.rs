@@ -266,7 +266,7 @@ fn skypilot_style_task_runs_unchanged() {
         "# A SkyPilot task file\n\
          name: sky-train\n\
          workdir: .\n\
-         resources:\n  cloud: aws\n  accelerators: A10G:1\n  use_spot: true\n  disk_size: 256\n\
+         resources:\n  cloud: aws\n  cpus: 1+\n  use_spot: true\n  disk_size: 256\n\
          num_nodes: 1\n\
          envs:\n  EPOCHS: 2\n  MODEL_NAME: tiny\n\
          setup: |\n  echo \"setup for $MODEL_NAME\"\n\
@@ -277,6 +277,15 @@ fn skypilot_style_task_runs_unchanged() {
     run.expect_code(0);
     assert!(run.stdout.contains("setup for tiny"), "{}", run.stdout);
     assert!(run.stdout.contains("epochs 2 tiny"), "{}", run.stdout);
+    // What does not apply on this machine is said, once each.
+    for field in ["resources.use_spot", "resources.disk_size"] {
+        assert_eq!(run.stderr.matches(field).count(), 1, "{field}: {}", run.stderr);
+    }
+    // A GPU this machine lacks is refused before anything starts.
+    let gpu = jobs.task("gpu", "name: gpu\nrun: nvidia-smi\nresources:\n  accelerators: A10G:1\n", &[]);
+    let refused = jobs.run(&["run", gpu.to_str().unwrap()]);
+    refused.expect_code(125);
+    assert!(refused.stderr.contains("asks for A10G:1") && refused.stderr.contains("--backend ec2"), "{}", refused.stderr);
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

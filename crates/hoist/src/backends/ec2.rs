@@ -147,6 +147,15 @@ impl Ec2 {
                 .into());
             }
         }
+        if record.task.num_nodes > 1 {
+            // Refused rather than run on one machine: a distributed job on
+            // one node would hang waiting for its peers.
+            return Err(UsageError(format!(
+                "`num_nodes: {}`: multi-node jobs on EC2 are not available in this version of hoist; `hoist run --plan` shows the instance type each node would get",
+                record.task.num_nodes
+            ))
+            .into());
+        }
         let (choice, catalog_source) = self.choose(&record.task, opts.refresh_catalog).await?;
         let image = r.image_for(&region).map_err(UsageError)?;
         let (image_id, image_source) = match image.as_deref() {

@@ -70,22 +70,25 @@ pub fn fit(task: &Task, host: &Host) -> Result<Vec<String>, String> {
     let mut notes = Vec::new();
     let here = "on the local backend the task runs on this machine";
     if r.alternatives().len() > 1 {
-        notes.push(format!("resources: alternative {} fits this machine", i + 1));
+        notes.push(format!("resources: alternative {} ({}) fits this machine", i + 1, crate::resolve::describe(alt)));
     }
     if let Some(t) = &alt.instance_type {
-        notes.push(format!("resources.instance_type {t}: {here} ({} CPUs, {:.0} GiB), not on a {t}", host.cpus, host.memory_gib));
+        notes.push(format!("`resources.instance_type` {t}: {here} ({} CPUs, {:.0} GiB), not on a {t}", host.cpus, host.memory_gib));
     }
     if alt.use_spot {
-        notes.push(format!("resources.use_spot: {here}; spot applies on EC2"));
+        notes.push(format!("`resources.use_spot`: {here}; spot applies on EC2"));
     }
     if let Some(d) = alt.disk_size {
-        notes.push(format!("resources.disk_size {d}: {here}, with this machine's disk"));
+        notes.push(format!("`resources.disk_size` {d}: {here}, with this machine's disk"));
     }
     if let Some(image) = &alt.image_id {
-        notes.push(format!("resources.image_id {image}: {here}, with its own software, not in that image"));
+        notes.push(format!("`resources.image_id` {image}: {here}, with its own software, not in that image"));
     }
-    if alt.region.is_some() || alt.zone.is_some() {
-        notes.push(format!("resources.region/zone: {here}"));
+    if let Some(region) = &alt.region {
+        notes.push(format!("`resources.region` {region}: {here}"));
+    }
+    if let Some(zone) = &alt.zone {
+        notes.push(format!("`resources.zone` {zone}: {here}"));
     }
     Ok(notes)
 }

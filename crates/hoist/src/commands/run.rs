@@ -134,6 +134,8 @@ async fn run_local(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord
     let host = crate::backends::host::Host::detect();
     let notes = crate::backends::host::fit(&record.task, &host).map_err(UsageError)?;
     if is_new {
+        let mut notes = notes;
+        notes.extend(ec2_only_flags(args));
         show_notices(ctx, &record.task.notices, &notes);
     }
     let record = if is_new {
@@ -288,6 +290,24 @@ async fn run_ec2(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
         }
         return finish(ctx, jobs, &record, last).await;
     }
+}
+
+/// EC2's flags given to a local run: said, not silently dropped.
+pub fn ec2_only_flags(args: &RunArgs) -> Vec<String> {
+    let mut given = Vec::new();
+    if args.refresh_catalog {
+        given.push("--refresh-catalog");
+    }
+    if args.retry_on_interruption > 0 {
+        given.push("--retry-on-interruption");
+    }
+    if args.fallback_on_demand {
+        given.push("--fallback-on-demand");
+    }
+    if args.agent_binary.is_some() {
+        given.push("--agent-binary");
+    }
+    given.into_iter().map(|f| format!("{f} applies to EC2 only; the local backend ignores it")).collect()
 }
 
 /// Fields that were accepted but do not apply here: one line each, so

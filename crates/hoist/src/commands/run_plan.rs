@@ -31,6 +31,9 @@ struct Plan<'a> {
     choice: Option<Choice>,
     #[serde(skip_serializing_if = "Option::is_none")]
     catalog: Option<String>,
+    /// Whether it can run there (locally: whether this machine has what
+    /// the task asks for).
+    fits: bool,
     /// Fields that do not apply where it runs.
     notes: Vec<String>,
 }
@@ -39,6 +42,9 @@ impl Report for Plan<'_> {
     fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let nodes = if self.num_nodes > 1 { format!(", {} nodes", self.num_nodes) } else { String::new() };
         writeln!(out, "task {} on {}{nodes}: asks for {} (nothing is created)", self.task, self.backend, self.asks)?;
+        if !self.fits {
+            writeln!(out, "  fits           no")?;
+        }
         if let Some(c) = &self.choice {
             let accel = c.accelerators.as_deref().map(|a| format!(", {a}")).unwrap_or_default();
             writeln!(out, "  instance type  {} ({} vCPUs, {} GiB{accel}, {})", c.instance_type, c.vcpus, fmt_num(c.memory_gib), c.architecture)?;
@@ -76,15 +82,26 @@ impl Report for Plan<'_> {
 }
 
 pub async fn show(ctx: &Context, args: &RunArgs, task: &Task, backend: Backend) -> Result<ExitCode> {
-    let asks = task.resources.alternatives().iter().map(|r| describe(r)).collect::<Vec<_>>().join(" | or | ");
+    let sep = if task.resources.ordered { ", else " } else { " or " };
+    let asks = task.resources.alternatives().iter().map(|r| format!("({})", describe(r))).collect::<Vec<_>>().join(sep);
+    let asks = if task.resources.alternatives().len() == 1 { asks.trim_start_matches('(').trim_end_matches(')').to_string() } else { asks };
     let mut notes: Vec<String> = task.notices.iter().map(ToString::to_string).collect();
-    let mut plan = Plan { task: &task.name, backend, num_nodes: task.num_nodes, asks, region: None, choice: None, catalog: None, notes: Vec::new() };
+    let mut plan =
+        Plan { task: &task.name, backend, num_nodes: task.num_nodes, asks, region: None, choice: None, catalog: None, fits: true, notes: Vec::new() };
+    let mut refusal = None;
     match backend {
         Backend::Local => {
             let host = Host::detect();
-            notes.extend(fit(task, &host).map_err(UsageError)?);
             let gpus = if host.gpus.is_empty() { "no GPU".to_string() } else { host.gpus.join(", ") };
-            notes.insert(0, format!("this machine: {} CPUs, {:.1} GiB, {gpus}", host.cpus, host.memory_gib));
+            notes.push(format!("this machine: {} CPUs, {:.1} GiB, {gpus}", host.cpus, host.memory_gib));
+            match fit(task, &host) {
+                Ok(n) => notes.extend(n),
+                Err(why) => {
+                    plan.fits = false;
+                    refusal = Some(why);
+                }
+            }
+            notes.extend(super::run::ec2_only_flags(args));
         }
         _ => {
             let ec2 = Ec2::connect(ctx, ctx.settings.workspace.value.as_str()).await?;
@@ -94,7 +111,13 @@ pub async fn show(ctx: &Context, args: &RunArgs, task: &Task, backend: Backend) 
             plan.catalog = catalog;
         }
     }
+    if let Some(t) = task.resources.max_runtime {
+        notes.push(format!("stops after max_runtime: {}", crate::humanize::duration(std::time::Duration::from_secs(t))));
+    }
     plan.notes = notes;
     ctx.printer.report(&plan)?;
-    Ok(ExitCode::SUCCESS)
+    match refusal {
+        Some(why) => Err(UsageError(why).into()),
+        None => Ok(ExitCode::SUCCESS),
+    }
 }

@@ -188,10 +188,26 @@ impl<'de> Deserialize<'de> for RawAmount {
                     Some(n) => (n.trim(), true),
                     None => (t, false),
                 };
-                // SkyPilot allows a unit on memory (`32GB`); GB is what it means anyway.
-                let num = num.trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim();
-                match num.parse::<f64>() {
-                    Ok(value) if value.is_finite() => Ok(RawAmount { value, or_more }),
+                // SkyPilot allows a unit on sizes (`32GB`, `1TB`): read as
+                // GiB, as SkyPilot does.
+                let digits = num.trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim();
+                if digits.is_empty() {
+                    return Err(E::custom(format!("{s:?} is not an amount: expected a number such as `4` or `4+` (at least 4)")));
+                }
+                let unit = num[digits.len()..].trim().to_ascii_lowercase();
+                let scale = match unit.as_str() {
+                    "" | "g" | "gb" | "gib" => 1.0,
+                    "t" | "tb" | "tib" => 1024.0,
+                    "m" | "mb" | "mib" => 1.0 / 1024.0,
+                    "x" => {
+                        return Err(E::custom(format!(
+                            "{s:?}: memory per vCPU (`4x`) is not supported: give GiB, as in `16` or `16+`"
+                        )));
+                    }
+                    other => return Err(E::custom(format!("{s:?}: unknown unit {other:?}: expected a number of GiB, or GB/TB/MB"))),
+                };
+                match digits.parse::<f64>() {
+                    Ok(value) if value.is_finite() => Ok(RawAmount { value: value * scale, or_more }),
                     _ => Err(E::custom(format!("{s:?} is not an amount: expected a number such as `4` or `4+` (at least 4)"))),
                 }
             }
@@ -347,7 +363,10 @@ pub fn parse(path: &Path, text: &str) -> Result<RawTask, TaskError> {
 
 fn translate(path: &Path, text: &str, err: &serde_saphyr::Error) -> TaskError {
     let (line, column) = err.location().map(|l| (l.line() as usize, l.column() as usize)).unwrap_or((1, 1));
-    let field = field_path_at(text, line);
+    let mut field = field_path_at(text, line);
+    if let Some(key) = text.lines().nth(line.saturating_sub(1)).and_then(|l| flow_key_at(l, column)) {
+        field = if field.is_empty() || field.ends_with(&format!(".{key}")) { key } else { format!("{field}.{key}") };
+    }
     let field = (!field.is_empty()).then_some(field);
     let message = match err.without_snippet() {
         serde_saphyr::Error::MultipleDocuments { .. } => {
@@ -370,7 +389,14 @@ fn translate(path: &Path, text: &str, err: &serde_saphyr::Error) -> TaskError {
         | serde_saphyr::Error::UnexpectedSequenceEnd { .. }
         | serde_saphyr::Error::UnexpectedMappingEnd { .. }) => {
             let said = UserMessageFormatter.format_message(e).into_owned();
-            return TaskError::at(path, line, column, field, format!("this is not valid YAML: {said}"));
+            let hint = if said.contains("tab") {
+                " (indent with spaces, not tabs)"
+            } else if said.contains("mapping values") || said.contains("indentation") {
+                " (check the indentation of this line and the one above)"
+            } else {
+                ""
+            };
+            return TaskError::at(path, line, column, field, format!("this is not valid YAML: {said}{hint}"));
         }
         serde_saphyr::Error::DuplicateMappingKey { key, .. } => match key {
             Some(k) => format!("`{k}` is given twice: keep one"),
@@ -384,10 +410,14 @@ fn translate(path: &Path, text: &str, err: &serde_saphyr::Error) -> TaskError {
                 Some(s) => format!(" (did you mean `{s}`?)"),
                 None => String::new(),
             };
-            format!("unknown field `{key}`{hint}; expected one of: {}", expected.join(", "))
+            // The fields hoist knows only to refuse are not offered.
+            const REFUSED: &[&str] = &["file_mounts", "service", "config", "volumes", "event_callback", "ports"];
+            let hint = if key == "gpus" { " (did you mean `accelerators`?)".to_string() } else { hint };
+            let offered: Vec<&str> = expected.iter().copied().filter(|f| !REFUSED.contains(f)).collect();
+            format!("unknown field `{key}`{hint}; expected one of: {}", offered.join(", "))
         }
         inner => {
-            let said = UserMessageFormatter.format_message(inner).into_owned();
+            let said = plain_words(&UserMessageFormatter.format_message(inner));
             match field.as_deref().and_then(expected_form) {
                 Some(form) => format!("{said}; it should be {form}"),
                 None => said,
@@ -395,6 +425,26 @@ fn translate(path: &Path, text: &str, err: &serde_saphyr::Error) -> TaskError {
         }
     };
     TaskError::at(path, line, column, field, message)
+}
+
+/// The YAML layer's words for types, in the user's.
+fn plain_words(said: &str) -> String {
+    let mut out = said.to_string();
+    for (from, to) in [
+        ("invalid i64", "not a whole number"),
+        ("invalid u64", "not a whole number"),
+        ("invalid u32", "not a whole number"),
+        ("invalid f64", "not a number"),
+        ("expected string scalar", "expected a single value, not a list or mapping"),
+        ("expected mapping start", "expected `key: value` entries"),
+        ("expected sequence start", "expected a list"),
+        ("expected struct task", "expected a task (`key: value` entries)"),
+        ("expected struct resources", "expected `key: value` entries"),
+        (" (expected number at 0)", ""),
+    ] {
+        out = out.replace(from, to);
+    }
+    out
 }
 
 /// What a field's value looks like, for messages about a value of the
@@ -469,6 +519,17 @@ pub fn field_path_at(text: &str, line: usize) -> String {
         }
     }
     stack.into_iter().map(|(_, k)| k).collect::<Vec<_>>().join(".")
+}
+
+/// In a flow mapping (`resources: {cpus: lots}`), the key whose value is
+/// at `column` (1-based): the last `key:` before it inside the braces.
+fn flow_key_at(line: &str, column: usize) -> Option<String> {
+    let upto: String = line.chars().take(column.saturating_sub(1)).collect();
+    let open = upto.rfind('{')?;
+    let inner = &upto[open + 1..];
+    let entry = inner.rsplit(',').next()?;
+    let key = entry.split(':').next()?.trim().trim_matches(|c| c == '"' || c == '\'');
+    (!key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')).then(|| key.to_string())
 }
 
 /// `key: value` → (key, value); `None` for lines that are not a plain

@@ -94,3 +94,14 @@ fn job_ids_use_a_deterministic_aws_safe_slug() {
     assert!(long.len() <= 32 && long == job_slug(&"very-long-task-name-".repeat(5)), "{long}");
     assert_ne!(long, job_slug(&"very-long-task-name-".repeat(6)));
 }
+
+#[test]
+fn sizes_take_skypilot_units() {
+    let t = parse("run: x\nresources:\n  memory: 1TB+\n  disk_size: 512GB\n").unwrap();
+    assert_eq!(t.resources.memory, Some(Amount::new(1024.0, true)));
+    assert_eq!(t.resources.disk_size, Some(512));
+    let t = parse("run: x\nresources:\n  memory: 512MB\n").unwrap();
+    assert_eq!(t.resources.memory, Some(Amount::new(0.5, false)));
+    let t = parse("run: x\nresources:\n  accelerators: {L4:1, A10G:2}\n").unwrap();
+    assert_eq!(t.resources.accelerators.iter().map(|a| a.to_string()).collect::<Vec<_>>(), vec!["L4:1", "A10G:2"]);
+}

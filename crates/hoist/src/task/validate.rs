@@ -276,7 +276,7 @@ fn block(cx: &mut Ctx, base: &Resources, r: &RawResources, at: &str) -> Result<R
         return Err(TaskError::at(cx.path, line, column, Some(f("zone")), format!("zone {zone} is not in region {region}")));
     }
 
-    cx.unsupported(&r.ports, &f("ports"), "hoist opens no inbound port on training machines (serving is `hoist deploy`'s job)")?;
+    cx.unsupported(&r.ports, &f("ports"), "hoist opens no inbound port on training machines (serving models is planned as a separate command)")?;
     cx.notice(&r.disk_tier, &f("disk_tier"), "ignored: hoist's disks are encrypted gp3 volumes");
     cx.notice(&r.network_tier, &f("network_tier"), "ignored: hoist uses the instance type's own network");
     cx.notice(&r.labels, &f("labels"), "ignored: hoist tags what it creates with the workspace and job");
