@@ -65,6 +65,17 @@ Patches:
    `GetBucketVersioningResponse`; S3 sends `VersioningConfiguration`, which
    is what the AWS SDK for Rust parses (it cannot parse moto's answer for a
    bucket never versioned). The response is rendered as S3 renders it.
+
+10. Placement groups: moto has no CreatePlacementGroup,
+   DescribePlacementGroups or DeletePlacementGroup, and RunInstances drops
+   `Placement.GroupName`. They are modelled here as AWS documents them
+   (per account and region; a name is unique, `InvalidPlacementGroup.
+   Duplicate` when taken, `InvalidPlacementGroup.Unknown` when missing;
+   tags given at creation; `GroupNames` and `tag:KEY`/`group-name`
+   filters; RunInstances into an unknown group fails with
+   `InvalidPlacementGroup.Unknown`, into a known one records the group in
+   the instance's `Placement.GroupName`; a group still holding instances
+   that are not terminated cannot be deleted: `InvalidPlacementGroup.InUse`).
 """
 
 import json
@@ -261,6 +272,108 @@ def _get_bucket_versioning(self):
 
 
 S3Response.get_bucket_versioning = _get_bucket_versioning
+
+# 10. Placement groups.
+import contextvars
+import itertools
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.ec2.exceptions import EC2ClientError
+from moto.ec2.models.instances import Instance
+from moto.ec2.responses import EC2Response
+
+_PLACEMENT_GROUPS = {}  # (account, region) -> {name: group}
+_GROUP_IDS = itertools.count(1)
+_LAUNCH_GROUP = contextvars.ContextVar("launch_group", default="")
+
+
+def _groups(self):
+    return _PLACEMENT_GROUPS.setdefault((self.current_account, self.region), {})
+
+
+def _create_placement_group(self):
+    name = self._get_param("GroupName")
+    strategy = self._get_param("Strategy", "cluster")
+    groups = _groups(self)
+    if name in groups:
+        raise EC2ClientError("InvalidPlacementGroup.Duplicate", f"The placement group '{name}' already exists.")
+    tags = self._parse_tag_specification().get("placement-group", {})
+    group = {
+        "GroupName": name,
+        "GroupId": f"pg-{next(_GROUP_IDS):017x}",
+        "Strategy": strategy,
+        "State": "available",
+        "GroupArn": f"arn:aws:ec2:{self.region}:{self.current_account}:placement-group/{name}",
+        "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+    }
+    groups[name] = group
+    return ActionResult({"PlacementGroup": group})
+
+
+def _describe_placement_groups(self):
+    names = self._get_param("GroupNames", [])
+    filters = self._filters_from_querystring()
+    groups = _groups(self)
+    for name in names:
+        if name not in groups:
+            raise EC2ClientError("InvalidPlacementGroup.Unknown", f"The Placement Group '{name}' is unknown.")
+
+    def matches(g):
+        if names and g["GroupName"] not in names:
+            return False
+        for key, values in filters.items():
+            if key == "group-name" and g["GroupName"] not in values:
+                return False
+            if key.startswith("tag:"):
+                tag = key[4:]
+                if not any(t["Key"] == tag and t["Value"] in values for t in g["Tags"]):
+                    return False
+        return True
+
+    return ActionResult({"PlacementGroups": [g for g in groups.values() if matches(g)]})
+
+
+def _delete_placement_group(self):
+    name = self._get_param("GroupName")
+    groups = _groups(self)
+    if name not in groups:
+        raise EC2ClientError("InvalidPlacementGroup.Unknown", f"The Placement Group '{name}' is unknown.")
+    for reservation in self.ec2_backend.reservations.values():
+        for i in reservation.instances:
+            if i.placement.group_name == name and i.state != "terminated":
+                raise EC2ClientError("InvalidPlacementGroup.InUse", f"The placement group '{name}' is in use.")
+    del groups[name]
+    return EmptyResult()
+
+
+_original_run_instances = EC2Response.run_instances
+
+
+def _run_instances(self):
+    group = self._get_param("Placement.GroupName") or ""
+    if group and group not in _groups(self):
+        raise EC2ClientError("InvalidPlacementGroup.Unknown", f"The Placement Group '{group}' is unknown.")
+    token = _LAUNCH_GROUP.set(group)
+    try:
+        return _original_run_instances(self)
+    finally:
+        _LAUNCH_GROUP.reset(token)
+
+
+_original_instance_init = Instance.__init__
+
+
+def _instance_init(self, *args, **kwargs):
+    _original_instance_init(self, *args, **kwargs)
+    self._placement.group_name = _LAUNCH_GROUP.get()
+
+
+EC2Response.create_placement_group = _create_placement_group
+EC2Response.describe_placement_groups = _describe_placement_groups
+EC2Response.delete_placement_group = _delete_placement_group
+EC2Response.run_instances = _run_instances
+Instance.__init__ = _instance_init
+
 
 if __name__ == "__main__":
     import os

@@ -369,6 +369,14 @@ pub mod ec2 {
         "RevokeSecurityGroupIngress",
         grants: &[Grant { actions: &["ec2:RevokeSecurityGroupIngress"], resources: SG, conditions: TAGGED_FOR_WORKSPACE }]
     );
+    /// The one inbound rule hoist wants: from the group itself, so a
+    /// multi-node job's instances can reach each other (and nothing else
+    /// can reach them).
+    pub const AUTHORIZE_SECURITY_GROUP_INGRESS: Op = op!(
+        "ec2",
+        "AuthorizeSecurityGroupIngress",
+        grants: &[Grant { actions: &["ec2:AuthorizeSecurityGroupIngress"], resources: SG, conditions: TAGGED_FOR_WORKSPACE }]
+    );
     pub const AUTHORIZE_SECURITY_GROUP_EGRESS: Op = op!(
         "ec2",
         "AuthorizeSecurityGroupEgress",
@@ -440,6 +448,7 @@ pub mod instances {
                 resources: &["arn:{partition}:ec2:{region}:{account}:security-group/*"],
                 conditions: TAGGED_FOR_WORKSPACE,
             },
+            Grant { actions: &["ec2:RunInstances"], resources: PLACEMENT_GROUP, conditions: &[] },
             Grant {
                 actions: &["ec2:CreateTags"],
                 resources: NEW,
@@ -452,6 +461,24 @@ pub mod instances {
             },
         ]
     );
+    /// The workspace's cluster placement group, `hoist-<workspace>` (made
+    /// by the first multi-node job, tagged at creation; destroy deletes
+    /// it). Named exactly: never another workspace's.
+    const PLACEMENT_GROUP: &[&str] = &["arn:{partition}:ec2:{region}:{account}:placement-group/hoist-{workspace}"];
+    pub const DESCRIBE_PLACEMENT_GROUPS: Op = op!("ec2", "DescribePlacementGroups", ["ec2:DescribePlacementGroups"], &["*"]);
+    pub const CREATE_PLACEMENT_GROUP: Op = op!(
+        "ec2",
+        "CreatePlacementGroup",
+        grants: &[
+            Grant { actions: &["ec2:CreatePlacementGroup"], resources: PLACEMENT_GROUP, conditions: REQUEST_TAGGED },
+            Grant {
+                actions: &["ec2:CreateTags"],
+                resources: PLACEMENT_GROUP,
+                conditions: &[Cond { operator: "StringEquals", key: "ec2:CreateAction", value: "CreatePlacementGroup" }],
+            },
+        ]
+    );
+    pub const DELETE_PLACEMENT_GROUP: Op = op!("ec2", "DeletePlacementGroup", ["ec2:DeletePlacementGroup"], PLACEMENT_GROUP);
     /// Only the workspace's instances (by tag).
     pub const TERMINATE_INSTANCES: Op = op!(
         "ec2",
@@ -700,9 +727,13 @@ pub const ALL: &[Op] = &[
     ec2::CREATE_SECURITY_GROUP,
     ec2::DELETE_SECURITY_GROUP,
     ec2::REVOKE_SECURITY_GROUP_INGRESS,
+    ec2::AUTHORIZE_SECURITY_GROUP_INGRESS,
     ec2::AUTHORIZE_SECURITY_GROUP_EGRESS,
     ec2::CREATE_TAGS,
     instances::DESCRIBE_INSTANCES,
+    instances::DESCRIBE_PLACEMENT_GROUPS,
+    instances::CREATE_PLACEMENT_GROUP,
+    instances::DELETE_PLACEMENT_GROUP,
     instances::DESCRIBE_INSTANCE_TYPES,
     instances::DESCRIBE_INSTANCE_TYPE_OFFERINGS,
     instances::DESCRIBE_SPOT_PRICE_HISTORY,

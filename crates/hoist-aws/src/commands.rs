@@ -54,6 +54,7 @@ const INIT_WRITES: &[Op] = &[
     logs::TAG_RESOURCE,
     ec2::CREATE_SECURITY_GROUP,
     ec2::REVOKE_SECURITY_GROUP_INGRESS,
+    ec2::AUTHORIZE_SECURITY_GROUP_INGRESS,
     ec2::AUTHORIZE_SECURITY_GROUP_EGRESS,
     ec2::CREATE_TAGS,
 ];
@@ -81,6 +82,8 @@ const DESTROY_WRITES: &[Op] = &[
 const DESTROY_JOBS: &[Op] = &[
     instances::DESCRIBE_INSTANCES,
     instances::TERMINATE_INSTANCES,
+    instances::DESCRIBE_PLACEMENT_GROUPS,
+    instances::DELETE_PLACEMENT_GROUP,
     secrets::LIST_SECRETS,
     secrets::DESCRIBE_SECRET,
     secrets::DELETE_SECRET,
@@ -131,6 +134,8 @@ const RUN: &[Op] = &[
     instances::DESCRIBE_IMAGES,
     instances::RUN_INSTANCES,
     instances::TERMINATE_INSTANCES,
+    instances::DESCRIBE_PLACEMENT_GROUPS,
+    instances::CREATE_PLACEMENT_GROUP,
     ssm::GET_PARAMETER,
     secrets::DESCRIBE_SECRET,
     logs::GET_LOG_EVENTS,

@@ -5,7 +5,7 @@
 use aws_sdk_ec2::types::{
     BlockDeviceMapping, EbsBlockDevice, Filter, HttpTokensState, IamInstanceProfileSpecification, InstanceMarketOptionsRequest,
     InstanceMetadataEndpointState, InstanceMetadataOptionsRequest, InstanceStateName, MarketType, ResourceType,
-    ShutdownBehavior, SpotInstanceType, SpotMarketOptions, Tag, TagSpecification, VolumeType,
+    Placement, PlacementStrategy, ShutdownBehavior, SpotInstanceType, SpotMarketOptions, Tag, TagSpecification, VolumeType,
 };
 use serde::Serialize;
 
@@ -40,6 +40,20 @@ pub struct LaunchSpec {
     pub client_token: String,
     /// Tags for the instance and its volumes.
     pub tags: Tags,
+    /// Instances to start together (a multi-node job's nodes): all or
+    /// none (MinCount = MaxCount).
+    pub count: u32,
+    /// The cluster placement group they go into, when more than one.
+    pub placement_group: Option<String>,
+}
+
+/// One instance RunInstances started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launched {
+    pub id: String,
+    /// Its private address, assigned at launch (what the nodes of one job
+    /// use to reach each other).
+    pub private_ip: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,6 +67,11 @@ pub struct InstanceInfo {
     pub availability_zone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_ip: Option<String>,
+    /// Its place among the instances one RunInstances started (0..N).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launch_index: Option<i32>,
     pub tags: Tags,
 }
 
@@ -82,7 +101,7 @@ impl<'a> Instances<'a> {
     }
 
     /// Launch one instance. Returns its id.
-    pub async fn launch(&self, spec: &LaunchSpec) -> Result<String, AwsError> {
+    pub async fn launch(&self, spec: &LaunchSpec) -> Result<Vec<Launched>, AwsError> {
         let tags = |t: ResourceType| TagSpecification::builder().resource_type(t).set_tags(Some(tag_list(&spec.tags))).build();
         let root = BlockDeviceMapping::builder()
             .device_name(&spec.root_device)
@@ -105,8 +124,8 @@ impl<'a> Instances<'a> {
             .run_instances()
             .image_id(&spec.image_id)
             .instance_type(spec.instance_type.as_str().into())
-            .min_count(1)
-            .max_count(1)
+            .min_count(spec.count.max(1) as i32)
+            .max_count(spec.count.max(1) as i32)
             .client_token(&spec.client_token)
             .iam_instance_profile(IamInstanceProfileSpecification::builder().name(&spec.instance_profile).build())
             .metadata_options(metadata)
@@ -119,6 +138,9 @@ impl<'a> Instances<'a> {
         if let Some(subnet) = &spec.subnet_id {
             req = req.subnet_id(subnet);
         }
+        if let Some(group) = &spec.placement_group {
+            req = req.placement(Placement::builder().group_name(group).build());
+        }
         if spec.spot {
             req = req.instance_market_options(
                 InstanceMarketOptionsRequest::builder()
@@ -128,8 +150,63 @@ impl<'a> Instances<'a> {
             );
         }
         let out = self.session.call(ops::RUN_INSTANCES, Some(&spec.instance_type), req.send()).await?;
-        let id = out.instances().first().and_then(|i| i.instance_id()).unwrap_or_default().to_string();
-        Ok(id)
+        Ok(out
+            .instances()
+            .iter()
+            .map(|i| Launched { id: i.instance_id().unwrap_or_default().to_string(), private_ip: i.private_ip_address().map(str::to_string) })
+            .collect())
+    }
+
+    /// The workspace's cluster placement group `name`: created (tagged)
+    /// if missing. A multi-node job's instances go into it, close together
+    /// on the network.
+    pub async fn ensure_placement_group(&self, name: &str, tags: &Tags) -> Result<(), AwsError> {
+        if self.placement_groups(Some(name), None).await?.iter().any(|(g, _)| g == name) {
+            return Ok(());
+        }
+        let spec = TagSpecification::builder().resource_type(ResourceType::PlacementGroup).set_tags(Some(tag_list(tags))).build();
+        let req = self.client.create_placement_group().group_name(name).strategy(PlacementStrategy::Cluster).tag_specifications(spec).send();
+        match self.session.call(ops::CREATE_PLACEMENT_GROUP, Some(name), req).await {
+            // Made by a concurrent launch, or a retried request that landed.
+            Err(e) if e.code() == Some("InvalidPlacementGroup.Duplicate") => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    /// Placement groups, with their tags: `name` if it exists, or those
+    /// tagged for `workspace`.
+    pub async fn placement_groups(&self, name: Option<&str>, workspace: Option<&str>) -> Result<Vec<(String, Tags)>, AwsError> {
+        let mut req = self.client.describe_placement_groups();
+        if let Some(name) = name {
+            req = req.group_names(name);
+        }
+        if let Some(ws) = workspace {
+            req = req.filters(filter(&format!("tag:{}", crate::tags::WORKSPACE), &[ws]));
+        }
+        match self.session.call(ops::DESCRIBE_PLACEMENT_GROUPS, name, req.send()).await {
+            Ok(out) => Ok(out
+                .placement_groups()
+                .iter()
+                .filter_map(|g| {
+                    let tags = g.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect();
+                    Some((g.group_name()?.to_string(), tags))
+                })
+                .collect()),
+            Err(e) if e.code() == Some("InvalidPlacementGroup.Unknown") => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Delete a placement group, waiting out instances still leaving it.
+    pub async fn delete_placement_group(&self, name: &str) -> Result<(), AwsError> {
+        let result = crate::retry::on_codes(&["InvalidPlacementGroup.InUse"], crate::security_group::DEPENDENCY_BUDGET, || {
+            self.session.call(ops::DELETE_PLACEMENT_GROUP, Some(name), self.client.delete_placement_group().group_name(name).send())
+        })
+        .await;
+        match result {
+            Err(e) if e.code() == Some("InvalidPlacementGroup.Unknown") => Ok(()),
+            other => other.map(drop),
+        }
     }
 
     async fn describe(&self, filters: Vec<Filter>, ids: Vec<String>) -> Result<Vec<InstanceInfo>, AwsError> {
@@ -161,6 +238,8 @@ impl<'a> Instances<'a> {
                         },
                         availability_zone: i.placement().and_then(|p| p.availability_zone()).map(str::to_string),
                         state_reason: i.state_reason().and_then(|r| r.message()).map(str::to_string),
+                        private_ip: i.private_ip_address().map(str::to_string),
+                        launch_index: i.ami_launch_index(),
                         tags: i.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect(),
                     });
                 }

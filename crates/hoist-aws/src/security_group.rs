@@ -1,8 +1,10 @@
-//! The workspace's security group: no inbound rules, all egress.
+//! The workspace's security group: one inbound rule, from the group itself
+//! (a multi-node job's instances talk to each other; nothing else gets
+//! in), and all egress.
 
 use std::time::Duration;
 
-use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification, UserIdGroupPair};
 use serde::Serialize;
 
 use crate::catalog::ec2 as ops;
@@ -18,8 +20,11 @@ pub struct SecurityGroupState {
     pub id: String,
     pub vpc_id: String,
     pub tags: Tags,
-    /// Inbound rules (hoist wants none).
+    /// Inbound rules other than the one from the group itself (hoist
+    /// wants none).
     pub ingress_rules: usize,
+    /// Whether the group admits all traffic from itself (hoist wants it).
+    pub self_rule: bool,
     /// Whether egress to everywhere is allowed (needed to reach AWS APIs).
     pub egress_open: bool,
     #[serde(skip)]
@@ -33,6 +38,21 @@ pub struct SecurityGroups<'a> {
 
 fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
+}
+
+/// All traffic from members of group `id`.
+fn from_itself(id: &str) -> IpPermission {
+    IpPermission::builder().ip_protocol("-1").user_id_group_pairs(UserIdGroupPair::builder().group_id(id).build()).build()
+}
+
+/// Whether `p` is exactly the rule from the group itself.
+fn is_self_rule(p: &IpPermission, id: &str) -> bool {
+    p.ip_protocol() == Some("-1")
+        && p.ip_ranges().is_empty()
+        && p.ipv6_ranges().is_empty()
+        && p.prefix_list_ids().is_empty()
+        && !p.user_id_group_pairs().is_empty()
+        && p.user_id_group_pairs().iter().all(|g| g.group_id() == Some(id))
 }
 
 fn all_traffic() -> IpPermission {
@@ -57,15 +77,20 @@ impl<'a> SecurityGroups<'a> {
         Ok(out
             .security_groups()
             .iter()
-            .map(|g| SecurityGroupState {
-                id: g.group_id().unwrap_or_default().to_string(),
-                vpc_id: g.vpc_id().unwrap_or_default().to_string(),
-                tags: g.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect(),
-                ingress_rules: g.ip_permissions().len(),
-                egress_open: g.ip_permissions_egress().iter().any(|p| {
-                    p.ip_protocol() == Some("-1") && p.ip_ranges().iter().any(|r| r.cidr_ip() == Some("0.0.0.0/0"))
-                }),
-                ingress: g.ip_permissions().to_vec(),
+            .map(|g| {
+                let id = g.group_id().unwrap_or_default().to_string();
+                let others: Vec<IpPermission> = g.ip_permissions().iter().filter(|p| !is_self_rule(p, &id)).cloned().collect();
+                SecurityGroupState {
+                    vpc_id: g.vpc_id().unwrap_or_default().to_string(),
+                    tags: g.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect(),
+                    ingress_rules: others.len(),
+                    self_rule: g.ip_permissions().iter().any(|p| is_self_rule(p, &id)),
+                    egress_open: g.ip_permissions_egress().iter().any(|p| {
+                        p.ip_protocol() == Some("-1") && p.ip_ranges().iter().any(|r| r.cidr_ip() == Some("0.0.0.0/0"))
+                    }),
+                    ingress: others,
+                    id,
+                }
             })
             .collect())
     }
@@ -80,7 +105,8 @@ impl<'a> SecurityGroups<'a> {
     }
 
     /// Create the group (tagged at creation). EC2 gives a new group an
-    /// allow-all egress rule and no inbound rule, which is what hoist wants.
+    /// allow-all egress rule and no inbound rule; the rule from itself is
+    /// added next ([`Self::allow_self`]).
     pub async fn create(&self, name: &str, vpc_id: &str, description: &str, tags: &Tags) -> Result<String, AwsError> {
         let spec = TagSpecification::builder()
             .resource_type(ResourceType::SecurityGroup)
@@ -99,7 +125,17 @@ impl<'a> SecurityGroups<'a> {
         }
     }
 
-    /// Remove every inbound rule.
+    /// Admit all traffic from the group itself (and from nothing else).
+    pub async fn allow_self(&self, id: &str) -> Result<(), AwsError> {
+        let req = self.client.authorize_security_group_ingress().group_id(id).ip_permissions(from_itself(id)).send();
+        match self.session.call(ops::AUTHORIZE_SECURITY_GROUP_INGRESS, Some(id), req).await {
+            // A retried request whose first attempt landed.
+            Err(e) if e.code() == Some("InvalidPermission.Duplicate") => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    /// Remove every inbound rule but the one from the group itself.
     pub async fn close_ingress(&self, sg: &SecurityGroupState) -> Result<(), AwsError> {
         let req = self.client.revoke_security_group_ingress().group_id(&sg.id).set_ip_permissions(Some(sg.ingress.clone())).send();
         self.session.call(ops::REVOKE_SECURITY_GROUP_INGRESS, Some(&sg.id), req).await.map(drop)

@@ -1,7 +1,8 @@
 //! Everything in the emulator, for tests that prove nothing was left
 //! behind: buckets, roles, instance profiles, customer-managed policies,
 //! log groups, security groups (the default ones excepted), instances that
-//! are not terminated, volumes and secrets, as `kind name` strings (an
+//! are not terminated, volumes, placement groups (an emulator patch) and
+//! secrets, as `kind name` strings (an
 //! instance or volume tagged for a workspace as `hoist-<workspace>:<id>`).
 
 use crate::Emulator;
@@ -48,6 +49,9 @@ impl Emulator {
         }
         for v in ec2.describe_volumes().send().await.expect("DescribeVolumes").volumes() {
             all.push(format!("volume {}{}", workspace_of(v.tags()).unwrap_or_default(), v.volume_id().unwrap_or_default()));
+        }
+        for g in ec2.describe_placement_groups().send().await.expect("DescribePlacementGroups").placement_groups() {
+            all.push(format!("placement-group {}", g.group_name().unwrap_or_default()));
         }
         let sm = aws_sdk_secretsmanager::Client::new(&sdk);
         for secret in sm.list_secrets().send().await.expect("ListSecrets").secret_list() {

@@ -1292,6 +1292,24 @@ fn ec2(call: &Call, req: &WireRequest, cx: &Cx) -> Result<Vec<Authz>, String> {
                 out.push(Authz::new("ec2:CreateTags", any("security-group"), ctx));
             }
         }
+        // SAR: CreatePlacementGroup on `placement-group*` (its name in the
+        // ARN), with the request's tags; tags at creation are ec2:CreateTags
+        // with ec2:CreateAction.
+        "CreatePlacementGroup" => {
+            let name = get("GroupName")?;
+            let arn = format!("arn:{}:ec2:{}:{}:placement-group/{name}", cx.partition, cx.region, cx.account);
+            let tags = tag_specs(&params, "placement-group");
+            out.push(Authz::new(&action, &arn, request_tag_context(&tags)));
+            if !tags.is_empty() {
+                let mut ctx = vec![("ec2:CreateAction".to_string(), op.clone())];
+                ctx.extend(request_tag_context(&tags));
+                out.push(Authz::new("ec2:CreateTags", &arn, ctx));
+            }
+        }
+        "DeletePlacementGroup" => {
+            let name = get("GroupName")?;
+            out.push(Authz::new(&action, format!("arn:{}:ec2:{}:{}:placement-group/{name}", cx.partition, cx.region, cx.account), vec![]));
+        }
         // Changes to an existing group, checked on the group with its tags.
         "DeleteSecurityGroup" | "AuthorizeSecurityGroupIngress" | "AuthorizeSecurityGroupEgress" | "RevokeSecurityGroupIngress"
         | "RevokeSecurityGroupEgress" | "ModifySecurityGroupRules" | "UpdateSecurityGroupRuleDescriptionsIngress"
@@ -1375,6 +1393,9 @@ fn ec2(call: &Call, req: &WireRequest, cx: &Cx) -> Result<Vec<Authz>, String> {
             for id in used {
                 let (arn, ctx) = existing(&id)?;
                 out.push(Authz::new(&action, arn, ctx));
+            }
+            if let Some(group) = params.get("Placement.GroupName") {
+                out.push(Authz::new(&action, format!("arn:{}:ec2:{}:{}:placement-group/{group}", cx.partition, cx.region, cx.account), vec![]));
             }
             if let Some(key) = params.get("KeyName") {
                 out.push(Authz::new(&action, format!("arn:{}:ec2:{}:{}:key-pair/{key}", cx.partition, cx.region, cx.account), vec![]));

@@ -433,6 +433,11 @@ pub struct LogsArgs {
     /// Prefix each line with its time (RFC 3339, UTC)
     #[arg(long, short = 't')]
     pub timestamps: bool,
+
+    /// A multi-node job: which node's output, by rank [default: 0, the
+    /// node whose exit decides the job]
+    #[arg(long, value_name = "RANK", default_value_t = 0)]
+    pub node: u32,
 }
 
 #[derive(Debug, Args)]

@@ -97,7 +97,7 @@ async fn agent_runs_a_job_with_s3_store_and_cloudwatch_logs() {
     assert_eq!(after.attempt().exit_code, Some(0));
     assert!(after.attempt().heartbeat_at.is_some() && after.attempt().agent.is_some());
 
-    let lines = aws.logs.reader(&record.id, 1).next().await.unwrap();
+    let lines = aws.logs.reader(&record.id, 1, 0).next().await.unwrap();
     let out: Vec<&str> = lines.iter().filter(|l| l.s == Stream::Out).map(|l| l.l.as_str()).collect();
     assert_eq!(out[0], "restored: step-1", "checkpoint restored from S3 before the run");
     let expected: Vec<String> = (1..=500).map(|i| format!("line {i}")).collect();
@@ -132,7 +132,7 @@ async fn log_shipper_loses_none_of_200000_lines() {
     run.expect_code(0);
     let shipped_in = run.elapsed;
 
-    let mut reader = aws.logs.reader(&record.id, 1);
+    let mut reader = aws.logs.reader(&record.id, 1, 0);
     let mut out = Vec::with_capacity(LINES);
     loop {
         let batch = reader.next().await.unwrap();

@@ -163,11 +163,15 @@ impl World {
     }
 
     async fn log_lines(&self, id: &str, attempt: u32) -> Vec<String> {
+        self.stream_lines(&format!("{id}/{attempt}")).await
+    }
+
+    async fn stream_lines(&self, stream: &str) -> Vec<String> {
         let out = self
             .logs
             .get_log_events()
             .log_group_name(format!("/hoist/{WS}/jobs"))
-            .log_stream_name(format!("{id}/{attempt}"))
+            .log_stream_name(stream)
             .start_from_head(true)
             .send()
             .await;
@@ -953,4 +957,145 @@ async fn bench_resolution() {
         }
         println!("| resolve {what} | {:.0} µs |", median(times));
     }
+}
+
+
+/// A SkyPilot-style distributed task: each node prints what SkyPilot's
+/// examples read (rank, node count, the peers, one a line).
+const DDP_TASK: &str = r#"name: minGPT-ddp
+num_nodes: 2
+run: |
+  echo "rank=$SKYPILOT_NODE_RANK of $SKYPILOT_NUM_NODES (hoist: $HOIST_NODE_RANK of $HOIST_NUM_NODES)"
+  echo "peers=$(echo "$SKYPILOT_NODE_IPS" | paste -sd, -)"
+  if [ "$SKYPILOT_NODE_RANK" = "$FAIL_RANK" ]; then echo "node fails"; exit 3; fi
+  if [ "$SKYPILOT_NODE_RANK" = 0 ]; then sleep "$LEAD_SLEEP"; fi
+  echo "rank $SKYPILOT_NODE_RANK done"
+envs:
+  FAIL_RANK: none
+  LEAD_SLEEP: "1"
+resources:
+  instance_type: m5.large
+"#;
+
+/// `num_nodes: 2` on EC2: two instances from one launch, in the
+/// workspace's cluster placement group and one subnet, behind a security
+/// group whose only inbound rule is from itself; each node's agent (run
+/// here as that instance, with only the instance role) learns its rank and
+/// its peers from the record; one log stream per node; rank 0's exit
+/// decides the job, and a failed node fails it; destroy removes the
+/// placement group. The launch is proven against `hoist policy run` on
+/// the wire (the emulator judges no EC2 request; placement groups are an
+/// emulator patch).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_two_node_job_runs_with_ranks_and_peers_in_one_placement_group() {
+    let w = world().await;
+    let sg = w
+        .ec2
+        .describe_security_groups()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("group-name").values(format!("hoist-{WS}")).build())
+        .send()
+        .await
+        .unwrap();
+    let sg = &sg.security_groups()[0];
+    let rules = sg.ip_permissions();
+    assert_eq!(rules.len(), 1, "one inbound rule: {rules:?}");
+    assert_eq!(rules[0].ip_protocol(), Some("-1"));
+    assert!(rules[0].ip_ranges().is_empty(), "no address range may reach the nodes: {rules:?}");
+    assert_eq!(rules[0].user_id_group_pairs().iter().map(|g| g.group_id().unwrap()).collect::<Vec<_>>(), vec![sg.group_id().unwrap()]);
+
+    let task = w.task("ddp", DDP_TASK);
+    let calls_file = w.dir.path().join("ddp-run-calls.jsonl");
+    let before = known(&w).await;
+    let out = w
+        .env
+        .command(env!("CARGO_BIN_EXE_hoist"))
+        .args(["run", task.to_str().unwrap(), "--backend", "ec2", "--detach", "-o", "json"])
+        .env("HOIST_RECORD_CALLS", &calls_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = serde_json::from_slice::<Value>(&out.stdout).unwrap()["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("mingpt-ddp-"), "{id}");
+    common::assert_declared("run", &calls_file);
+
+    let instances = w.instances().await;
+    assert_eq!(instances.len(), 2, "{instances:?}");
+    for i in &instances {
+        assert_eq!(i.placement().unwrap().group_name(), Some(format!("hoist-{WS}").as_str()));
+        assert_eq!(i.subnet_id(), instances[0].subnet_id(), "one subnet");
+        assert_eq!(i.instance_type().unwrap().as_str(), "m5.large");
+    }
+    let runs = CallLog::read_file(&calls_file).unwrap().into_iter().filter(|c| c.operation == "RunInstances").count();
+    assert_eq!(runs, 1, "one RunInstances for both nodes: all or none");
+    let record = w.record(&id).await;
+    let nodes = record["attempts"][0]["nodes"].as_array().unwrap().clone();
+    assert_eq!(nodes.len(), 2);
+    let ips: Vec<String> = nodes.iter().map(|n| n["private_ip"].as_str().unwrap().to_string()).collect();
+
+    // The launch on the wire: `hoist policy run` allows it all.
+    let policy = hoist(&w.env, &["policy", "run", "--account", ACCOUNT, "--region", REGION, "-o", "json"]);
+    let docs = match policy.expect_code(0).json() {
+        Value::Array(d) => d,
+        d => vec![d],
+    };
+    let policies = parse(&docs);
+    let authz = authorizations(&CallLog::read_file(&calls_file).unwrap(), &before);
+    assert!(authz.iter().any(|(op, a)| op == "ec2:RunInstances" && a.resource.ends_with(&format!("placement-group/hoist-{WS}"))), "{authz:?}");
+    assert!(authz.iter().any(|(op, _)| op == "ec2:CreatePlacementGroup"), "{authz:?}");
+    for (op, a) in &authz {
+        assert_eq!(decide(&policies, None, a), Decision::Allow, "{op}: {a:?} is denied by `hoist policy run`");
+    }
+    let elsewhere = Authz::new("ec2:CreatePlacementGroup", format!("arn:aws:ec2:{REGION}:{ACCOUNT}:placement-group/hoist-{WS}-b"), vec![("aws:RequestTag/hoist:workspace".into(), format!("{WS}-b"))]);
+    assert_ne!(decide(&policies, None, &elsewhere), Decision::Allow, "another workspace's placement group");
+
+    // Each node's agent, as its instance: the worker first (it waits for
+    // nothing), then rank 0.
+    let keys = w.instance_keys().await;
+    let node = |rank: usize| nodes[rank]["instance_id"].as_str().unwrap().to_string();
+    let (imds0, imds1) = (FakeImds::start(&node(0)), FakeImds::start(&node(1)));
+    let calls1 = w.dir.path().join("ddp-agent1.jsonl");
+    let worker = w.agent(&keys, &imds1, &id, &calls1);
+    let lead = w.agent(&keys, &imds0, &id, &w.dir.path().join("ddp-agent0.jsonl"));
+    let (lead, worker) = (wait_output(lead, "rank 0"), wait_output(worker, "rank 1"));
+    assert_eq!(lead.status.code(), Some(0), "{}", String::from_utf8_lossy(&lead.stderr));
+    assert_eq!(worker.status.code(), Some(0), "{}", String::from_utf8_lossy(&worker.stderr));
+    common::assert_declared("agent", &calls1);
+
+    let record = w.record(&id).await;
+    assert_eq!(record["status"], "succeeded", "{record:#}");
+    assert_eq!(record["attempts"][0]["nodes"][1]["status"], "succeeded", "{record:#}");
+    let peers = format!("peers={}", ips.join(","));
+    let rank0 = w.log_lines(&id, 1).await;
+    let rank1 = w.stream_lines(&format!("{id}/1/node-1")).await;
+    assert!(rank0.iter().any(|l| l == "rank=0 of 2 (hoist: 0 of 2)") && rank0.contains(&peers), "{rank0:?}");
+    assert!(rank1.iter().any(|l| l == "rank=1 of 2 (hoist: 1 of 2)") && rank1.contains(&peers), "{rank1:?}");
+    let shown = hoist(&w.env, &["logs", &id, "--node", "1"]);
+    assert!(shown.expect_code(0).stdout.contains("rank=1 of 2"), "{}", shown.stdout);
+
+    // A node that fails stops the job: rank 0 is told at its next
+    // heartbeat and ends `failed`, naming the node.
+    let failing = w.task("ddp-fail", &DDP_TASK.replace("FAIL_RANK: none", "FAIL_RANK: \"1\"").replace("LEAD_SLEEP: \"1\"", "LEAD_SLEEP: \"60\""));
+    let run = w.run(&["run", failing.to_str().unwrap(), "--backend", "ec2", "--detach", "-o", "json"]);
+    let id2 = run.expect_code(0).json()["id"].as_str().unwrap().to_string();
+    let record = w.record(&id2).await;
+    let node = |rank: usize| record["attempts"][0]["nodes"][rank]["instance_id"].as_str().unwrap().to_string();
+    let (imds0, imds1) = (FakeImds::start(&node(0)), FakeImds::start(&node(1)));
+    let started = Instant::now();
+    let worker = w.agent(&keys, &imds1, &id2, &w.dir.path().join("fail-agent1.jsonl"));
+    let lead = w.agent(&keys, &imds0, &id2, &w.dir.path().join("fail-agent0.jsonl"));
+    let (lead, worker) = (wait_output(lead, "rank 0"), wait_output(worker, "rank 1"));
+    assert!(started.elapsed() < Duration::from_secs(40), "rank 0 ran on after its peer failed: {:?}", started.elapsed());
+    assert_eq!(worker.status.code(), Some(3));
+    assert_ne!(lead.status.code(), Some(0));
+    let record = w.record(&id2).await;
+    assert_eq!(record["status"], "failed", "{record:#}");
+    let reason = record["attempts"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("node 1") && reason.contains("exited with code 3"), "{reason}");
+
+    // destroy: every node and the placement group go.
+    hoist_declared(&w.env, &["destroy", "--yes", "-q"]).expect_code(0);
+    let live: Vec<_> = w.instances().await.into_iter().filter(|i| i.state().unwrap().name().unwrap().as_str() != "terminated").collect();
+    assert!(live.is_empty(), "{live:?}");
+    let groups = w.ec2.describe_placement_groups().send().await.unwrap();
+    assert!(groups.placement_groups().is_empty(), "{:?}", groups.placement_groups());
 }

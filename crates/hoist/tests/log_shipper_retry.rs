@@ -46,7 +46,7 @@ async fn throttled_batches_are_retried_until_they_land() {
     let session = Session::from_sdk_config(sdk).unwrap();
     let store = LogStore::CloudWatch { session, group: "/hoist/default/jobs".into() };
 
-    let mut writer = store.writer("job-1", 1).await.unwrap();
+    let mut writer = store.writer("job-1", 1, 0).await.unwrap();
     for i in 0..100 {
         writer.write(LogLine { t: i, s: Stream::Out, l: format!("line {i}"), cr: false }).await.unwrap();
     }

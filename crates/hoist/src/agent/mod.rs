@@ -77,6 +77,10 @@ enum Stop {
     TimedOut(u64),
     /// The agent itself cannot go on (its record cannot be written).
     AgentFailed(String),
+    /// Multi-node: another node failed (rank 0 stops the job), or rank 0
+    /// ended (a worker stops).
+    NodeFailed(String),
+    PeerEnded(String),
 }
 
 struct Agent {
@@ -95,6 +99,8 @@ struct Agent {
     deadline: Option<Instant>,
     heartbeat_failures: u32,
     node: NodeInfo,
+    /// A worker node's last look at its attempt as rank 0 left it.
+    latest: Option<crate::jobs::record::Attempt>,
 }
 
 /// Run the pending attempt of `opts.job_id`. Returns the job's exit code.
@@ -108,29 +114,10 @@ pub async fn run(opts: Options) -> Result<i32> {
         None => None,
     };
     let host = instance_id.clone().unwrap_or_else(process::hostname);
-    // Claim the pending attempt: a compare-and-swap, so two agents started
-    // for one attempt (a retried launch) never both run it.
-    let mut claimed = None;
-    let record = opts
-        .store
-        .update_record(&opts.job_id, |r| {
-            let attempt = r.attempt().number;
-            if r.attempt().status != Status::Pending {
-                claimed = Some(Err(format!("attempt {attempt} of job {} is already {}: nothing to run", r.id, r.attempt().status)));
-                return Ok(false);
-            }
-            r.attempt_mut().agent = Some(AgentInfo { host: host.clone(), pid: std::process::id() });
-            r.attempt_mut().heartbeat_at = Some(now());
-            r.set_status(Status::Running, None);
-            claimed = Some(Ok(()));
-            Ok(true)
-        })
-        .await?;
-    if let Some(Err(why)) = claimed {
-        bail!(why);
-    }
+    let node = find_node(&opts, instance_id.as_deref()).await?;
+    let record = if node.rank == 0 { claim(&opts, &host).await? } else { join(&opts, node.rank).await? };
     let attempt = record.attempt().number;
-    let log = match opts.logs.writer(&record.id, attempt).await {
+    let log = match opts.logs.writer(&record.id, attempt, node.rank).await {
         Ok(log) => log,
         Err(e) => {
             // Nothing can be logged, but the record must not say running.
@@ -138,8 +125,13 @@ pub async fn run(opts: Options) -> Result<i32> {
             let mut failed = record.clone();
             failed.set_status(Status::Failed, Some(reason.clone()));
             let mine = failed.attempt().clone();
+            let rank = node.rank;
             opts.store.update_record(&record.id, |r| {
-                r.merge_attempt(&mine);
+                if rank == 0 {
+                    r.merge_attempt(&mine);
+                } else {
+                    r.merge_node(mine.number, &node_state(rank, &mine));
+                }
                 Ok(true)
             })
             .await?;
@@ -147,9 +139,8 @@ pub async fn run(opts: Options) -> Result<i32> {
         }
     };
     let deadline = record.task.resources.max_runtime.map(|s| Instant::now() + Duration::from_secs(s));
-    let node = NodeInfo::single("127.0.0.1");
     let mut agent =
-        Agent { opts, record, log, masks: Vec::new(), stop: None, last_t: 0, sigterm, sigint, deadline, heartbeat_failures: 0, node };
+        Agent { opts, record, log, masks: Vec::new(), stop: None, last_t: 0, sigterm, sigint, deadline, heartbeat_failures: 0, node, latest: None };
 
     let outcome = agent.execute().await;
     let code = match outcome {
@@ -172,6 +163,22 @@ impl Agent {
     /// Write this attempt's state into the latest record.
     async fn save(&mut self) -> Result<()> {
         let mine = self.record.attempt().clone();
+        if self.node.rank > 0 {
+            // A worker node writes only its own entry, and keeps its own
+            // view of its attempt; it looks at the latest record for
+            // what rank 0 did.
+            let state = node_state(self.node.rank, &mine);
+            let latest = self
+                .opts
+                .store
+                .update_record(&self.record.id, |r| {
+                    r.merge_node(mine.number, &state);
+                    Ok(true)
+                })
+                .await?;
+            self.latest = latest.attempts.into_iter().find(|a| a.number == mine.number);
+            return Ok(());
+        }
         let latest = self
             .opts
             .store
@@ -180,12 +187,15 @@ impl Agent {
                 Ok(true)
             })
             .await?;
-        // Keep what others wrote (the instance), with our own attempt.
+        // Keep what others wrote (the instance, the nodes), with our own
+        // attempt.
         let mut view = latest;
         if let Some(a) = view.attempts.iter_mut().find(|a| a.number == mine.number) {
             let instance = a.instance.clone();
+            let nodes = std::mem::take(&mut a.nodes);
             *a = mine;
             a.instance = instance;
+            a.nodes = nodes;
         }
         self.record.attempts = view.attempts;
         Ok(())
@@ -322,12 +332,16 @@ impl Agent {
         }
         self.log.flush().await?;
 
-        let saved = ckpt.lock().await.sync().await.context("saving the final checkpoint")?;
+        // Rank 0 keeps the job's checkpoints and artifacts (as in SkyPilot's
+        // distributed examples, where rank 0 saves): the other nodes'
+        // copies are not uploaded over it.
+        let lead = self.node.rank == 0;
+        let saved = if lead { ckpt.lock().await.sync().await.context("saving the final checkpoint")? } else { SyncStats::default() };
         if saved.uploaded + saved.deleted > 0 {
             self.note(format!("checkpoint saved: {} uploaded, {} removed", crate::printer::count(saved.uploaded as usize, "file"), saved.deleted)).await;
         }
-        let mut kept = upload_tree(&store, &artifact_dir, &job_key(&id, "artifacts/")).await?;
-        for path in &task.artifacts {
+        let mut kept = if lead { upload_tree(&store, &artifact_dir, &job_key(&id, "artifacts/")).await? } else { SyncStats::default() };
+        for path in task.artifacts.iter().filter(|_| lead) {
             let src = work.join(path);
             if src.exists() {
                 let prefix = if src.is_file() {
@@ -350,7 +364,8 @@ impl Agent {
             Some(Stop::Cancelled) => (Status::Cancelled, "cancelled on request".to_string()),
             Some(Stop::Interrupted(why)) => (Status::Interrupted, why.clone()),
             Some(Stop::TimedOut(s)) => (Status::Failed, format!("stopped after max_runtime ({s} s)")),
-            Some(Stop::AgentFailed(why)) => (Status::Failed, why.clone()),
+            Some(Stop::AgentFailed(why)) | Some(Stop::NodeFailed(why)) => (Status::Failed, why.clone()),
+            Some(Stop::PeerEnded(why)) => (Status::Cancelled, why.clone()),
             None if code == 0 => (Status::Succeeded, "exited with code 0".to_string()),
             None => (Status::Failed, format!("exited with code {code}")),
         };
@@ -407,7 +422,7 @@ impl Agent {
                     lines_open = false;
                 }
                 _ = heartbeat.tick() => self.beat(p.pid, &mut kill_at).await,
-                _ = sync.tick(), if self.stop.is_none() && syncing.is_none() => {
+                _ = sync.tick(), if self.stop.is_none() && syncing.is_none() && self.node.rank == 0 => {
                     let ckpt = ckpt.clone();
                     syncing = Some(tokio::spawn(async move { ckpt.lock().await.sync().await }));
                 }
@@ -475,6 +490,23 @@ impl Agent {
             Ok(_) => {}
             Err(e) => tracing::warn!("could not look for a cancel request: {e:#}"),
         }
+        if self.stop.is_none()
+            && let Some(stop) = self.peers_say_stop()
+        {
+            self.begin_stop(stop, pid, kill_at).await;
+        }
+    }
+
+    /// Multi-node: rank 0 stops the job when another node failed; a
+    /// worker stops when rank 0's attempt has ended (its exit decides).
+    fn peers_say_stop(&self) -> Option<Stop> {
+        if self.node.rank == 0 {
+            let failed = self.record.attempt().nodes.iter().find(|n| n.status == Some(Status::Failed))?;
+            let why = failed.reason.clone().unwrap_or_else(|| "no reason recorded".into());
+            return Some(Stop::NodeFailed(format!("node {} ({}) failed: {why}", failed.rank, failed.instance_id)));
+        }
+        let latest = self.latest.as_ref()?;
+        latest.status.is_terminal().then(|| Stop::PeerEnded(format!("rank 0 ended ({})", latest.status)))
     }
 
     async fn on_signal(&mut self, name: &str, pid: u32, kill_at: &mut tokio::time::Instant) -> Result<()> {
@@ -491,7 +523,7 @@ impl Agent {
     async fn begin_stop(&mut self, stop: Stop, pid: u32, kill_at: &mut tokio::time::Instant) {
         let why = match &stop {
             Stop::Cancelled => "cancel requested".to_string(),
-            Stop::Interrupted(why) | Stop::AgentFailed(why) => why.clone(),
+            Stop::Interrupted(why) | Stop::AgentFailed(why) | Stop::NodeFailed(why) | Stop::PeerEnded(why) => why.clone(),
             Stop::TimedOut(s) => format!("max_runtime of {s} s reached"),
         };
         self.stop = Some(stop);
@@ -502,6 +534,109 @@ impl Agent {
 
     async fn cancel_requested(&self) -> Result<bool> {
         self.opts.store.exists(&job_key(&self.record.id, "cancel")).await
+    }
+}
+
+/// How long a node of a multi-node job waits for `hoist run` to record
+/// the job's nodes (it writes them right after the launch returns).
+const NODE_WAIT: Duration = Duration::from_secs(600);
+
+/// Which node this agent is: rank 0 of 1 for a single-node job; for a
+/// multi-node one, its place in the attempt's nodes (found by its
+/// instance id), with every node's address.
+async fn find_node(opts: &Options, instance_id: Option<&str>) -> Result<NodeInfo> {
+    let started = Instant::now();
+    loop {
+        let record = opts.store.load_record(&opts.job_id).await?.with_context(|| format!("job {} has no record", opts.job_id))?;
+        if record.task.num_nodes <= 1 {
+            return Ok(NodeInfo::single("127.0.0.1"));
+        }
+        let me = instance_id.context("a multi-node job's agent runs on an EC2 instance (`--ec2`)")?;
+        let nodes = &record.attempt().nodes;
+        if let Some(n) = nodes.iter().find(|n| n.instance_id == me) {
+            let ips = nodes.iter().map(|n| n.private_ip.clone().unwrap_or_default()).collect();
+            return Ok(NodeInfo { rank: n.rank, ips });
+        }
+        if record.attempt().status.is_terminal() {
+            bail!("attempt {} of job {} ended before this node ({me}) joined it", record.attempt().number, record.id);
+        }
+        if started.elapsed() > NODE_WAIT {
+            bail!("instance {me} is not among the nodes of job {} after {} s", record.id, NODE_WAIT.as_secs());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Rank 0 claims the pending attempt: a compare-and-swap, so two agents
+/// started for one attempt (a retried launch) never both run it.
+async fn claim(opts: &Options, host: &str) -> Result<JobRecord> {
+    let mut claimed = None;
+    let record = opts
+        .store
+        .update_record(&opts.job_id, |r| {
+            let attempt = r.attempt().number;
+            if r.attempt().status != Status::Pending {
+                claimed = Some(Err(format!("attempt {attempt} of job {} is already {}: nothing to run", r.id, r.attempt().status)));
+                return Ok(false);
+            }
+            r.attempt_mut().agent = Some(AgentInfo { host: host.to_string(), pid: std::process::id() });
+            r.attempt_mut().heartbeat_at = Some(now());
+            r.set_status(Status::Running, None);
+            claimed = Some(Ok(()));
+            Ok(true)
+        })
+        .await?;
+    if let Some(Err(why)) = claimed {
+        bail!(why);
+    }
+    Ok(record)
+}
+
+/// A worker node joins the attempt: its own entry goes `running` (once).
+async fn join(opts: &Options, rank: u32) -> Result<JobRecord> {
+    let mut refused = None;
+    let record = opts
+        .store
+        .update_record(&opts.job_id, |r| {
+            let number = r.attempt().number;
+            let ended = r.attempt().status.is_terminal();
+            let id = r.id.clone();
+            let Some(n) = r.attempt_mut().nodes.iter_mut().find(|n| n.rank == rank) else {
+                refused = Some(format!("attempt {number} of job {id} has no node {rank}"));
+                return Ok(false);
+            };
+            if ended || n.status.is_some() {
+                refused = Some(format!("node {rank} of attempt {number} of job {id} is already {}", n.status.map(|s| s.as_str()).unwrap_or("ended")));
+                return Ok(false);
+            }
+            n.status = Some(Status::Running);
+            n.heartbeat_at = Some(now());
+            refused = None;
+            Ok(true)
+        })
+        .await?;
+    if let Some(why) = refused {
+        bail!(why);
+    }
+    // The worker's own view: its attempt as running.
+    let mut mine = record.clone();
+    mine.attempt_mut().status = Status::Running;
+    mine.attempt_mut().started_at = Some(now());
+    mine.attempt_mut().reason = None;
+    mine.attempt_mut().exit_code = None;
+    Ok(mine)
+}
+
+/// A worker's own fields, from its view of the attempt.
+fn node_state(rank: u32, mine: &crate::jobs::record::Attempt) -> crate::jobs::record::Node {
+    crate::jobs::record::Node {
+        rank,
+        instance_id: String::new(),
+        private_ip: None,
+        status: Some(mine.status),
+        exit_code: mine.exit_code,
+        reason: mine.reason.clone(),
+        heartbeat_at: mine.heartbeat_at.clone(),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::commands::Context;
 use crate::exit::UsageError;
 use crate::footprint::names::Names;
 use crate::jobs::logstore::LogStore;
-use crate::jobs::record::{JobRecord, Placement, Status, now, parse_time};
+use crate::jobs::record::{JobRecord, Node, Placement, Status, now, parse_time};
 use crate::jobs::store::{Store, job_key};
 use crate::resolve::catalog::{Catalog, Entry};
 use crate::resolve::prices::Prices;
@@ -147,15 +147,6 @@ impl Ec2 {
                 .into());
             }
         }
-        if record.task.num_nodes > 1 {
-            // Refused rather than run on one machine: a distributed job on
-            // one node would hang waiting for its peers.
-            return Err(UsageError(format!(
-                "`num_nodes: {}`: multi-node jobs on EC2 are not available in this version of hoist; `hoist run --plan` shows the instance type each node would get",
-                record.task.num_nodes
-            ))
-            .into());
-        }
         let (choice, catalog_source) = self.choose(&record.task, opts.refresh_catalog).await?;
         let image = r.image_for(&region).map_err(UsageError)?;
         let (image_id, image_source) = match image.as_deref() {
@@ -270,11 +261,22 @@ impl Ec2 {
         let attempt = record.attempt().number;
         // An instance already launched for this attempt (a launch whose
         // answer was lost, a re-run after a crash) is the one.
-        if let Some(existing) = self.instances().of_attempt(&self.names.workspace, &record.id, attempt).await?.into_iter().find(|i| !is_gone(&i.state)) {
-            let placement = placement_of(&existing, plan, None);
-            self.record_placement(&record.id, attempt, &placement).await?;
+        let mut existing: Vec<InstanceInfo> =
+            self.instances().of_attempt(&self.names.workspace, &record.id, attempt).await?.into_iter().filter(|i| !is_gone(&i.state)).collect();
+        if !existing.is_empty() {
+            existing.sort_by_key(|i| (i.launch_index, i.id.clone()));
+            let placement = placement_of(&existing[0], plan, None);
+            let nodes = nodes_of(existing.iter().map(|i| (i.id.clone(), i.private_ip.clone())), plan.num_nodes);
+            self.record_placement(&record.id, attempt, &placement, &nodes).await?;
             return Ok(placement);
         }
+        let placement_group = if plan.num_nodes > 1 {
+            let name = self.names.placement_group();
+            self.instances().ensure_placement_group(&name, &hoist_aws::tags::for_workspace(&self.names.workspace)).await?;
+            Some(name)
+        } else {
+            None
+        };
         let (key, uploaded) = bootstrap::ensure_uploaded(&self.store, &plan.architecture, &plan.agent_binary).await?;
         if uploaded {
             progress(format!("uploaded the agent binary for {} ({})", plan.architecture, key));
@@ -314,22 +316,28 @@ impl Ec2 {
                     user_data: user_data.clone(),
                     client_token: client_token(&record.id, attempt, subnet.as_deref(), spot),
                     tags: tags.clone(),
+                    count: plan.num_nodes,
+                    placement_group: placement_group.clone(),
                 };
                 match self.instances().launch(&spec).await {
-                    Ok(id) => {
+                    Ok(launched) if !launched.is_empty() => {
                         let info = InstanceInfo {
-                            id,
+                            id: launched[0].id.clone(),
                             state: "pending".into(),
                             instance_type: plan.instance_type.clone(),
                             market: if spot { "spot".into() } else { "on-demand".into() },
                             availability_zone: None,
                             state_reason: None,
+                            private_ip: launched[0].private_ip.clone(),
+                            launch_index: Some(0),
                             tags: BTreeMap::new(),
                         };
                         let placement = placement_of(&info, plan, subnet.clone());
-                        self.record_placement(&record.id, attempt, &placement).await?;
+                        let nodes = nodes_of(launched.iter().map(|l| (l.id.clone(), l.private_ip.clone())), plan.num_nodes);
+                        self.record_placement(&record.id, attempt, &placement, &nodes).await?;
                         return Ok(placement);
                     }
+                    Ok(_) => anyhow::bail!("EC2 answered RunInstances without an instance"),
                     Err(e) => match capacity_problem(&e) {
                         Some(why) => {
                             let market = if spot { "spot" } else { "on-demand" };
@@ -346,14 +354,21 @@ impl Ec2 {
         anyhow::bail!("no {} could be launched:\n  {}{hint}", plan.instance_type, problems.join("\n  "))
     }
 
-    async fn record_placement(&self, id: &str, attempt: u32, placement: &Placement) -> Result<()> {
+    /// Write where the attempt runs: rank 0's instance and, for a
+    /// multi-node job, every node (the agents wait for this to learn their
+    /// rank and peers).
+    async fn record_placement(&self, id: &str, attempt: u32, placement: &Placement, nodes: &[Node]) -> Result<()> {
         self.store
             .update_record(id, |r| {
                 let Some(a) = r.attempts.iter_mut().find(|a| a.number == attempt) else { return Ok(false) };
-                if a.instance.as_ref() == Some(placement) {
+                let same_nodes = a.nodes.iter().map(|n| &n.instance_id).eq(nodes.iter().map(|n| &n.instance_id));
+                if a.instance.as_ref() == Some(placement) && same_nodes {
                     return Ok(false);
                 }
                 a.instance = Some(placement.clone());
+                if !same_nodes {
+                    a.nodes = nodes.to_vec();
+                }
                 Ok(true)
             })
             .await?;
@@ -400,10 +415,11 @@ impl Ec2 {
             .filter(|i| !is_gone(&i.state))
             .map(|i| i.id)
             .collect();
-        if let Some(p) = &record.attempt().instance
-            && !ids.contains(&p.instance_id)
-        {
-            ids.push(p.instance_id.clone());
+        let recorded = record.attempt().instance.iter().map(|p| &p.instance_id).chain(record.attempt().nodes.iter().map(|n| &n.instance_id));
+        for id in recorded {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
         }
         self.instances().terminate(&ids).await?;
         Ok(ids)
@@ -424,15 +440,26 @@ impl Ec2 {
                 _ => None,
             },
             Some(p) => {
-                let found = self.instances().by_ids(std::slice::from_ref(&p.instance_id)).await?;
-                match found.first() {
-                    None => Some((Status::Interrupted, format!("instance {} is gone", p.instance_id), false)),
-                    Some(i) if is_gone(&i.state) => {
+                // Every node: one lost machine interrupts the whole job (its
+                // peers would wait for it), and the rest are terminated.
+                let mut ids: Vec<String> = a.nodes.iter().map(|n| n.instance_id.clone()).collect();
+                if ids.is_empty() {
+                    ids.push(p.instance_id.clone());
+                }
+                let found = self.instances().by_ids(&ids).await?;
+                let missing = ids.iter().find(|id| !found.iter().any(|i| &i.id == *id));
+                let gone = found.iter().find(|i| is_gone(&i.state));
+                let many = ids.len() > 1;
+                let rank0 = found.iter().find(|i| i.id == p.instance_id);
+                match (missing, gone, rank0) {
+                    (Some(id), _, _) => Some((Status::Interrupted, format!("instance {id} is gone"), many)),
+                    (None, Some(i), _) => {
                         let why = i.state_reason.clone().unwrap_or_else(|| i.state.clone());
                         let market = if i.market == "spot" { "spot " } else { "" };
-                        Some((Status::Interrupted, format!("{market}instance {} was terminated ({why})", i.id), false))
+                        Some((Status::Interrupted, format!("{market}instance {} was terminated ({why})", i.id), many))
                     }
-                    Some(i) => match a.status {
+                    (None, None, None) => Some((Status::Interrupted, format!("instance {} is gone", p.instance_id), many)),
+                    (None, None, Some(i)) => match a.status {
                         Status::Running if age(a.heartbeat_at.as_deref()).is_some_and(|d| d > STALE_HEARTBEAT) => Some((
                             Status::Interrupted,
                             format!("the agent on {} stopped sending heartbeats", i.id),
@@ -517,6 +544,26 @@ impl Ec2 {
     pub async fn live_instances(&self) -> Result<Vec<InstanceInfo>> {
         Ok(self.instances().of_workspace(&self.names.workspace).await?)
     }
+}
+
+/// The nodes of a multi-node attempt, in rank order (EC2's launch index);
+/// none for a single-node one.
+fn nodes_of(instances: impl Iterator<Item = (String, Option<String>)>, num_nodes: u32) -> Vec<Node> {
+    if num_nodes <= 1 {
+        return Vec::new();
+    }
+    instances
+        .enumerate()
+        .map(|(rank, (instance_id, private_ip))| Node {
+            rank: rank as u32,
+            instance_id,
+            private_ip,
+            status: None,
+            exit_code: None,
+            reason: None,
+            heartbeat_at: None,
+        })
+        .collect()
 }
 
 fn placement_of(i: &InstanceInfo, plan: &LaunchPlan, subnet: Option<String>) -> Placement {

@@ -19,6 +19,8 @@ pub struct LineFormat {
     /// `-q`: hoist's own lines (`hoist: ...`) are left out; the job's are
     /// what was asked for.
     pub quiet: bool,
+    /// Which node's log (0: rank 0's, the only one of a single-node job).
+    pub node: u32,
 }
 
 /// Print one line: the job's stdout to stdout, its stderr and hoist's own
@@ -75,7 +77,7 @@ pub async fn show_log(
 ) -> Result<Option<Attempt>> {
     let id = job.id.as_str();
     let store = jobs.store(job)?;
-    let mut reader = jobs.logs(job)?.reader(id, attempt);
+    let mut reader = jobs.logs(job)?.reader(id, attempt, format.node);
     let mut interrupted = false;
     let mut poll = Duration::from_millis(50);
     // SIGTERM (a supervisor, `kill`) and SIGHUP (the terminal went away)

@@ -20,7 +20,7 @@ pub async fn run(ctx: &Context, args: &LogsArgs) -> Result<ExitCode> {
             return Err(UsageError(format!("job {} has no attempt {n} (it has {})", record.id, record.attempts.len())).into());
         }
     };
-    let format = LineFormat { json: ctx.printer.is_json(), timestamps: args.timestamps, quiet: ctx.printer.quiet };
+    let format = LineFormat { json: ctx.printer.is_json(), timestamps: args.timestamps, quiet: ctx.printer.quiet, node: args.node };
     show_log(&jobs, &record, attempt, format, args.follow, OnInterrupt::Detach, None).await?;
     Ok(ExitCode::SUCCESS)
 }

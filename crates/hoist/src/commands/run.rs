@@ -171,7 +171,7 @@ async fn watch(ctx: &Context, jobs: &Jobs, record: &JobRecord, attempt: u32, age
     if ctx.printer.is_json() {
         wait_quietly(jobs, record, attempt, agent).await
     } else {
-        let format = LineFormat { json: false, timestamps: false, quiet: ctx.printer.quiet };
+        let format = LineFormat { json: false, timestamps: false, quiet: ctx.printer.quiet, node: 0 };
         show_log(jobs, record, attempt, format, true, OnInterrupt::Cancel, agent).await
     }
 }

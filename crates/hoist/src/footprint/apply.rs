@@ -111,10 +111,14 @@ async fn execute(session: &Session, n: &Names, step: &Step) -> Result<(), hoist_
         Step::SetRetention { name, days } => logs().set_retention(name, *days).await,
         Step::TagLogGroup { name, arn, tags } => logs().tag(name, arn, tags).await,
         Step::CreateSecurityGroup { name, vpc, tags } => {
-            let description = format!("hoist workspace {}: no inbound access", n.workspace);
-            sgs().create(name, vpc, &description, tags).await.map(drop)
+            let description = format!("hoist workspace {}: inbound only from itself", n.workspace);
+            let id = sgs().create(name, vpc, &description, tags).await?;
+            // Interrupted here, the next init finds the rule missing and
+            // adds it (AllowSelf).
+            sgs().allow_self(&id).await
         }
         Step::CloseIngress(sg) => sgs().close_ingress(sg).await,
+        Step::AllowSelf(id) => sgs().allow_self(id).await,
         Step::OpenEgress(id) => sgs().open_egress(id).await,
         Step::TagSecurityGroup { id, tags } => sgs().tag(id, tags).await,
     }

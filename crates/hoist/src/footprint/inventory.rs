@@ -35,6 +35,8 @@ pub enum Kind {
     Instance,
     /// A secret in Secrets Manager (`hoist secret`).
     Secret,
+    /// The cluster placement group of multi-node jobs.
+    PlacementGroup,
     InstanceProfile,
     Role,
     Boundary,
@@ -44,7 +46,7 @@ pub enum Kind {
 }
 
 /// Deletion order: users before what they use.
-pub const ORDER: &[Kind] = &[Kind::Instance, Kind::Secret, Kind::InstanceProfile, Kind::Role, Kind::Boundary, Kind::LogGroup, Kind::SecurityGroup, Kind::Bucket];
+pub const ORDER: &[Kind] = &[Kind::Instance, Kind::Secret, Kind::PlacementGroup, Kind::InstanceProfile, Kind::Role, Kind::Boundary, Kind::LogGroup, Kind::SecurityGroup, Kind::Bucket];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Found {
@@ -76,6 +78,7 @@ impl Kind {
         match self {
             Kind::Instance => "instance",
             Kind::Secret => "secret",
+            Kind::PlacementGroup => "placement group",
             Kind::InstanceProfile => "instance profile",
             Kind::Role => "role",
             Kind::Boundary => "boundary",
@@ -160,6 +163,11 @@ impl Kind {
                     }
                 }
             }
+            Kind::PlacementGroup => {
+                for (name, tags) in hoist_aws::instances::Instances::new(cx.session).placement_groups(None, Some(ws)).await? {
+                    sort(&name, &tags, None, None);
+                }
+            }
             Kind::Boundary => {
                 if let Some(b) = Iam::new(cx.session).observe_policy(&n.boundary_arn()).await? {
                     let detail = Some("deleted only with an administrator's credentials; otherwise left and said so".to_string());
@@ -213,6 +221,7 @@ impl Kind {
             Kind::Secret => {
                 hoist_aws::secrets::Secrets::new(cx.session, &cx.names.workspace).delete(&f.name).await?;
             }
+            Kind::PlacementGroup => hoist_aws::instances::Instances::new(cx.session).delete_placement_group(&f.name).await?,
             Kind::InstanceProfile => {
                 let iam = Iam::new(cx.session);
                 if let Some(p) = iam.observe_profile(&f.name).await? {

@@ -108,6 +108,12 @@ impl Names {
     }
 
     /// The permissions boundary's ARN.
+    /// The cluster placement group of the workspace's multi-node jobs
+    /// (made by the first one, removed by destroy).
+    pub fn placement_group(&self) -> String {
+        format!("hoist-{}", self.workspace)
+    }
+
     pub fn boundary_arn(&self) -> String {
         format!("arn:{}:iam::{}:policy/{}", self.partition, self.account, self.boundary)
     }

@@ -157,6 +157,7 @@ pub enum Step {
     TagLogGroup { name: String, arn: String, tags: Tags },
     CreateSecurityGroup { name: String, vpc: String, tags: Tags },
     CloseIngress(Box<SecurityGroupState>),
+    AllowSelf(String),
     OpenEgress(String),
     TagSecurityGroup { id: String, tags: Tags },
 }
@@ -563,7 +564,7 @@ fn plan_security_group(n: &Names, opts: &Options, seen: &Observed, tags: &Tags) 
     };
     let Some(sg) = &seen.security_group else {
         return change.create(
-            vec![format!("in {vpc}; no inbound rules, all outbound")],
+            vec![format!("in {vpc}; inbound only from itself (a multi-node job's instances), all outbound")],
             vec![Step::CreateSecurityGroup { name: name.clone(), vpc: vpc.clone(), tags: tags.clone() }],
         );
     };
@@ -573,7 +574,13 @@ fn plan_security_group(n: &Names, opts: &Options, seen: &Observed, tags: &Tags) 
         return conflict;
     }
     if sg.ingress_rules > 0 {
-        change.drift(format!("{} inbound rule(s): remove them (hoist opens no port)", sg.ingress_rules), Step::CloseIngress(Box::new(sg.clone())));
+        change.drift(
+            format!("{} inbound rule(s) besides the one from itself: remove them (hoist opens no port)", sg.ingress_rules),
+            Step::CloseIngress(Box::new(sg.clone())),
+        );
+    }
+    if !sg.self_rule {
+        change.drift("no inbound rule from itself: add it (the instances of a multi-node job talk to each other)", Step::AllowSelf(sg.id.clone()));
     }
     if !sg.egress_open {
         change.drift("outbound traffic blocked: allow it (instances must reach AWS APIs)", Step::OpenEgress(sg.id.clone()));

@@ -45,8 +45,10 @@ pub enum LogStore {
     CloudWatch { session: Session, group: String },
 }
 
-fn stream_name(job: &str, attempt: u32) -> String {
-    format!("{job}/{attempt}")
+/// One stream per node: rank 0's is the attempt's (as for a single-node
+/// job), the others' carry their rank.
+fn stream_name(job: &str, attempt: u32, node: u32) -> String {
+    if node == 0 { format!("{job}/{attempt}") } else { format!("{job}/{attempt}/node-{node}") }
 }
 
 impl LogStore {
@@ -69,14 +71,17 @@ impl LogStore {
         bail!("invalid log store URL {url:?}: expected file:///DIR or cloudwatch:GROUP")
     }
 
-    fn local_path(root: &std::path::Path, job: &str, attempt: u32) -> PathBuf {
-        root.join("jobs").join(job).join("logs").join(format!("{attempt}.jsonl"))
+    fn local_path(root: &std::path::Path, job: &str, attempt: u32, node: u32) -> PathBuf {
+        let file = if node == 0 { format!("{attempt}.jsonl") } else { format!("{attempt}-node-{node}.jsonl") };
+        root.join("jobs").join(job).join("logs").join(file)
     }
 
-    pub async fn writer(&self, job: &str, attempt: u32) -> Result<LogWriter> {
+    /// The writer of attempt `attempt`'s log on node `node` (0 for a
+    /// single-node job).
+    pub async fn writer(&self, job: &str, attempt: u32, node: u32) -> Result<LogWriter> {
         match self {
             LogStore::Local { root } => {
-                let path = Self::local_path(root, job, attempt);
+                let path = Self::local_path(root, job, attempt, node);
                 std::fs::create_dir_all(path.parent().unwrap())?;
                 let file = std::fs::OpenOptions::new()
                     .create(true)
@@ -86,18 +91,18 @@ impl LogStore {
                 Ok(LogWriter::Local(std::io::BufWriter::new(file)))
             }
             LogStore::CloudWatch { session, group } => {
-                let stream = LogStream::new(session, group, stream_name(job, attempt));
+                let stream = LogStream::new(session, group, stream_name(job, attempt, node));
                 stream.create().await?;
                 Ok(LogWriter::CloudWatch(Shipper::new(stream)))
             }
         }
     }
 
-    pub fn reader(&self, job: &str, attempt: u32) -> LogReader {
+    pub fn reader(&self, job: &str, attempt: u32, node: u32) -> LogReader {
         match self {
-            LogStore::Local { root } => LogReader::Local { path: Self::local_path(root, job, attempt), offset: 0 },
+            LogStore::Local { root } => LogReader::Local { path: Self::local_path(root, job, attempt, node), offset: 0 },
             LogStore::CloudWatch { session, group } => LogReader::CloudWatch {
-                stream: LogStream::new(session, group, stream_name(job, attempt)),
+                stream: LogStream::new(session, group, stream_name(job, attempt, node)),
                 token: None,
             },
         }

@@ -64,9 +64,34 @@ pub struct Attempt {
     /// Where the agent runs: for a local job, the process to signal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentInfo>,
-    /// The EC2 instance the attempt runs on.
+    /// The EC2 instance the attempt runs on (rank 0's, for a multi-node
+    /// job).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<Placement>,
+    /// A multi-node attempt's machines, by rank: written by `hoist run`
+    /// when they launch; each node's agent then writes only its own entry.
+    /// Empty for a single-node job.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<Node>,
+}
+
+/// One machine of a multi-node attempt. Rank 0 runs the attempt itself
+/// (its status is the attempt's); the others report here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    pub rank: u32,
+    pub instance_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_ip: Option<String>,
+    /// `None` until the node's agent starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_at: Option<String>,
 }
 
 /// Where an EC2 attempt was launched.
@@ -123,6 +148,7 @@ impl JobRecord {
                 exit_code: None,
                 agent: None,
                 instance: None,
+                nodes: Vec::new(),
             }],
             task,
         }
@@ -166,6 +192,7 @@ impl JobRecord {
             exit_code: None,
             agent: None,
             instance: None,
+            nodes: Vec::new(),
         });
         self.status = Status::Pending;
     }
@@ -188,6 +215,18 @@ impl JobRecord {
         }
         if mine.number == latest {
             self.status = mine.status;
+        }
+    }
+
+    /// Copy a worker node's own fields (status, exit code, reason,
+    /// heartbeat) into attempt `number`'s entry for its rank.
+    pub fn merge_node(&mut self, number: u32, mine: &Node) {
+        let Some(a) = self.attempts.iter_mut().find(|a| a.number == number) else { return };
+        if let Some(n) = a.nodes.iter_mut().find(|n| n.rank == mine.rank) {
+            n.status = mine.status;
+            n.exit_code = mine.exit_code;
+            n.reason = mine.reason.clone();
+            n.heartbeat_at = mine.heartbeat_at.clone();
         }
     }
 
