@@ -51,8 +51,25 @@ fn is_self_rule(p: &IpPermission, id: &str) -> bool {
         && p.ip_ranges().is_empty()
         && p.ipv6_ranges().is_empty()
         && p.prefix_list_ids().is_empty()
-        && !p.user_id_group_pairs().is_empty()
-        && p.user_id_group_pairs().iter().all(|g| g.group_id() == Some(id))
+        && p.user_id_group_pairs().len() == 1
+        && p.user_id_group_pairs()[0].group_id() == Some(id)
+}
+
+/// A permission as its single-source parts: EC2 (and the emulator) merge
+/// rules of one protocol and port range into one permission, so "from
+/// itself" and "from 0.0.0.0/0" can arrive together; each part can be
+/// kept or revoked on its own.
+fn parts(p: &IpPermission) -> Vec<IpPermission> {
+    let base = || IpPermission::builder().set_ip_protocol(p.ip_protocol().map(str::to_string)).set_from_port(p.from_port()).set_to_port(p.to_port());
+    let mut out: Vec<IpPermission> = Vec::new();
+    out.extend(p.user_id_group_pairs().iter().map(|g| base().user_id_group_pairs(g.clone()).build()));
+    out.extend(p.ip_ranges().iter().map(|r| base().ip_ranges(r.clone()).build()));
+    out.extend(p.ipv6_ranges().iter().map(|r| base().ipv6_ranges(r.clone()).build()));
+    out.extend(p.prefix_list_ids().iter().map(|r| base().prefix_list_ids(r.clone()).build()));
+    if out.is_empty() {
+        out.push(p.clone());
+    }
+    out
 }
 
 fn all_traffic() -> IpPermission {
@@ -79,12 +96,14 @@ impl<'a> SecurityGroups<'a> {
             .iter()
             .map(|g| {
                 let id = g.group_id().unwrap_or_default().to_string();
-                let others: Vec<IpPermission> = g.ip_permissions().iter().filter(|p| !is_self_rule(p, &id)).cloned().collect();
+                let all: Vec<IpPermission> = g.ip_permissions().iter().flat_map(parts).collect();
+                let self_rule = all.iter().any(|p| is_self_rule(p, &id));
+                let others: Vec<IpPermission> = all.into_iter().filter(|p| !is_self_rule(p, &id)).collect();
                 SecurityGroupState {
                     vpc_id: g.vpc_id().unwrap_or_default().to_string(),
                     tags: g.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect(),
                     ingress_rules: others.len(),
-                    self_rule: g.ip_permissions().iter().any(|p| is_self_rule(p, &id)),
+                    self_rule,
                     egress_open: g.ip_permissions_egress().iter().any(|p| {
                         p.ip_protocol() == Some("-1") && p.ip_ranges().iter().any(|r| r.cidr_ip() == Some("0.0.0.0/0"))
                     }),

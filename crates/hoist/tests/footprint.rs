@@ -138,7 +138,12 @@ async fn init_from_empty_creates_exactly_the_hardened_footprint() {
         .await
         .unwrap();
     let sg = &sgs.security_groups()[0];
-    assert!(sg.ip_permissions().is_empty(), "no inbound rule");
+    // One inbound rule: all traffic from the group itself (the nodes of a
+    // multi-node job), from no address range.
+    let rules = sg.ip_permissions();
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    assert!(rules[0].ip_ranges().is_empty() && rules[0].ipv6_ranges().is_empty(), "{rules:?}");
+    assert_eq!(rules[0].user_id_group_pairs().iter().filter_map(|g| g.group_id()).collect::<Vec<_>>(), vec![sg.group_id().unwrap()]);
     assert!(sg.tags().iter().any(|t| t.key() == Some("hoist:workspace") && t.value() == Some("default")));
 }
 

@@ -138,13 +138,26 @@ async fn scenario(emu: &Emulator, keys: &Keys) -> Result<(), String> {
     s3.put_bucket_tagging().bucket(BUCKET).tagging(only_workspace).send().await.unwrap();
     s3.put_object().bucket(BUCKET).key("jobs/x/job.json").body(b"{}".to_vec().into()).send().await.unwrap();
     s3.create_multipart_upload().bucket(BUCKET).key("jobs/x/big").send().await.unwrap();
-    // What jobs leave for destroy: an instance still running and a secret.
+    // What jobs leave for destroy: an instance still running, a secret...
     let tags = aws_sdk_ec2::types::TagSpecification::builder()
         .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
         .tags(aws_sdk_ec2::types::Tag::builder().key("hoist:managed").value("true").build())
         .tags(aws_sdk_ec2::types::Tag::builder().key("hoist:workspace").value("default").build())
         .build();
     ec2.run_instances().image_id("ami-12c6146b").instance_type("m5.large".into()).min_count(1).max_count(1).tag_specifications(tags).send().await.unwrap();
+    // ...and a multi-node job's placement group.
+    let pg_tags = aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(aws_sdk_ec2::types::ResourceType::PlacementGroup)
+        .tags(aws_sdk_ec2::types::Tag::builder().key("hoist:managed").value("true").build())
+        .tags(aws_sdk_ec2::types::Tag::builder().key("hoist:workspace").value("default").build())
+        .build();
+    ec2.create_placement_group()
+        .group_name("hoist-default")
+        .strategy(aws_sdk_ec2::types::PlacementStrategy::Cluster)
+        .tag_specifications(pg_tags)
+        .send()
+        .await
+        .unwrap();
     let sm = aws_sdk_secretsmanager::Client::new(&admin);
     let tag = |k: &str, v: &str| aws_sdk_secretsmanager::types::Tag::builder().key(k).value(v).build();
     sm.create_secret().name("hoist/default/TOKEN").secret_string("v").tags(tag("hoist:managed", "true")).tags(tag("hoist:workspace", "default")).send().await.unwrap();

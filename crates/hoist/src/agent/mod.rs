@@ -501,9 +501,12 @@ impl Agent {
     /// worker stops when rank 0's attempt has ended (its exit decides).
     fn peers_say_stop(&self) -> Option<Stop> {
         if self.node.rank == 0 {
-            let failed = self.record.attempt().nodes.iter().find(|n| n.status == Some(Status::Failed))?;
-            let why = failed.reason.clone().unwrap_or_else(|| "no reason recorded".into());
-            return Some(Stop::NodeFailed(format!("node {} ({}) failed: {why}", failed.rank, failed.instance_id)));
+            // A failed node fails the job; an interrupted one (its spot
+            // capacity reclaimed) interrupts it, so it can be resumed.
+            let lost = self.record.attempt().nodes.iter().find(|n| matches!(n.status, Some(Status::Failed | Status::Interrupted)))?;
+            let why = lost.reason.clone().unwrap_or_else(|| "no reason recorded".into());
+            let what = format!("node {} ({}) {}: {why}", lost.rank, lost.instance_id, lost.status.expect("matched"));
+            return Some(if lost.status == Some(Status::Failed) { Stop::NodeFailed(what) } else { Stop::Interrupted(what) });
         }
         let latest = self.latest.as_ref()?;
         latest.status.is_terminal().then(|| Stop::PeerEnded(format!("rank 0 ended ({})", latest.status)))

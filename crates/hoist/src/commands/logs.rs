@@ -1,4 +1,5 @@
-//! `hoist logs [JOB] [-f]`: a job's output, from the start.
+//! `hoist logs [JOB] [-f] [--node K]`: a job's output, from the start (a
+//! multi-node job's: one node's, rank 0's by default).
 
 use std::process::ExitCode;
 
@@ -20,6 +21,10 @@ pub async fn run(ctx: &Context, args: &LogsArgs) -> Result<ExitCode> {
             return Err(UsageError(format!("job {} has no attempt {n} (it has {})", record.id, record.attempts.len())).into());
         }
     };
+    if args.node >= record.task.num_nodes {
+        let has = if record.task.num_nodes == 1 { "one node (0)".to_string() } else { format!("nodes 0 to {}", record.task.num_nodes - 1) };
+        return Err(UsageError(format!("--node {}: job {} has {has}", args.node, record.id)).into());
+    }
     let format = LineFormat { json: ctx.printer.is_json(), timestamps: args.timestamps, quiet: ctx.printer.quiet, node: args.node };
     show_log(&jobs, &record, attempt, format, args.follow, OnInterrupt::Detach, None).await?;
     Ok(ExitCode::SUCCESS)
