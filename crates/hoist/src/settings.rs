@@ -20,6 +20,8 @@ pub enum Source {
     File { path: PathBuf, line: usize },
     /// Not set by hoist; the AWS SDK found it (e.g. `region` in the AWS profile).
     AwsSdk,
+    /// The task file `hoist run` was given (`resources.region` / `infra`).
+    Task { path: PathBuf },
     Default,
 }
 
@@ -30,6 +32,7 @@ impl fmt::Display for Source {
             Source::Env { var } => write!(f, "environment {var}"),
             Source::File { path, line } => write!(f, "config file {}:{line}", path.display()),
             Source::AwsSdk => f.write_str("AWS SDK (profile or instance metadata)"),
+            Source::Task { path } => write!(f, "task file {}", path.display()),
             Source::Default => f.write_str("default"),
         }
     }

@@ -47,6 +47,7 @@ const UNSCOPED: &[(&str, &str)] = &[
     ("ec2:DescribeVpcs", "EC2 Describe* actions support no resource-level permission (SAR): checked on `*`"),
     ("ec2:DescribeSecurityGroups", "EC2 Describe* actions support no resource-level permission (SAR): checked on `*`"),
     ("ec2:DescribeInstances", "EC2 Describe* actions support no resource-level permission (SAR): checked on `*`"),
+    ("ec2:DescribePlacementGroups", "EC2 Describe* actions support no resource-level permission (SAR): checked on `*`"),
     ("secretsmanager:ListSecrets", "supports no resource-level permission (SAR): checked on `*`; hoist filters by the workspace's name prefix"),
     (
         "logs:DescribeLogGroups",

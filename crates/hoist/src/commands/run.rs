@@ -62,6 +62,19 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
                 )
                 .into());
             }
+            // A task that names its region runs there when hoist's own
+            // settings name none (a flag, the environment or the config
+            // file win: they were asked for just as explicitly).
+            let task_ctx;
+            let ctx = match task_region(&task) {
+                Some(region) if backend != Backend::Local && ctx.settings.region.is_none() => {
+                    let mut settings = ctx.settings.clone();
+                    settings.region = Some(crate::settings::Sourced { value: region, source: crate::settings::Source::Task { path: path.clone() } });
+                    task_ctx = Context { settings, printer: ctx.printer };
+                    &task_ctx
+                }
+                _ => ctx,
+            };
             if args.plan {
                 return super::run_plan::show(ctx, args, &task, backend).await;
             }
@@ -74,6 +87,14 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
         Backend::Local => run_local(ctx, args, &jobs, record, is_new).await,
         _ => run_ec2(ctx, args, &jobs, record, is_new).await,
     }
+}
+
+/// The region every alternative of the task's resources names, if they
+/// name one.
+fn task_region(task: &Task) -> Option<String> {
+    let regions: Vec<&str> = task.resources.alternatives().iter().filter_map(|a| a.region.as_deref()).collect();
+    let first = *regions.first()?;
+    (regions.len() == task.resources.alternatives().len() && regions.iter().all(|r| *r == first)).then(|| first.to_string())
 }
 
 fn still_running(record: &JobRecord) -> UsageError {

@@ -142,10 +142,21 @@ pub fn cloudformation(n: &Names, shape: &Shape, user_policies: &[Value]) -> Valu
             "Type": "AWS::EC2::SecurityGroup",
             "Properties": {
                 "GroupName": n.security_group,
-                "GroupDescription": format!("hoist workspace {}: no inbound access", n.workspace),
+                "GroupDescription": format!("hoist workspace {}: inbound only from itself", n.workspace),
                 "VpcId": vpc,
                 "SecurityGroupEgress": [{"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}],
                 "Tags": tag_list(n, false)
+            }
+        }));
+        // The one inbound rule, from the group itself (a multi-node job's
+        // instances): its own resource, since a group cannot name itself.
+        resources.insert("SecurityGroupFromItself".into(), json!({
+            "Type": "AWS::EC2::SecurityGroupIngress",
+            "Properties": {
+                "GroupId": {"Fn::GetAtt": ["SecurityGroup", "GroupId"]},
+                "IpProtocol": "-1",
+                "SourceSecurityGroupId": {"Fn::GetAtt": ["SecurityGroup", "GroupId"]},
+                "Description": "the instances of a multi-node job"
             }
         }));
         outputs.insert("SageMakerRoleArn".into(), json!({"Value": {"Fn::GetAtt": ["SageMakerRole", "Arn"]}}));
@@ -256,8 +267,11 @@ pub fn terraform(n: &Names, shape: &Shape, user_policies: &[Value]) -> Value {
         };
         resource.insert("aws_security_group".into(), json!({"workspace": {
             "name": n.security_group,
-            "description": format!("hoist workspace {}: no inbound access", n.workspace),
+            "description": format!("hoist workspace {}: inbound only from itself", n.workspace),
             "vpc_id": vpc,
+            "ingress": [{"protocol": "-1", "from_port": 0, "to_port": 0, "self": true,
+                         "description": "the instances of a multi-node job", "cidr_blocks": null, "ipv6_cidr_blocks": null,
+                         "prefix_list_ids": null, "security_groups": null}],
             "egress": [{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"],
                         "description": null, "ipv6_cidr_blocks": null, "prefix_list_ids": null, "security_groups": null, "self": null}],
             "tags": tag_map(n, false)
