@@ -90,6 +90,18 @@ impl World {
         hoist(&self.env, args)
     }
 
+    /// `hoist ARGS`, recording the AWS requests it sends to `calls`.
+    fn run_recorded(&self, args: &[&str], calls: &Path) -> Run {
+        let started = Instant::now();
+        let out = self.env.command(env!("CARGO_BIN_EXE_hoist")).args(args).env("HOIST_RECORD_CALLS", calls).output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        }
+    }
+
     /// `hoist secret set NAME`, the value on stdin.
     fn set_secret(&self, name: &str, value: &str) {
         let mut child = self
@@ -249,21 +261,8 @@ async fn run_launches_one_instance_with_every_setting_and_the_policy_allows_exac
     w.set_secret("HF_TOKEN", SECRET);
     let calls_file = w.dir.path().join("run-calls.jsonl");
     let before = known(&w).await;
-    let started = Instant::now();
-    let out = w
-        .env
-        .command(env!("CARGO_BIN_EXE_hoist"))
-        .args(["run", task.to_str().unwrap(), "--backend", "ec2", "--detach", "-o", "json"])
-        .env("HOIST_RECORD_CALLS", &calls_file)
-        .output()
-        .unwrap();
-    let took = started.elapsed();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: took,
-    };
+    let run = w.run_recorded(&["run", task.to_str().unwrap(), "--backend", "ec2", "--detach", "-o", "json"], &calls_file);
+    let took = run.elapsed;
     run.expect_code(0);
     let id = run.json()["id"].as_str().unwrap().to_string();
     common::assert_declared("run", &calls_file);
@@ -797,19 +796,7 @@ async fn a_silent_agent_is_found_out_and_its_instance_terminated() {
 fn plan(w: &World, name: &str, yaml: &str) -> (Run, Vec<Call>) {
     let task = w.task(name, yaml);
     let calls_file = w.dir.path().join(format!("{name}-plan-calls.jsonl"));
-    let out = w
-        .env
-        .command(env!("CARGO_BIN_EXE_hoist"))
-        .args(["run", task.to_str().unwrap(), "--backend", "ec2", "--plan", "-o", "json"])
-        .env("HOIST_RECORD_CALLS", &calls_file)
-        .output()
-        .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: Duration::ZERO,
-    };
+    let run = w.run_recorded(&["run", task.to_str().unwrap(), "--backend", "ec2", "--plan", "-o", "json"], &calls_file);
     if run.code == 0 {
         common::assert_declared("run", &calls_file);
     }
@@ -1006,15 +993,8 @@ async fn a_two_node_job_runs_with_ranks_and_peers_in_one_placement_group() {
     let task = w.task("ddp", DDP_TASK);
     let calls_file = w.dir.path().join("ddp-run-calls.jsonl");
     let before = known(&w).await;
-    let out = w
-        .env
-        .command(env!("CARGO_BIN_EXE_hoist"))
-        .args(["run", task.to_str().unwrap(), "--backend", "ec2", "--detach", "-o", "json"])
-        .env("HOIST_RECORD_CALLS", &calls_file)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let id = serde_json::from_slice::<Value>(&out.stdout).unwrap()["id"].as_str().unwrap().to_string();
+    let run = w.run_recorded(&["run", task.to_str().unwrap(), "--backend", "ec2", "--detach", "-o", "json"], &calls_file);
+    let id = run.expect_code(0).json()["id"].as_str().unwrap().to_string();
     assert!(id.starts_with("mingpt-ddp-"), "{id}");
     common::assert_declared("run", &calls_file);
 

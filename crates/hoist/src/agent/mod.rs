@@ -15,6 +15,14 @@
 //!    SIGKILL, then a final checkpoint sync;
 //! 6. uploads artifacts and records the final status and exit code.
 //!
+//! A multi-node job runs one agent per node. Each finds its rank by its
+//! instance id among the attempt's nodes (which `hoist run` records at
+//! launch). Rank 0 does all of the above for the attempt; the others run
+//! the same phases, write only their own node entry, and neither sync
+//! checkpoints nor keep artifacts. Rank 0's exit decides the job: a
+//! failed (or interrupted) node stops it, and the other nodes stop when
+//! rank 0's attempt ends.
+//!
 //! Any failure of the agent itself is recorded as a `failed` attempt with
 //! the reason, never left `running`, and never leaves the job's processes
 //! running unsupervised. The record has other writers (`hoist cancel`,
