@@ -295,8 +295,10 @@ fn candidates<'a>(catalog: &'a Catalog, prices: &Prices, r: &Resources, shape: S
         } else {
             on_demand
         };
-        if price.is_none() && pinned.is_none() {
-            continue; // cannot rank what has no price
+        // The automatic choice is among the price table's families (for
+        // spot too: an old family with a spot price is still an old family).
+        if on_demand.is_none() && pinned.is_none() {
+            continue;
         }
         priced.push(Priced { entry: e, price, on_demand, zones });
     }

@@ -34,6 +34,7 @@ fn catalog() -> Catalog {
         entry("r6i.xlarge", 4, 32, None, 0.09),
         entry("t3.xlarge", 4, 16, None, 0.01),
         entry("m7g.xlarge", 4, 16, None, 0.02),
+        entry("c3.xlarge", 4, 7, None, 0.005),
         entry("g5.xlarge", 4, 16, Some(("A10G", 1, 24)), 0.45),
         entry("g5.2xlarge", 8, 32, Some(("A10G", 1, 24)), 0.40),
         entry("g4dn.xlarge", 4, 16, Some(("T4", 1, 16)), 0.20),
@@ -77,6 +78,13 @@ fn accelerators_match_name_and_count_and_alternatives() {
     assert_eq!(choose("resources:\n  accelerators: {H100: 8, A100-80GB: 8}\n").unwrap().instance_type, "p4de.24xlarge");
     assert_eq!(choose("resources:\n  accelerators: [A100:8, A100-80GB:8]\n").unwrap().instance_type, "p4d.24xlarge");
     assert_eq!(choose("resources:\n  accelerators: a10g\n").unwrap().instance_type, "g5.xlarge");
+}
+
+#[test]
+fn spot_ranks_by_the_spot_price_among_the_price_tables_families() {
+    // c3 (an old family, not in the table) has the lowest spot price.
+    let c = choose("resources:\n  cpus: 4\n  use_spot: true\n").unwrap();
+    assert_eq!(c.instance_type, "c6i.xlarge");
 }
 
 #[test]
