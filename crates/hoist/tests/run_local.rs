@@ -269,7 +269,7 @@ fn skypilot_style_task_runs_unchanged() {
          resources:\n  cloud: aws\n  cpus: 1+\n  use_spot: true\n  disk_size: 256\n\
          num_nodes: 1\n\
          envs:\n  EPOCHS: 2\n  MODEL_NAME: tiny\n\
-         setup: |\n  echo \"setup for $MODEL_NAME\"\n\
+         setup: |\n  echo \"setup for $MODEL_NAME\"\n  echo \"node $SKYPILOT_NODE_RANK of $SKYPILOT_NUM_NODES at $SKYPILOT_NODE_IPS, $HOIST_NUM_NODES; data=${HOIST_DATA_DIR:-unset}\"\n\
          run: |\n  python3 train.py --epochs $EPOCHS\n",
         &[("train.py", "import sys, os\nprint('epochs', sys.argv[2], os.environ['MODEL_NAME'])\n")],
     );
@@ -277,6 +277,9 @@ fn skypilot_style_task_runs_unchanged() {
     run.expect_code(0);
     assert!(run.stdout.contains("setup for tiny"), "{}", run.stdout);
     assert!(run.stdout.contains("epochs 2 tiny"), "{}", run.stdout);
+    // SkyPilot's node variables, for one node; hoist's own settings stay
+    // hoist's.
+    assert!(run.stdout.contains("node 0 of 1 at 127.0.0.1, 1; data=unset"), "{}", run.stdout);
     // What does not apply on this machine is said, once each.
     for field in ["resources.use_spot", "resources.disk_size"] {
         assert_eq!(run.stderr.matches(field).count(), 1, "{field}: {}", run.stderr);
@@ -464,4 +467,25 @@ fn the_readme_transcript_matches_the_quickstart() {
     run.expect_code(0);
     let printed: Vec<String> = run.stderr.lines().filter(|l| l.starts_with("hoist:")).map(shape).collect();
     assert_eq!(documented, printed, "README.md's quickstart transcript is out of date");
+}
+
+/// `--plan` on this machine: what it has, the notes, and whether the run
+/// would start; nothing is created.
+#[test]
+fn plan_says_whether_a_local_run_would_start_and_creates_nothing() {
+    let jobs = Jobs::new();
+    let ok = jobs.task("plan-ok", "name: p\nrun: echo hi\nresources:\n  use_spot: true\n", &[]);
+    let plan = jobs.run(&["run", ok.to_str().unwrap(), "--plan", "-o", "json"]);
+    let json = plan.expect_code(0).json();
+    assert_eq!(json["fits"], true);
+    let notes = json["notes"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n.as_str().unwrap().starts_with("this machine:")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.as_str().unwrap().contains("resources.use_spot")), "{notes:?}");
+
+    let secret = jobs.task("plan-secret", "name: s\nrun: echo hi\nsecrets: [PLAN_TOKEN]\n", &[]);
+    let plan = jobs.run(&["run", secret.to_str().unwrap(), "--plan"]);
+    plan.expect_code(125);
+    assert!(plan.stdout.contains("can run        no"), "{}", plan.stdout);
+    assert!(plan.stderr.contains("PLAN_TOKEN"), "{}", plan.stderr);
+    assert!(!jobs.data.join("default/jobs").exists(), "a plan created a job");
 }

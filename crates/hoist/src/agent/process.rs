@@ -38,6 +38,14 @@ pub fn spawn(script: &str, cwd: &Path, env: &BTreeMap<String, String>) -> Result
     std::io::Write::write_all(&mut file, script.as_bytes()).context("writing the job's script")?;
     let script_path = file.into_temp_path();
     let mut cmd = Command::new(shell());
+    // hoist's own settings (`HOIST_DATA_DIR`, `HOIST_WORKSPACE`, ...) are
+    // the agent's, not the job's: the job sees only the HOIST_ variables
+    // set for it.
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(|k| k.starts_with("HOIST_") && !env.contains_key(k)) {
+            cmd.env_remove(&key);
+        }
+    }
     cmd.arg(&script_path)
         .current_dir(cwd)
         .envs(env)

@@ -229,7 +229,7 @@ async fn run_ec2(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
     // Everything that can be wrong is found before anything is created:
     // the footprint, the secrets, the instance type, the image.
     let fp = ec2.footprint().await?;
-    check_secrets(ec2, &record).await?;
+    check_secrets(ec2, &record.task.secrets).await?;
     let plan = ec2.plan(&record, &opts).await?;
     if is_new {
         show_notices(ctx, &record.task.notices, &[]);
@@ -344,13 +344,13 @@ pub fn show_notices(ctx: &Context, notices: &[crate::task::Notice], backend_note
 
 /// Every secret the task names must be in the workspace's Secrets Manager
 /// prefix before an instance is started for it.
-async fn check_secrets(ec2: &crate::backends::ec2::Ec2, record: &JobRecord) -> Result<()> {
-    if record.task.secrets.is_empty() {
+pub(super) async fn check_secrets(ec2: &crate::backends::ec2::Ec2, names: &[String]) -> Result<()> {
+    if names.is_empty() {
         return Ok(());
     }
     let secrets = hoist_aws::secrets::Secrets::new(&ec2.session, &ec2.names.workspace);
     let mut missing = Vec::new();
-    for name in &record.task.secrets {
+    for name in names {
         if !secrets.exists(name).await? {
             missing.push(name.as_str());
         }
@@ -439,7 +439,7 @@ fn parse_pairs(flag: &str, values: &[String]) -> Result<Vec<(String, String)>> {
 /// Each secret the task names, from `--secret NAME=VALUE` or else the
 /// caller's environment variable of that name. All missing ones are
 /// reported at once, before anything is created.
-fn resolve_secrets(names: &[String], flags: &[String]) -> Result<Vec<(String, String)>> {
+pub(super) fn resolve_secrets(names: &[String], flags: &[String]) -> Result<Vec<(String, String)>> {
     let given = parse_pairs("--secret", flags)?;
     for (name, _) in &given {
         if !names.contains(name) {

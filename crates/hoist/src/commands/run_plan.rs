@@ -31,8 +31,8 @@ struct Plan<'a> {
     choice: Option<Choice>,
     #[serde(skip_serializing_if = "Option::is_none")]
     catalog: Option<String>,
-    /// Whether it can run there (locally: whether this machine has what
-    /// the task asks for).
+    /// Whether it can run there: the machine has what the task asks for
+    /// (locally), and its secrets are there to be given.
     fits: bool,
     /// Fields that do not apply where it runs.
     notes: Vec<String>,
@@ -43,7 +43,7 @@ impl Report for Plan<'_> {
         let nodes = if self.num_nodes > 1 { format!(", {} nodes", self.num_nodes) } else { String::new() };
         writeln!(out, "task {} on {}{nodes}: asks for {} (nothing is created)", self.task, self.backend, self.asks)?;
         if !self.fits {
-            writeln!(out, "  fits           no")?;
+            writeln!(out, "  can run        no (the error below says why)")?;
         }
         if let Some(c) = &self.choice {
             let accel = c.accelerators.as_deref().map(|a| format!(", {a}")).unwrap_or_default();
@@ -96,16 +96,23 @@ pub async fn show(ctx: &Context, args: &RunArgs, task: &Task, backend: Backend) 
             notes.push(format!("this machine: {} CPUs, {:.1} GiB, {gpus}", host.cpus, host.memory_gib));
             match fit(task, &host) {
                 Ok(n) => notes.extend(n),
-                Err(why) => {
-                    plan.fits = false;
-                    refusal = Some(why);
-                }
+                Err(why) => refusal = Some(why),
+            }
+            // The run would refuse missing secrets before starting: so does
+            // the plan.
+            if refusal.is_none()
+                && let Err(e) = super::run::resolve_secrets(&task.secrets, &args.secrets)
+            {
+                refusal = Some(e.to_string());
             }
             notes.extend(super::run::ec2_only_flags(args));
         }
         _ => {
             let ec2 = Ec2::connect(ctx, ctx.settings.workspace.value.as_str()).await?;
             let (choice, catalog) = ec2.choose(task, args.refresh_catalog).await?;
+            if let Err(e) = super::run::check_secrets(&ec2, &task.secrets).await {
+                refusal = Some(e.to_string());
+            }
             plan.region = Some(ec2.session.region().to_string());
             plan.choice = Some(choice);
             plan.catalog = catalog;
@@ -115,6 +122,7 @@ pub async fn show(ctx: &Context, args: &RunArgs, task: &Task, backend: Backend) 
         notes.push(format!("stops after max_runtime: {}", crate::humanize::duration(std::time::Duration::from_secs(t))));
     }
     plan.notes = notes;
+    plan.fits = refusal.is_none();
     ctx.printer.report(&plan)?;
     match refusal {
         Some(why) => Err(UsageError(why).into()),
