@@ -231,9 +231,10 @@ The job sees HOIST_JOB_ID, HOIST_CHECKPOINT_DIR, HOIST_ARTIFACT_DIR and, as
 SkyPilot sets them, HOIST_/SKYPILOT_NODE_RANK, _NODE_IPS, _NUM_NODES. Attached
 (the default), hoist streams the job's output and exits with its exit code;
 Ctrl-C cancels the job (checkpoint saved) and exits 130. When hoist itself
-fails (bad task file, credentials, AWS), it exits 125, never a code a job
-could have returned by itself; a malformed command line exits 2 before
-anything runs.
+fails (bad task file, a flag value it cannot use, credentials, AWS), it exits
+125, never a code a job could have returned by itself; a command line that
+cannot be parsed (an unknown flag, a missing value) exits 2 before anything
+runs.
 
 Examples:
   hoist run examples/quickstart/task.yaml
