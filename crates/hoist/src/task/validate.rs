@@ -21,6 +21,7 @@ pub const MAX_NODES: i64 = 64;
 
 struct Ctx<'a> {
     path: &'a Path,
+    text: &'a str,
     notices: Vec<Notice>,
 }
 
@@ -31,10 +32,22 @@ impl Ctx<'_> {
     }
 
     fn unsupported<T>(&self, s: &Option<Spanned<T>>, field: &str, advice: &str) -> Result<(), TaskError> {
-        match s {
-            Some(s) => Err(self.err(s, field, format!("this SkyPilot field is not supported by hoist: {advice}"))),
-            None => Ok(()),
+        let Some(s) = s else { return Ok(()) };
+        let message = format!("this SkyPilot field is not supported by hoist: {advice}");
+        // A top-level key is pointed at itself, not at its value (for a
+        // mapping, the value's position is its first entry's).
+        match self.top_level_key_line(field) {
+            Some(line) => Err(TaskError::at(self.path, line, 1, Some(field.to_string()), message)),
+            None => Err(self.err(s, field, message)),
         }
+    }
+
+    /// The line (1-based) where top-level key `field:` is written.
+    fn top_level_key_line(&self, field: &str) -> Option<usize> {
+        if field.contains('.') {
+            return None;
+        }
+        self.text.lines().position(|l| l.strip_prefix(field).is_some_and(|rest| rest.trim_start().starts_with(':'))).map(|i| i + 1)
     }
 
     /// A field accepted but not applying: noted, shown when the task runs.
@@ -45,8 +58,8 @@ impl Ctx<'_> {
     }
 }
 
-pub fn validate(path: &Path, _text: &str, raw: RawTask, overrides: &Overrides) -> Result<Task, TaskError> {
-    let mut cx = Ctx { path, notices: Vec::new() };
+pub fn validate(path: &Path, text: &str, raw: RawTask, overrides: &Overrides) -> Result<Task, TaskError> {
+    let mut cx = Ctx { path, text, notices: Vec::new() };
 
     let num_nodes = match &raw.num_nodes {
         None => 1,
@@ -155,7 +168,11 @@ pub fn validate(path: &Path, _text: &str, raw: RawTask, overrides: &Overrides) -
         Some(r) if !r.value.trim().is_empty() => r.value.clone(),
         Some(r) => return Err(cx.err(r, "run", "is empty: give the command that runs the job")),
         None => {
-            return Err(TaskError::at(path, 1, 1, Some("run".into()), "missing: a task needs a `run` command (e.g. `run: python train.py`)"));
+            // `run:` written with nothing after it is empty, not missing.
+            return Err(match cx.top_level_key_line("run") {
+                Some(line) => TaskError::at(path, line, 1, Some("run".into()), "is empty: give the command that runs the job (e.g. `run: python train.py`)"),
+                None => TaskError::at(path, 1, 1, Some("run".into()), "missing: a task needs a `run` command (e.g. `run: python train.py`)"),
+            });
         }
     };
 
