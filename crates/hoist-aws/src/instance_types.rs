@@ -27,8 +27,6 @@ pub struct TypeSpec {
     /// Burstable (`t*`): CPU credits, not a training machine.
     #[serde(default)]
     pub burstable: bool,
-    #[serde(default)]
-    pub current_generation: bool,
     /// Whether the type can run as spot.
     #[serde(default)]
     pub spot: bool,
@@ -169,7 +167,6 @@ fn spec(t: &aws_sdk_ec2::types::InstanceTypeInfo) -> TypeSpec {
     }
     TypeSpec {
         burstable: t.burstable_performance_supported().unwrap_or(false) || name.starts_with('t'),
-        current_generation: t.current_generation().unwrap_or(true),
         architecture: t
             .processor_info()
             .and_then(|p| p.supported_architectures().iter().find(|a| matches!(a.as_str(), "x86_64" | "arm64")).map(|a| a.as_str().to_string()))

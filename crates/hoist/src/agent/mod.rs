@@ -306,7 +306,7 @@ impl Agent {
         env.insert("HOIST_ARTIFACT_DIR".into(), artifact_dir.display().to_string());
         // Where this node stands in the job, under hoist's names and
         // SkyPilot's (so its distributed examples run unchanged).
-        let gpus = crate::backends::host::Host::detect().gpus.len() as u32;
+        let gpus = crate::backends::host::gpu_names().len() as u32;
         for (k, v) in node_env(&self.node, gpus) {
             env.insert(k, v);
         }

@@ -66,8 +66,6 @@ pub struct LaunchPlan {
     pub num_nodes: u32,
     /// How the instance type was chosen, and its price.
     pub choice: Choice,
-    /// Where the catalog came from, when one was used.
-    pub catalog_source: Option<String>,
 }
 
 /// Options of `hoist run` that shape a launch.
@@ -147,7 +145,7 @@ impl Ec2 {
                 .into());
             }
         }
-        let (choice, catalog_source) = self.choose(&record.task, opts.refresh_catalog).await?;
+        let (choice, _) = self.choose(&record.task, opts.refresh_catalog).await?;
         let image = r.image_for(&region).map_err(UsageError)?;
         let (image_id, image_source) = match image.as_deref() {
             Some(docker) if docker.starts_with("docker:") => {
@@ -209,7 +207,6 @@ impl Ec2 {
             agent_binary,
             num_nodes: record.task.num_nodes,
             choice,
-            catalog_source,
         })
     }
 

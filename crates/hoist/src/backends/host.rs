@@ -21,12 +21,12 @@ impl Host {
             .and_then(|m| m.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
             .map(|kib| kib / 1024.0 / 1024.0)
             .unwrap_or(0.0);
-        Self { cpus, memory_gib, gpus: gpus() }
+        Self { cpus, memory_gib, gpus: gpu_names() }
     }
 }
 
 /// NVIDIA GPUs, from `nvidia-smi` when present (the driver's own list).
-fn gpus() -> Vec<String> {
+pub fn gpu_names() -> Vec<String> {
     let out = std::process::Command::new("nvidia-smi")
         .args(["--query-gpu=name", "--format=csv,noheader"])
         .stdin(std::process::Stdio::null())
@@ -47,10 +47,10 @@ pub fn fit(task: &Task, host: &Host) -> Result<Vec<String>, String> {
             task.num_nodes
         ));
     }
-    let r = &task.resources;
+    let alternatives = task.resources.alternatives();
     let mut why_not = Vec::new();
     let mut fitting = None;
-    for (i, alt) in r.alternatives().into_iter().enumerate() {
+    for (i, alt) in alternatives.iter().enumerate() {
         match lacks(alt, host) {
             None => {
                 fitting = Some(i);
@@ -66,10 +66,10 @@ pub fn fit(task: &Task, host: &Host) -> Result<Vec<String>, String> {
             why_not.join("; ")
         ));
     };
-    let alt = r.alternatives()[i];
+    let alt = alternatives[i];
     let mut notes = Vec::new();
     let here = "on the local backend the task runs on this machine";
-    if r.alternatives().len() > 1 {
+    if alternatives.len() > 1 {
         notes.push(format!("resources: alternative {} ({}) fits this machine", i + 1, crate::resolve::describe(alt)));
     }
     if let Some(t) = &alt.instance_type {
@@ -101,7 +101,7 @@ fn lacks(r: &Resources, host: &Host) -> Option<String> {
             matching >= a.count as usize
         });
         if !ok {
-            let wanted = r.accelerators.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" or ");
+            let wanted = r.accelerators_text();
             let have = if host.gpus.is_empty() { "no GPU".to_string() } else { host.gpus.join(", ") };
             return Some(format!("`resources.accelerators` asks for {wanted}, and this machine has {have}"));
         }

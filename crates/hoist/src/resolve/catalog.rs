@@ -62,10 +62,6 @@ impl std::fmt::Display for Source {
 }
 
 impl Catalog {
-    pub fn get(&self, instance_type: &str) -> Option<&Entry> {
-        self.types.iter().find(|e| e.spec.name == instance_type)
-    }
-
     fn age(&self) -> Duration {
         parse_time(&self.fetched_at).and_then(|t| SystemTime::now().duration_since(t).ok()).unwrap_or(Duration::MAX)
     }

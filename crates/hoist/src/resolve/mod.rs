@@ -162,7 +162,7 @@ fn cheaper(a: &Priced, b: &Priced) -> bool {
 pub fn describe(r: &Resources) -> String {
     let mut parts = Vec::new();
     if !r.accelerators.is_empty() {
-        parts.push(r.accelerators.iter().map(Accelerators::to_string).collect::<Vec<_>>().join(" or "));
+        parts.push(r.accelerators_text());
     }
     if let Some(c) = &r.cpus {
         parts.push(format!("{c} vCPUs"));
@@ -245,8 +245,7 @@ fn candidates<'a>(catalog: &'a Catalog, prices: &Prices, r: &Resources, shape: S
             counts.sort();
             counts.dedup();
             counts.truncate(6);
-            let wanted = r.accelerators.iter().map(Accelerators::to_string).collect::<Vec<_>>().join(" or ");
-            return Err(format!("no instance type has exactly {wanted}; nearest: {}", counts.join(", ")));
+            return Err(format!("no instance type has exactly {}; nearest: {}", r.accelerators_text(), counts.join(", ")));
         }
         pool = exact;
     } else if pinned.is_none() {
@@ -332,7 +331,7 @@ fn memory_gib(e: &Entry) -> f64 {
 }
 
 fn with(r: &Resources) -> String {
-    if r.accelerators.is_empty() { String::new() } else { format!(" with {}", r.accelerators.iter().map(Accelerators::to_string).collect::<Vec<_>>().join(" or ")) }
+    if r.accelerators.is_empty() { String::new() } else { format!(" with {}", r.accelerators_text()) }
 }
 
 fn accelerators_of(e: Option<&Entry>) -> String {

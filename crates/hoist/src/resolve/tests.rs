@@ -17,7 +17,6 @@ fn entry(name: &str, vcpus: u32, mem_gib: u64, acc: Option<(&str, u32, u64)>, sp
             architecture: if name.contains("g.") && !name.starts_with('g') { "arm64".into() } else { "x86_64".into() },
             accelerators: acc.map(|(n, c, m)| Device { name: n.into(), count: c, memory_mib: m * 1024 }).into_iter().collect(),
             burstable: name.starts_with('t'),
-            current_generation: true,
             spot: true,
             cluster_placement: !name.starts_with('t'),
         },

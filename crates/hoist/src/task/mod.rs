@@ -145,6 +145,11 @@ impl Resources {
         if self.candidates.is_empty() { vec![self] } else { self.candidates.iter().collect() }
     }
 
+    /// The accelerators asked for, in words: `A10G:1 or T4:1`.
+    pub fn accelerators_text(&self) -> String {
+        self.accelerators.iter().map(Accelerators::to_string).collect::<Vec<_>>().join(" or ")
+    }
+
     /// Whether anything in the task chooses hardware (so the default
     /// instance type does not apply).
     pub fn names_hardware(&self) -> bool {
