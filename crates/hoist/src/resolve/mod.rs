@@ -237,14 +237,24 @@ fn candidates<'a>(catalog: &'a Catalog, prices: &Prices, r: &Resources, shape: S
         }
         let exact: Vec<&Entry> = by_name.iter().copied().filter(|e| r.accelerators.iter().any(|a| has(e, a, true))).collect();
         if exact.is_empty() {
-            let mut counts: Vec<String> = by_name
-                .iter()
-                .flat_map(|e| e.spec.accelerators.iter().map(move |d| (canonical(d), d.count, e.spec.name.clone())))
-                .map(|(n, c, t)| format!("{n}:{c} ({t})"))
+            // Each count on offer once, with the types that have it.
+            let mut offered: std::collections::BTreeMap<(String, u32), Vec<&Entry>> = Default::default();
+            for e in &by_name {
+                for d in &e.spec.accelerators {
+                    offered.entry((canonical(d), d.count)).or_default().push(e);
+                }
+            }
+            let counts: Vec<String> = offered
+                .into_iter()
+                .take(6)
+                .map(|((n, c), mut types)| {
+                    let cost = |e: &Entry| prices.on_demand(&e.spec.name, e.spec.vcpus).unwrap_or(f64::MAX);
+                    types.sort_by(|a, b| cost(a).total_cmp(&cost(b)).then_with(|| a.spec.name.cmp(&b.spec.name)));
+                    let names: Vec<&str> = types.iter().take(2).map(|e| e.spec.name.as_str()).collect();
+                    let more = if types.len() > 2 { format!(", +{} more", types.len() - 2) } else { String::new() };
+                    format!("{n}:{c} ({}{more})", names.join(", "))
+                })
                 .collect();
-            counts.sort();
-            counts.dedup();
-            counts.truncate(6);
             return Err(format!("no instance type has exactly {}; nearest: {}", r.accelerators_text(), counts.join(", ")));
         }
         pool = exact;
@@ -313,8 +323,11 @@ fn candidates<'a>(catalog: &'a Catalog, prices: &Prices, r: &Resources, shape: S
             format!("the types with {} have no known price; name one with `instance_type`", describe(r))
         });
     }
+    // Equal prices (spot prices often are) go to the smaller machine: the
+    // one cheaper on demand.
+    let by_on_demand = |a: &Priced, b: &Priced| a.on_demand.unwrap_or(f64::MAX).total_cmp(&b.on_demand.unwrap_or(f64::MAX));
     priced.sort_by(|a, b| match (a.price, b.price) {
-        (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.entry.spec.name.cmp(&b.entry.spec.name)),
+        (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| by_on_demand(a, b)).then_with(|| a.entry.spec.name.cmp(&b.entry.spec.name)),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => a.entry.spec.name.cmp(&b.entry.spec.name),

@@ -87,6 +87,19 @@ fn spot_ranks_by_the_spot_price_among_the_price_tables_families() {
 }
 
 #[test]
+fn equal_spot_prices_go_to_the_machine_cheaper_on_demand() {
+    let mut cat = catalog();
+    for e in &mut cat.types {
+        for p in e.spot_prices.values_mut() {
+            *p = 0.01;
+        }
+    }
+    let (r, _) = resources("resources:\n  accelerators: A10G:1\n  use_spot: true\n");
+    let c = resolve(&cat, &Prices::default(), &r, Shape { num_nodes: 1 }).unwrap();
+    assert_eq!(c.instance_type, "g5.xlarge");
+}
+
+#[test]
 fn spot_ranks_by_the_spot_price() {
     let c = choose("resources:\n  accelerators: A10G:1\n  use_spot: true\n").unwrap();
     assert_eq!(c.instance_type, "g5.2xlarge");
