@@ -76,6 +76,30 @@ Patches:
    `InvalidPlacementGroup.Unknown`, into a known one records the group in
    the instance's `Placement.GroupName`; a group still holding instances
    that are not terminated cannot be deleted: `InvalidPlacementGroup.InUse`).
+
+11. SageMaker training jobs: moto's CreateTrainingJob drops `Environment`
+   (and the other inputs it does not name, such as `RetryStrategy`),
+   accepts any stopping condition, overwrites a job of the same name, and
+   makes every job `Completed` at once, with model artifacts and a metric
+   definition and metric of its own; it has no StopTrainingJob, and
+   ListTrainingJobs takes a page before it filters (and ignores the sort).
+   AWS keeps every input DescribeTrainingJob returns; refuses managed spot
+   training without `MaxWaitTimeInSeconds`, a `MaxWaitTimeInSeconds` below
+   `MaxRuntimeInSeconds` (1 day when not given), or one without managed spot
+   (`ValidationException`) and a name already taken in the account and
+   region (`ResourceInUse`, the job unchanged); starts a job `InProgress` /
+   `Starting` with no start time, metrics or artifacts; stops only an
+   `InProgress` job (to `Stopping`); and answers an unknown name with
+   `ValidationException` "Requested resource not found.". All that is
+   modelled here, and AddTags overwrites a key it already holds, as AWS
+   does. What SageMaker's machines would do next is the test's to say:
+   `POST /hoist-emulator/sagemaker/training-job-status` (JSON, unsigned:
+   `TrainingJobName`, `SecondaryStatus`, optional `TrainingJobStatus`,
+   `StatusMessage`, `FailureReason`, `Region`, `AccountId`) moves a job on
+   as SageMaker would record it (a transition per secondary status, the
+   start time at `Training`, the end time and, for `Completed`, the model
+   artifacts at `<S3OutputPath>/<name>/output/model.tar.gz` when it ends)
+   and answers with the job's description (404 for an unknown job).
 """
 
 import json
@@ -373,6 +397,264 @@ EC2Response.describe_placement_groups = _describe_placement_groups
 EC2Response.delete_placement_group = _delete_placement_group
 EC2Response.run_instances = _run_instances
 Instance.__init__ = _instance_init
+
+
+# 11. SageMaker training jobs.
+import copy
+import functools
+import threading
+
+from werkzeug.wrappers import Request, Response
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.serialize import get_serializer_class
+from moto.core.utils import get_service_model, utcnow
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.sagemaker.exceptions import ResourceInUseException, ValidationError
+from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
+from moto.sagemaker.responses import SageMakerResponse
+
+_TRAINING_JOBS_LOCK = threading.RLock()
+_LIST_SORT = contextvars.ContextVar("list_sort", default=("CreationTime", "Ascending"))
+_DEFAULT_MAX_RUNTIME = 86400  # AWS: MaxRuntimeInSeconds defaults to 1 day
+_ENDED = ("Completed", "Failed", "Stopped")
+_STATUS_PATH = "/hoist-emulator/sagemaker/training-job-status"
+_NOT_FOUND = "Requested resource not found."
+
+
+def _sagemaker_model():
+    return get_service_model("sagemaker")
+
+
+@functools.cache
+def _kept_inputs():
+    """The CreateTrainingJob inputs DescribeTrainingJob returns."""
+    model = _sagemaker_model()
+    given = model.operation_model("CreateTrainingJob").input_shape.members
+    shown = model.operation_model("DescribeTrainingJob").output_shape.members
+    return [name for name in given if name in shown]
+
+
+def _check_stopping_condition(spot, condition):
+    max_wait = condition.get("MaxWaitTimeInSeconds")
+    if max_wait is not None and not spot:
+        raise ValidationError("Invalid MaxWaitTimeInSeconds. It is only supported when EnableManagedSpotTraining is set to true")
+    if spot and max_wait is None:
+        raise ValidationError("Invalid MaxWaitTimeInSeconds. It is required when EnableManagedSpotTraining is set to true")
+    max_runtime = condition.get("MaxRuntimeInSeconds", _DEFAULT_MAX_RUNTIME)
+    if spot and max_wait < max_runtime:
+        raise ValidationError(
+            f"Invalid MaxWaitTimeInSeconds. It must be equal to or greater than MaxRuntimeInSeconds ({max_runtime}) "
+            "when EnableManagedSpotTraining is set to true"
+        )
+
+
+_original_create_training_job = SageMakerResponse.create_training_job
+
+
+def _create_training_job(self):
+    name = self._get_param("TrainingJobName")
+    _check_stopping_condition(bool(self._get_param("EnableManagedSpotTraining", False)),
+                              self._get_param("StoppingCondition") or {})
+    given = {k: copy.deepcopy(self._get_param(k)) for k in _kept_inputs()}
+    jobs = self.sagemaker_backend.training_jobs
+    with _TRAINING_JOBS_LOCK:
+        if name in jobs:
+            raise ResourceInUseException(
+                "Training job names must be unique within an AWS account and region, "
+                f"and a training job with this name already exists ({jobs[name].arn})"
+            )
+        result = _original_create_training_job(self)
+        job = jobs[name]
+        # moto adds a metric definition to the caller's algorithm specification.
+        job.algorithm_specification = given["AlgorithmSpecification"]
+        # What moto does not keep is kept under the name AWS returns it by
+        # (moto's response_object capitalizes the attribute's name).
+        shown = job.gen_response_object()
+        for key, value in given.items():
+            if value is not None and key not in shown:
+                setattr(job, key, value)
+        now = job.creation_time
+        job.last_modified_time = now
+        job.training_job_status = "InProgress"
+        job.secondary_status = "Starting"
+        job.secondary_status_transitions = [
+            {"Status": "Starting", "StartTime": now, "StatusMessage": "Launching requested ML instances"}
+        ]
+        job.training_start_time = job.training_end_time = None
+        job.model_artifacts = job.final_metric_data_list = None
+    return result
+
+
+def _find_training_job(backend, name):
+    job = backend.training_jobs.get(name)
+    if job is None:
+        raise ValidationError(_NOT_FOUND)
+    return job
+
+
+def _describe_training_job(self, training_job_name):
+    return _find_training_job(self, training_job_name).response_object
+
+
+def _move_training_job(job, secondary, status=None, message=None, failure=None):
+    """Record what SageMaker would: a transition per secondary status (a
+    repeated one only updates its message), the times it starts and ends."""
+    now = utcnow()
+    transitions = job.secondary_status_transitions
+    if transitions and transitions[-1]["Status"] == secondary:
+        current = transitions[-1]
+        if message is not None:
+            current["StatusMessage"] = message
+    else:
+        if transitions:
+            transitions[-1].setdefault("EndTime", now)
+        current = {"Status": secondary, "StartTime": now}
+        if message is not None:
+            current["StatusMessage"] = message
+        transitions.append(current)
+    job.secondary_status = secondary
+    if secondary == "Training" and job.training_start_time is None:
+        job.training_start_time = now
+    if failure is not None:
+        job.failure_reason = failure
+    if status is not None:
+        ending = status in _ENDED and job.training_job_status not in _ENDED
+        job.training_job_status = status
+        if ending:
+            job.training_end_time = now
+            current.setdefault("EndTime", now)
+        if status == "Completed":
+            job.model_artifacts = {
+                "S3ModelArtifacts": "/".join(
+                    [job.output_data_config["S3OutputPath"].rstrip("/"), job.training_job_name, "output", "model.tar.gz"]
+                )
+            }
+    job.last_modified_time = now
+
+
+def _stop_training_job(self):
+    with _TRAINING_JOBS_LOCK:
+        job = _find_training_job(self.sagemaker_backend, self._get_param("TrainingJobName"))
+        if job.training_job_status != "InProgress":
+            raise ValidationError(f"The request was rejected because the training job is in status {job.training_job_status}.")
+        _move_training_job(job, "Stopping", status="Stopping")
+    return EmptyResult()
+
+
+_original_list_training_jobs = SageMakerResponse.list_training_jobs
+
+
+def _list_training_jobs_response(self):
+    token = _LIST_SORT.set((self._get_param("SortBy", "CreationTime"), self._get_param("SortOrder", "Ascending")))
+    try:
+        return _original_list_training_jobs(self)
+    finally:
+        _LIST_SORT.reset(token)
+
+
+def _list_training_jobs(self, next_token, max_results, creation_time_after, creation_time_before,
+                        last_modified_time_after, last_modified_time_before, name_contains, status_equals):
+    def matches(j):
+        return ((name_contains is None or name_contains in j.training_job_name)
+                and (creation_time_after is None or j.creation_time > creation_time_after)
+                and (creation_time_before is None or j.creation_time < creation_time_before)
+                and (last_modified_time_after is None or j.last_modified_time > last_modified_time_after)
+                and (last_modified_time_before is None or j.last_modified_time < last_modified_time_before)
+                and (status_equals is None or j.training_job_status == status_equals))
+
+    sort_by, sort_order = _LIST_SORT.get()
+    key = {"Name": lambda j: j.training_job_name, "Status": lambda j: j.training_job_status}.get(
+        sort_by, lambda j: j.creation_time)
+    jobs = sorted((j for j in list(self.training_jobs.values()) if matches(j)), key=key,
+                  reverse=sort_order == "Descending")
+    try:
+        start = int(next_token) if next_token else 0
+        if not 0 <= start <= len(jobs):
+            raise ValueError
+    except ValueError:
+        raise ValidationError(f'Invalid pagination token because "{next_token}".')
+    end = start + max_results if max_results else len(jobs)
+    return {
+        "TrainingJobSummaries": [
+            {
+                "TrainingJobName": j.training_job_name,
+                "TrainingJobArn": j.arn,
+                "CreationTime": j.creation_time,
+                "TrainingEndTime": j.training_end_time,
+                "LastModifiedTime": j.last_modified_time,
+                "TrainingJobStatus": j.training_job_status,
+                "SecondaryStatus": j.secondary_status,
+            }
+            for j in jobs[start:end]
+        ],
+        "NextToken": str(end) if end < len(jobs) else None,
+    }
+
+
+def _add_tags(self, arn, tags):
+    resource = self._get_resource_from_arn(arn)
+    given = {t["Key"]: t for t in tags}
+    resource.tags = [given.pop(t["Key"], t) for t in resource.tags] + list(given.values())
+    return resource.tags
+
+
+def _training_job_body(job):
+    operation = _sagemaker_model().operation_model("DescribeTrainingJob")
+    serialized = get_serializer_class("sagemaker", "json")(operation_model=operation).serialize(job.response_object)
+    return serialized["body"]
+
+
+def _training_job_status(request):
+    def answer(status, body):
+        return Response(body if isinstance(body, str) else json.dumps(body), status=status,
+                        content_type="application/json")
+
+    if request.method != "POST":
+        return answer(405, {"message": "POST a JSON body"})
+    try:
+        body = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("TrainingJobName"), str):
+        return answer(400, {"message": "expected a JSON object with TrainingJobName"})
+    model = _sagemaker_model()
+    secondary = body.get("SecondaryStatus")
+    status = body.get("TrainingJobStatus")
+    if secondary not in model.shape_for("SecondaryStatus").enum:
+        return answer(400, {"message": f"SecondaryStatus must be one of {model.shape_for('SecondaryStatus').enum}"})
+    if status is not None and status not in model.shape_for("TrainingJobStatus").enum:
+        return answer(400, {"message": f"TrainingJobStatus must be one of {model.shape_for('TrainingJobStatus').enum}"})
+    account = body.get("AccountId", DEFAULT_ACCOUNT_ID)
+    region = body.get("Region", "us-east-1")
+    name = body["TrainingJobName"]
+    with _TRAINING_JOBS_LOCK:
+        try:
+            job = sagemaker_backends[account][region].training_jobs.get(name)
+        except KeyError:
+            job = None
+        if job is None:
+            return answer(404, {"message": f"no training job {name!r} in account {account}, region {region}"})
+        _move_training_job(job, secondary, status, body.get("StatusMessage"), body.get("FailureReason"))
+        return answer(200, _training_job_body(job))
+
+
+_original_dispatch = DomainDispatcherApplication.__call__
+
+
+def _dispatch(self, environ, start_response):
+    if environ.get("PATH_INFO") == _STATUS_PATH:
+        return _training_job_status(Request(environ))(environ, start_response)
+    return _original_dispatch(self, environ, start_response)
+
+
+SageMakerResponse.create_training_job = _create_training_job
+SageMakerResponse.stop_training_job = _stop_training_job
+SageMakerResponse.list_training_jobs = _list_training_jobs_response
+SageMakerModelBackend.describe_training_job = _describe_training_job
+SageMakerModelBackend.list_training_jobs = _list_training_jobs
+SageMakerModelBackend.add_tags = _add_tags
+DomainDispatcherApplication.__call__ = _dispatch
 
 
 if __name__ == "__main__":

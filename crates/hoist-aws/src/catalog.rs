@@ -623,6 +623,55 @@ pub mod sagemaker_role {
 /// (`kms_key`): S3 asks KMS on the caller's behalf for every object read
 /// and write, so whoever reads or writes objects needs these on that key
 /// alone. `{kms_key}` is the key's ARN.
+/// Amazon SageMaker training jobs, named `hoist-<workspace>--<job>-<attempt>`:
+/// a workspace name never contains `--` (nor ends with `-`), so the
+/// `hoist-<workspace>--` prefix is the workspace's alone (workspace `a`'s
+/// `hoist-a--*` cannot match workspace `a-b`'s `hoist-a-b--...`).
+pub mod training {
+    use super::{Cond, Grant, Op, TAGGED_FOR_WORKSPACE};
+
+    const JOB: &[&str] = &["arn:{partition}:sagemaker:{region}:{account}:training-job/hoist-{workspace}--*"];
+    const REQUEST_TAGGED: &[Cond] =
+        &[Cond { operator: "StringEquals", key: "aws:RequestTag/hoist:workspace", value: "{workspace}" }];
+
+    /// Tags given at creation also need sagemaker:AddTags; the role given
+    /// to the job needs iam:PassRole, to SageMaker only.
+    pub const CREATE_TRAINING_JOB: Op = op!(
+        "sagemaker",
+        "CreateTrainingJob",
+        grants: &[
+            Grant { actions: &["sagemaker:CreateTrainingJob", "sagemaker:AddTags"], resources: JOB, conditions: REQUEST_TAGGED },
+            Grant {
+                actions: &["iam:PassRole"],
+                resources: &["arn:{partition}:iam::{account}:role/{sagemaker_role}"],
+                conditions: &[Cond { operator: "StringEquals", key: "iam:PassedToService", value: "sagemaker.amazonaws.com" }],
+            },
+        ]
+    );
+    pub const DESCRIBE_TRAINING_JOB: Op = op!("sagemaker", "DescribeTrainingJob", ["sagemaker:DescribeTrainingJob"], JOB);
+    pub const STOP_TRAINING_JOB: Op = op!(
+        "sagemaker",
+        "StopTrainingJob",
+        grants: &[Grant { actions: &["sagemaker:StopTrainingJob"], resources: JOB, conditions: TAGGED_FOR_WORKSPACE }]
+    );
+    /// Supports no resource-level permission.
+    pub const LIST_TRAINING_JOBS: Op = op!("sagemaker", "ListTrainingJobs", ["sagemaker:ListTrainingJobs"], &["*"]);
+
+    /// The job's output, as SageMaker writes it (one stream per host).
+    pub const DESCRIBE_LOG_STREAMS: Op = op!(
+        "logs",
+        "DescribeLogStreams",
+        ["logs:DescribeLogStreams"],
+        &["arn:{partition}:logs:{region}:{account}:log-group:/aws/sagemaker/TrainingJobs:*"]
+    );
+    pub const GET_LOG_EVENTS: Op = op!(
+        "logs",
+        "GetLogEvents",
+        ["logs:GetLogEvents"],
+        &["arn:{partition}:logs:{region}:{account}:log-group:/aws/sagemaker/TrainingJobs:log-stream:hoist-{workspace}--*"]
+    );
+}
+
 pub mod kms {
     use super::Op;
 
@@ -695,6 +744,12 @@ pub const ALL: &[Op] = &[
     sagemaker_role::ECR_LOGIN,
     sagemaker_role::ECR_PULL,
     sagemaker_role::PUT_METRIC_DATA,
+    training::CREATE_TRAINING_JOB,
+    training::DESCRIBE_TRAINING_JOB,
+    training::STOP_TRAINING_JOB,
+    training::LIST_TRAINING_JOBS,
+    training::DESCRIBE_LOG_STREAMS,
+    training::GET_LOG_EVENTS,
     kms::GENERATE_DATA_KEY,
     kms::DECRYPT,
     iam_read::SIMULATE_PRINCIPAL_POLICY,

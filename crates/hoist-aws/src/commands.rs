@@ -3,7 +3,7 @@
 //! command really sends and fails if it sends anything not listed here.
 //! Adding an AWS call to a command without listing it fails that test.
 
-use crate::catalog::{Op, agent, boundary, ec2, iam, iam_read, instances, jobs, kms, logs, s3, sagemaker_role, secrets, ssm, sts};
+use crate::catalog::{Op, agent, boundary, ec2, iam, iam_read, instances, jobs, kms, logs, s3, sagemaker_role, secrets, ssm, sts, training};
 
 /// Reads `init`, `status` and `destroy` share: seeing the footprint.
 const OBSERVE: &[Op] = &[
@@ -87,6 +87,10 @@ const DESTROY_JOBS: &[Op] = &[
     secrets::LIST_SECRETS,
     secrets::DESCRIBE_SECRET,
     secrets::DELETE_SECRET,
+    // Training jobs cannot be deleted: the running ones are stopped.
+    training::LIST_TRAINING_JOBS,
+    training::STOP_TRAINING_JOB,
+    training::DESCRIBE_TRAINING_JOB,
 ];
 
 /// The agent, running a job whose state is in S3 and logs in CloudWatch:
@@ -139,6 +143,14 @@ const RUN: &[Op] = &[
     ssm::GET_PARAMETER,
     secrets::DESCRIBE_SECRET,
     logs::GET_LOG_EVENTS,
+    // `--backend sagemaker`: the SageMaker role must exist; the job's
+    // output is in SageMaker's own log group.
+    iam::GET_ROLE,
+    training::CREATE_TRAINING_JOB,
+    training::DESCRIBE_TRAINING_JOB,
+    training::STOP_TRAINING_JOB,
+    training::DESCRIBE_LOG_STREAMS,
+    training::GET_LOG_EVENTS,
 ];
 
 /// `hoist secret set/list/rm`.
@@ -152,12 +164,21 @@ const SECRET: &[Op] = &[
 ];
 
 /// What SageMaker does as the workspace's SageMaker role: that role's
-/// policy.
+/// policy. A training job's container runs the agent as this role (its
+/// record, heartbeat and secrets), and SageMaker itself downloads the
+/// agent binary channel, syncs checkpoints and writes the model.
 const SAGEMAKER_ROLE: &[Op] = &[
     sagemaker_role::LIST_BUCKET,
     sagemaker_role::READ_JOBS,
     sagemaker_role::WRITE_JOBS,
     sagemaker_role::DELETE_JOBS,
+    agent::HEAD_OBJECT,
+    agent::CREATE_MULTIPART_UPLOAD,
+    agent::UPLOAD_PART,
+    agent::COMPLETE_MULTIPART_UPLOAD,
+    agent::ABORT_MULTIPART_UPLOAD,
+    agent::GET_AGENT_BINARY,
+    agent::GET_SECRET_VALUE,
     sagemaker_role::CREATE_LOG_GROUP,
     sagemaker_role::CREATE_LOG_STREAM,
     sagemaker_role::PUT_LOG_EVENTS,

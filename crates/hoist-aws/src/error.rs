@@ -50,6 +50,14 @@ impl AwsError {
         }
     }
 
+    /// AWS's message, for errors AWS answered.
+    pub fn message(&self) -> Option<&str> {
+        match &self.kind {
+            ErrorKind::AccessDenied { message, .. } | ErrorKind::Service { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
     pub fn is_access_denied(&self) -> bool {
         matches!(self.kind, ErrorKind::AccessDenied { .. })
     }

@@ -95,6 +95,15 @@ impl<'a> Iam<'a> {
         Self { session, client: session.iam_client() }
     }
 
+    /// The role's ARN, if it exists (one GetRole; no policy read).
+    pub async fn role_arn(&self, name: &str) -> Result<Option<String>, AwsError> {
+        match self.session.call(ops::GET_ROLE, Some(name), self.client.get_role().role_name(name).send()).await {
+            Ok(out) => Ok(out.role.map(|r| r.arn().to_string())),
+            Err(e) if no_such_entity(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn observe_role(&self, name: &str) -> Result<Option<RoleState>, AwsError> {
         let role = match self.session.call(ops::GET_ROLE, Some(name), self.client.get_role().role_name(name).send()).await {
             Ok(out) => out.role.expect("GetRole returns a role"),

@@ -32,6 +32,7 @@ pub mod secrets;
 pub mod security_group;
 pub mod session;
 pub mod tags;
+pub mod training;
 
 pub use catalog::Op;
 pub use error::{AwsError, ErrorKind};

@@ -13,6 +13,9 @@ pub struct LogStream {
     client: aws_sdk_cloudwatchlogs::Client,
     group: String,
     stream: String,
+    /// How reads are declared: a job's own stream, or one SageMaker
+    /// wrote for a training job.
+    read_op: crate::catalog::Op,
 }
 
 /// One event: milliseconds since the Unix epoch, and the message.
@@ -53,7 +56,42 @@ impl LogStream {
             session: session.clone(),
             group: group.into(),
             stream: stream.into(),
+            read_op: ops::GET_LOG_EVENTS,
         }
+    }
+
+    /// A stream SageMaker writes for a training job (read only).
+    pub fn sagemaker(session: &Session, group: impl Into<String>, stream: impl Into<String>) -> Self {
+        Self { read_op: crate::catalog::training::GET_LOG_EVENTS, ..Self::new(session, group, stream) }
+    }
+
+    /// The names of the group's streams that start with `prefix`, in name
+    /// order (SageMaker's training job streams: `<job>/algo-<n>-<epoch>`).
+    pub async fn names_with_prefix(session: &Session, group: &str, prefix: &str) -> Result<Vec<String>, AwsError> {
+        let client = session.logs_client();
+        let mut names = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let req = client
+                .describe_log_streams()
+                .log_group_name(group)
+                .log_stream_name_prefix(prefix)
+                .set_next_token(token.clone())
+                .send();
+            let out = match session.call(crate::catalog::training::DESCRIBE_LOG_STREAMS, Some(&format!("log-group:{group}")), req).await {
+                Ok(out) => out,
+                // No training job has logged yet in this account and region.
+                Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(names),
+                Err(e) => return Err(e),
+            };
+            names.extend(out.log_streams().iter().filter_map(|s| s.log_stream_name()).map(str::to_string));
+            match out.next_token() {
+                Some(t) if Some(t) != token.as_deref() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        names.sort();
+        Ok(names)
     }
 
     pub fn group(&self) -> &str {
@@ -115,7 +153,7 @@ impl LogStream {
             .start_from_head(true)
             .set_next_token(token)
             .send();
-        let out = self.session.call(ops::GET_LOG_EVENTS, Some(&self.resource()), req).await?;
+        let out = self.session.call(self.read_op, Some(&self.resource()), req).await?;
         Ok(Page {
             events: out
                 .events()

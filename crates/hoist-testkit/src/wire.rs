@@ -110,6 +110,15 @@ impl Known {
             }
         };
         match call.service.as_str() {
+            // A training job's tags, given at creation (its ARN holds the
+            // name lowercased, as SageMaker writes ARNs).
+            "sagemaker" if call.operation == "CreateTrainingJob" => {
+                let body: serde_json::Value = req.body.as_deref().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
+                if let Some(name) = body["TrainingJobName"].as_str() {
+                    let arn = format!("arn:{partition}:sagemaker:{region}:{account}:training-job/{}", name.to_ascii_lowercase());
+                    set(self.tags.entry(arn).or_default(), &sagemaker_tags(&body["Tags"]));
+                }
+            }
             "iam" => {
                 let Ok(p) = form(req) else { return };
                 let tags: Vec<(String, String)> = members(&p, "Tags.member.")
@@ -244,6 +253,7 @@ pub fn authorize(call: &Call, account: &str, region: &str, partition: &str, know
         "ec2" => ec2(call, req, &cx)?,
         "secretsmanager" => secretsmanager(call, req, &cx)?,
         "ssm" => ssm(call, req, &cx)?,
+        "sagemaker" => sagemaker(call, req, &cx)?,
         other => return Err(format!("{other}:{}: service not modeled by hoist_testkit::wire", call.operation)),
     };
     // One authorization per (action, resource, context).
@@ -1146,6 +1156,51 @@ fn json_request(call: &Call, req: &WireRequest, service: &str) -> Result<(String
         _ => serde_json::json!({}),
     };
     Ok((op, body))
+}
+
+fn sagemaker_tags(v: &serde_json::Value) -> Vec<(String, String)> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| (t["Key"].as_str().unwrap_or_default().to_string(), t["Value"].as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+/// SAR: SageMaker training-job actions are checked on the job's ARN (the
+/// name lowercased); the training-job resource type takes
+/// aws:ResourceTag. CreateTrainingJob takes aws:RequestTag/aws:TagKeys,
+/// needs sagemaker:AddTags for the tags it is given (SageMaker: "Grant
+/// permissions to tag resources on creation") and iam:PassRole on its
+/// RoleArn, passed to sagemaker.amazonaws.com. ListTrainingJobs supports
+/// no resource.
+fn sagemaker(call: &Call, req: &WireRequest, cx: &Cx) -> Result<Vec<Authz>, String> {
+    let (op, body) = json_request(call, req, "sagemaker")?;
+    let action = format!("sagemaker:{op}");
+    let job_arn = |name: &str| format!("arn:{}:sagemaker:{}:{}:training-job/{}", cx.partition, cx.region, cx.account, name.to_ascii_lowercase());
+    let name = || body["TrainingJobName"].as_str().map(str::to_string).ok_or_else(|| format!("sagemaker:{op} without TrainingJobName"));
+    let mut out = Vec::new();
+    match op.as_str() {
+        "ListTrainingJobs" => out.push(Authz::new(&action, "*", vec![])),
+        "CreateTrainingJob" => {
+            let arn = job_arn(&name()?);
+            let tags = sagemaker_tags(&body["Tags"]);
+            let mut context = request_tag_context(&tags);
+            context.extend(tag_keys_context(&tags.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()));
+            out.push(Authz::new(&action, &arn, context.clone()));
+            if !tags.is_empty() {
+                out.push(Authz::new("sagemaker:AddTags", &arn, context));
+            }
+            let role = body["RoleArn"].as_str().ok_or("sagemaker:CreateTrainingJob without RoleArn")?;
+            out.push(Authz::new("iam:PassRole", role, vec![("iam:PassedToService".into(), "sagemaker.amazonaws.com".into())]));
+        }
+        "DescribeTrainingJob" | "StopTrainingJob" => {
+            let arn = job_arn(&name()?);
+            let tags = cx.known.resource_tags(&arn);
+            out.push(Authz::new(&action, arn, tags));
+        }
+        other => return Err(format!("sagemaker:{other}: operation not modeled by hoist_testkit::wire")),
+    }
+    Ok(out)
 }
 
 /// SAR: Secrets Manager actions on a secret are checked on its ARN, which

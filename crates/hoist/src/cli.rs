@@ -411,10 +411,20 @@ pub struct RunArgs {
     #[arg(long)]
     pub fallback_on_demand: bool,
 
-    /// EC2: the hoist binary to run on the instance, when this machine's
-    /// is not a Linux build for the instance's architecture [env: HOIST_AGENT_BINARY]
+    /// EC2 and SageMaker: the hoist binary to run on the instance, when this
+    /// machine's is not a Linux build for the instance's architecture [env: HOIST_AGENT_BINARY]
     #[arg(long, value_name = "PATH")]
     pub agent_binary: Option<PathBuf>,
+
+    /// SageMaker: run the job's container with no network access
+    /// (EnableNetworkIsolation); a task with secrets cannot
+    #[arg(long)]
+    pub network_isolation: bool,
+
+    /// SageMaker: encrypt traffic between the nodes of a multi-node job
+    /// (EnableInterContainerTrafficEncryption)
+    #[arg(long)]
+    pub encrypt_inter_node: bool,
 }
 
 #[derive(Debug, Args)]
@@ -485,6 +495,12 @@ pub struct AgentArgs {
     /// How often to ask the metadata service for a spot interruption notice
     #[arg(long, default_value = "5s", value_name = "DURATION")]
     pub spot_poll_interval: humantime::Duration,
+    /// Running as a SageMaker training job's entrypoint, with SageMaker's
+    /// directory (/opt/ml) here: rank and peers from its resource config,
+    /// checkpoints and artifacts in its directories, secrets from Secrets
+    /// Manager
+    #[arg(long, value_name = "DIR", conflicts_with = "ec2")]
+    pub sagemaker: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -61,6 +61,7 @@ pub const KEYS: &[&str] = &[
     "instance_profile",
     "subnet_ids",
     "ami_parameter",
+    "sagemaker_subnet_ids",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -87,6 +88,7 @@ fn env_vars(key: &str) -> &'static [&'static str] {
         "instance_profile" => &["HOIST_INSTANCE_PROFILE"],
         "subnet_ids" => &["HOIST_SUBNET_IDS"],
         "ami_parameter" => &["HOIST_AMI_PARAMETER"],
+        "sagemaker_subnet_ids" => &["HOIST_SAGEMAKER_SUBNET_IDS"],
         _ => &[],
     }
 }
@@ -133,6 +135,11 @@ pub struct Settings {
     /// a task names no `image_id` (default: Amazon Linux 2023, or the Deep
     /// Learning Base AMI for GPU instance types).
     pub ami_parameter: Option<Sourced<String>>,
+    /// `run --backend sagemaker`: run training jobs in these subnets
+    /// (SageMaker's VPC mode, with the workspace's security group), comma-
+    /// separated. They need a route to S3 (a gateway endpoint or a NAT).
+    /// Default: SageMaker's own network.
+    pub sagemaker_subnet_ids: Option<Sourced<String>>,
     pub config_file: ConfigFileInfo,
 }
 
@@ -416,6 +423,7 @@ impl Settings {
             instance_profile: raw("instance_profile", None),
             subnet_ids: raw("subnet_ids", None),
             ami_parameter: raw("ami_parameter", None),
+            sagemaker_subnet_ids: raw("sagemaker_subnet_ids", None),
             backend,
             profile: raw("profile", flags.profile.as_ref()),
             region,

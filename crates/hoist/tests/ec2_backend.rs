@@ -25,9 +25,9 @@ use std::time::{Duration, Instant};
 
 use common::{Run, hoist, hoist_declared};
 use hoist_aws::record::{Call, CallLog};
-use hoist_iam::{Context, Decision, Policy, Request, evaluate};
+use hoist_iam::{Decision, Policy};
 use hoist_testkit::imds::FakeImds;
-use hoist_testkit::wire::{Authz, Known, authorize};
+use hoist_testkit::wire::{Authz, Known};
 use hoist_testkit::{ACCOUNT, Emulator, EmulatorOptions, IsolatedEnv, Keys};
 use serde_json::Value;
 
@@ -208,29 +208,15 @@ fn wait_output(child: Child, what: &str) -> std::process::Output {
     out
 }
 
-/// Every authorization of every recorded request, in `known` state.
 fn authorizations(calls: &[Call], known: &Known) -> Vec<(String, Authz)> {
-    let mut out = Vec::new();
-    for call in calls {
-        let authz = authorize(call, ACCOUNT, REGION, "aws", known).unwrap_or_else(|e| panic!("{}:{}: {e}", call.service, call.operation));
-        for a in authz {
-            out.push((format!("{}:{}", call.service, call.operation), a));
-        }
-    }
-    out
+    common::proof::authorizations(calls, REGION, known)
 }
 
 fn decide(policies: &[Policy], boundary: Option<&Policy>, a: &Authz) -> Decision {
-    let mut ctx = Context::new().with("aws:SecureTransport", "true").with("aws:RequestedRegion", REGION).with("aws:PrincipalAccount", ACCOUNT);
-    for (k, v) in a.context_map() {
-        ctx = ctx.with_all(&k, v);
-    }
-    evaluate(policies, boundary.map(std::slice::from_ref), &Request { action: &a.action, resource: &a.resource, context: &ctx }).decision
+    common::proof::decide(policies, boundary, REGION, a)
 }
 
-fn parse(docs: &[Value]) -> Vec<Policy> {
-    docs.iter().map(|d| Policy::from_value(d).expect("a valid policy")).collect()
-}
+use common::proof::parse;
 
 /// The tags every EC2 resource has now, and each profile's role: what
 /// authorization reads that requests do not carry.

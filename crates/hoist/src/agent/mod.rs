@@ -23,6 +23,18 @@
 //! failed (or interrupted) node stops it, and the other nodes stop when
 //! rank 0's attempt ends.
 //!
+//! In a SageMaker training job (`--sagemaker /opt/ml`) the same agent is
+//! the container's entrypoint, with SageMaker doing part of the work:
+//! each node's rank and peers come from `resourceconfig.json`; the
+//! checkpoint directory is `/opt/ml/checkpoints`, which SageMaker restores
+//! and uploads itself (CheckpointConfig); artifacts go to `/opt/ml/model`,
+//! which SageMaker packs into the job's `model.tar.gz`; output goes to
+//! standard output, which SageMaker ships to CloudWatch. A SIGTERM without
+//! a cancel request (a managed spot interruption, most often) leaves the
+//! attempt `pending`: SageMaker restarts the container, whose agent takes
+//! the attempt up again; whether the job really ended is SageMaker's to
+//! say (`hoist` reconciles the record with DescribeTrainingJob).
+//!
 //! Any failure of the agent itself is recorded as a `failed` attempt with
 //! the reason, never left `running`, and never leaves the job's processes
 //! running unsupervised. The record has other writers (`hoist cancel`,
@@ -59,6 +71,16 @@ pub struct Options {
     pub grace: Duration,
     /// Set when the agent runs on an EC2 instance.
     pub ec2: Option<Ec2Options>,
+    /// Set when the agent is a SageMaker training job's entrypoint.
+    pub sagemaker: Option<SageMakerOptions>,
+}
+
+/// What the agent uses in a SageMaker training job.
+pub struct SageMakerOptions {
+    /// `/opt/ml`.
+    pub root: PathBuf,
+    /// The job's role: secrets come from Secrets Manager.
+    pub session: hoist_aws::Session,
 }
 
 /// What the agent uses on an EC2 instance.
@@ -121,9 +143,20 @@ pub async fn run(opts: Options) -> Result<i32> {
         Some(ec2) => Some(ec2.metadata.instance_id().await.map_err(anyhow::Error::msg)?),
         None => None,
     };
-    let host = instance_id.clone().unwrap_or_else(process::hostname);
-    let node = find_node(&opts, instance_id.as_deref()).await?;
-    let record = if node.rank == 0 { claim(&opts, &host).await? } else { join(&opts, node.rank).await? };
+    let (node, host) = match &opts.sagemaker {
+        Some(sm) => {
+            let (node, current) = sagemaker_node(&sm.root)?;
+            let job = std::env::var("TRAINING_JOB_NAME").unwrap_or_default();
+            (node, format!("{job}/{current}"))
+        }
+        None => {
+            let host = instance_id.clone().unwrap_or_else(process::hostname);
+            (find_node(&opts, instance_id.as_deref()).await?, host)
+        }
+    };
+    // SageMaker restarts a container (managed spot) on the same attempt.
+    let restartable = opts.sagemaker.is_some();
+    let record = if node.rank == 0 { claim(&opts, &host, restartable).await? } else { join(&opts, node.rank, restartable).await? };
     let attempt = record.attempt().number;
     let log = match opts.logs.writer(&record.id, attempt, node.rank).await {
         Ok(log) => log,
@@ -246,15 +279,16 @@ impl Agent {
     }
 
     /// The task's secrets: from the agent's environment (the local
-    /// backend passes them so), else, on EC2, from Secrets Manager.
+    /// backend passes them so), else, on EC2 and SageMaker, from Secrets
+    /// Manager.
     async fn secrets(&mut self) -> Result<BTreeMap<String, String>> {
         let mut out = BTreeMap::new();
         for name in self.record.task.secrets.clone() {
             let value = match std::env::var(&name) {
                 Ok(v) => v,
-                Err(_) => match &self.opts.ec2 {
-                    Some(ec2) => {
-                        let secrets = hoist_aws::secrets::Secrets::new(&ec2.session, &self.record.workspace);
+                Err(_) => match self.opts.ec2.as_ref().map(|e| &e.session).or(self.opts.sagemaker.as_ref().map(|s| &s.session)) {
+                    Some(session) => {
+                        let secrets = hoist_aws::secrets::Secrets::new(session, &self.record.workspace);
                         secrets.value(&name).await?.with_context(|| {
                             format!("secret {name} is not in workspace {} (`hoist secret set {name}`)", self.record.workspace)
                         })?
@@ -285,15 +319,33 @@ impl Agent {
             std::fs::remove_file(&bundle)?;
         }
 
-        let ckpt_dir = match &task.checkpoints {
-            Some(rel) => work.join(rel),
-            None => job_dir.join("checkpoints"),
+        let sagemaker = self.opts.sagemaker.as_ref().map(|s| s.root.clone());
+        let (ckpt_dir, artifact_dir) = match &sagemaker {
+            // SageMaker's directories: it syncs the one, packs the other.
+            Some(root) => {
+                let ckpt = root.join("checkpoints");
+                std::fs::create_dir_all(&ckpt)?;
+                if let Some(rel) = &task.checkpoints {
+                    link_into(&work.join(rel), &ckpt)?;
+                }
+                (ckpt, root.join("model"))
+            }
+            None => match &task.checkpoints {
+                Some(rel) => (work.join(rel), job_dir.join("artifacts")),
+                None => (job_dir.join("checkpoints"), job_dir.join("artifacts")),
+            },
         };
-        let artifact_dir = job_dir.join("artifacts");
         std::fs::create_dir_all(&artifact_dir)?;
         let mut ckpt = CheckpointSync::new(store.clone(), job_key(&id, "checkpoints/"), ckpt_dir.clone());
-        let restored = ckpt.restore().await.context("restoring the checkpoint")?;
-        if restored.uploaded > 0 {
+        let restored = if sagemaker.is_some() {
+            let files = crate::jobs::checkpoint::files_under(&ckpt_dir).map(|f| f.len()).unwrap_or(0);
+            SyncStats { uploaded: files as u64, ..Default::default() }
+        } else {
+            ckpt.restore().await.context("restoring the checkpoint")?
+        };
+        if restored.uploaded > 0 && sagemaker.is_some() {
+            self.note(format!("checkpoint restored by SageMaker: {}", crate::printer::count(restored.uploaded as usize, "file"))).await;
+        } else if restored.uploaded > 0 {
             self.note(format!("restored checkpoint: {}, {}", crate::printer::count(restored.uploaded as usize, "file"), human_bytes(restored.bytes))).await;
         }
         let ckpt = Arc::new(Mutex::new(ckpt));
@@ -344,6 +396,20 @@ impl Agent {
         // distributed examples, where rank 0 saves): the other nodes'
         // copies are not uploaded over it.
         let lead = self.node.rank == 0;
+        if let Some(root) = &sagemaker {
+            // SageMaker uploads the checkpoint directory and packs
+            // /opt/ml/model into model.tar.gz once the container exits.
+            let model = root.join("model");
+            for path in task.artifacts.iter().filter(|_| lead) {
+                let src = work.join(path);
+                if src.exists() {
+                    copy_tree(&src, &model.join(path)).with_context(|| format!("copying artifact {path} into {}", model.display()))?;
+                } else {
+                    self.note(format!("artifact {path} not found in the working copy")).await;
+                }
+            }
+            return Ok(self.conclude(code).await);
+        }
         let saved = if lead { ckpt.lock().await.sync().await.context("saving the final checkpoint")? } else { SyncStats::default() };
         if saved.uploaded + saved.deleted > 0 {
             self.note(format!("checkpoint saved: {} uploaded, {} removed", crate::printer::count(saved.uploaded as usize, "file"), saved.deleted)).await;
@@ -368,7 +434,18 @@ impl Agent {
             self.note(format!("artifacts kept: {}, {}", crate::printer::count(kept.uploaded as usize, "file"), human_bytes(kept.bytes))).await;
         }
 
+        Ok(self.conclude(code).await)
+    }
+
+    /// Record how the attempt ended, from the job's exit code and why it
+    /// was stopped.
+    async fn conclude(&mut self, code: i32) -> i32 {
         let (status, reason) = match &self.stop {
+            // SageMaker restarts an interrupted container itself: the
+            // attempt goes on (SageMaker says if it does not).
+            Some(Stop::Interrupted(why)) if self.opts.sagemaker.is_some() => {
+                (Status::Pending, format!("{why}; SageMaker restarts it from its checkpoint if it was a managed spot interruption"))
+            }
             Some(Stop::Cancelled) => (Status::Cancelled, "cancelled on request".to_string()),
             Some(Stop::Interrupted(why)) => (Status::Interrupted, why.clone()),
             Some(Stop::TimedOut(s)) => (Status::Failed, format!("stopped after max_runtime ({s} s)")),
@@ -380,7 +457,7 @@ impl Agent {
         self.note(format!("job {status}: {reason}")).await;
         self.record.attempt_mut().exit_code = Some(code);
         self.record.set_status(status, Some(reason));
-        Ok(code)
+        code
     }
 
     /// Pump the phase's output into the log until it exits, while keeping
@@ -430,7 +507,7 @@ impl Agent {
                     lines_open = false;
                 }
                 _ = heartbeat.tick() => self.beat(p.pid, &mut kill_at).await,
-                _ = sync.tick(), if self.stop.is_none() && syncing.is_none() && self.node.rank == 0 => {
+                _ = sync.tick(), if self.stop.is_none() && syncing.is_none() && self.node.rank == 0 && self.opts.sagemaker.is_none() => {
                     let ckpt = ckpt.clone();
                     syncing = Some(tokio::spawn(async move { ckpt.lock().await.sync().await }));
                 }
@@ -580,13 +657,14 @@ async fn find_node(opts: &Options, instance_id: Option<&str>) -> Result<NodeInfo
 
 /// Rank 0 claims the pending attempt: a compare-and-swap, so two agents
 /// started for one attempt (a retried launch) never both run it.
-async fn claim(opts: &Options, host: &str) -> Result<JobRecord> {
+async fn claim(opts: &Options, host: &str, restartable: bool) -> Result<JobRecord> {
     let mut claimed = None;
     let record = opts
         .store
         .update_record(&opts.job_id, |r| {
             let attempt = r.attempt().number;
-            if r.attempt().status != Status::Pending {
+            let restart = restartable && r.attempt().status == Status::Running;
+            if r.attempt().status != Status::Pending && !restart {
                 claimed = Some(Err(format!("attempt {attempt} of job {} is already {}: nothing to run", r.id, r.attempt().status)));
                 return Ok(false);
             }
@@ -604,7 +682,7 @@ async fn claim(opts: &Options, host: &str) -> Result<JobRecord> {
 }
 
 /// A worker node joins the attempt: its own entry goes `running` (once).
-async fn join(opts: &Options, rank: u32) -> Result<JobRecord> {
+async fn join(opts: &Options, rank: u32, restartable: bool) -> Result<JobRecord> {
     let mut refused = None;
     let record = opts
         .store
@@ -616,7 +694,8 @@ async fn join(opts: &Options, rank: u32) -> Result<JobRecord> {
                 refused = Some(format!("attempt {number} of job {id} has no node {rank}"));
                 return Ok(false);
             };
-            if ended || n.status.is_some() {
+            let restart = restartable && matches!(n.status, Some(Status::Running | Status::Pending));
+            if ended || (n.status.is_some() && !restart) {
                 refused = Some(format!("node {rank} of attempt {number} of job {id} is already {}", n.status.map(|s| s.as_str()).unwrap_or("ended")));
                 return Ok(false);
             }
@@ -681,6 +760,68 @@ pub fn node_env(node: &NodeInfo, gpus_per_node: u32) -> Vec<(String, String)> {
         env.push((format!("{prefix}_NUM_GPUS_PER_NODE"), gpus_per_node.to_string()));
     }
     env
+}
+
+/// This node in a SageMaker training job, from SageMaker's
+/// `input/config/resourceconfig.json`: its rank is its host's place among
+/// the hosts (`algo-1` is rank 0), its peers' addresses the hosts'
+/// (resolved when the container's resolver knows them, as SageMaker's
+/// does; the host names otherwise). Returns the node and its host name.
+pub fn sagemaker_node(root: &std::path::Path) -> Result<(NodeInfo, String)> {
+    #[derive(serde::Deserialize)]
+    struct ResourceConfig {
+        current_host: String,
+        hosts: Vec<String>,
+    }
+    let path = root.join("input/config/resourceconfig.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {} (is this a SageMaker training job?)", path.display()))?;
+    let config: ResourceConfig = serde_json::from_str(&text).with_context(|| format!("{} is not SageMaker's resource config", path.display()))?;
+    let mut hosts = config.hosts;
+    // `algo-10` after `algo-9`.
+    hosts.sort_by_key(|h| (h.trim_start_matches(|c: char| !c.is_ascii_digit()).parse::<u64>().unwrap_or(u64::MAX), h.clone()));
+    let rank = hosts
+        .iter()
+        .position(|h| *h == config.current_host)
+        .with_context(|| format!("{}: current_host {} is not among its hosts", path.display(), config.current_host))?;
+    let ips = hosts.iter().map(|h| resolve_host(h)).collect();
+    Ok((NodeInfo { rank: rank as u32, ips }, config.current_host))
+}
+
+fn resolve_host(host: &str) -> String {
+    use std::net::ToSocketAddrs;
+    match (host, 0).to_socket_addrs() {
+        Ok(addrs) => addrs.into_iter().find(|a| a.is_ipv4()).map(|a| a.ip().to_string()).unwrap_or_else(|| host.to_string()),
+        Err(_) => host.to_string(),
+    }
+}
+
+/// Make `link` point at `target` (a task's relative `checkpoints:` path,
+/// on SageMaker, is its checkpoint directory), unless the bundle has
+/// something there already.
+fn link_into(link: &std::path::Path, target: &std::path::Path) -> Result<()> {
+    if link.symlink_metadata().is_ok() {
+        return Ok(());
+    }
+    if let Some(parent) = link.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::os::unix::fs::symlink(target, link).with_context(|| format!("linking {} to {}", link.display(), target.display()))
+}
+
+/// Copy a file or a directory tree.
+fn copy_tree(src: &std::path::Path, dest: &std::path::Path) -> Result<()> {
+    if src.is_file() {
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(src, dest)?;
+        return Ok(());
+    }
+    for file in crate::jobs::checkpoint::files_under(src)? {
+        let rel = file.strip_prefix(src).expect("under src");
+        copy_tree(&file, &dest.join(rel))?;
+    }
+    Ok(())
 }
 
 fn parent_of(path: &str) -> String {

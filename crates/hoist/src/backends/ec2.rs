@@ -214,6 +214,12 @@ impl Ec2 {
     /// type (or asks for nothing) needs one DescribeInstanceTypes call;
     /// anything to choose between uses the region's cached catalog.
     pub async fn choose(&self, task: &crate::task::Task, refresh: bool) -> Result<(Choice, Option<String>)> {
+        self.choose_among(task, refresh, &|_| true).await
+    }
+
+    /// [`Self::choose`] among the types `offered` accepts (SageMaker
+    /// trains on some of EC2's types only).
+    pub async fn choose_among(&self, task: &crate::task::Task, refresh: bool, offered: &dyn Fn(&str) -> bool) -> Result<(Choice, Option<String>)> {
         let r = &task.resources;
         let region = self.session.region().to_string();
         let wrong_region: Vec<&str> = r.alternatives().iter().filter_map(|a| a.region.as_deref()).filter(|x| *x != region).collect();
@@ -238,6 +244,8 @@ impl Ec2 {
             let (c, source) = crate::resolve::catalog::load(&self.session, refresh).await?;
             (c, Some(source.to_string()))
         };
+        let mut catalog = catalog;
+        catalog.types.retain(|e| offered(&e.spec.name));
         let choice = resolve(&catalog, &prices, r, shape).map_err(|e| UsageError(e.to_string()))?;
         Ok((choice, source))
     }
@@ -570,6 +578,7 @@ fn placement_of(i: &InstanceInfo, plan: &LaunchPlan, subnet: Option<String>) -> 
         market: i.market.clone(),
         image_id: plan.image_id.clone(),
         subnet_id: subnet,
+        model_artifact: None,
     }
 }
 

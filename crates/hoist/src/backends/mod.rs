@@ -1,7 +1,9 @@
 //! Where jobs run. `local` (this machine) is the default and needs no
 //! cloud account; `ec2` runs the same agent on an EC2 instance, with the
 //! job's record, bundle and checkpoints in the workspace's bucket and its
-//! log in the workspace's log group.
+//! log in the workspace's log group; `sagemaker` runs it as the entrypoint
+//! of a SageMaker training job, its record in the same bucket and its log
+//! where SageMaker ships the container's output.
 //!
 //! [`Jobs`] is what commands use: it finds a job wherever it lives, tells
 //! where its record and log are, reconciles a record against reality (a
@@ -12,6 +14,7 @@ pub mod bootstrap;
 pub mod ec2;
 pub mod host;
 pub mod local;
+pub mod sagemaker;
 
 use anyhow::{Context as _, Result};
 
@@ -23,6 +26,7 @@ use crate::jobs::store::Store;
 use crate::task::Backend;
 use ec2::Ec2;
 use local::Local;
+use sagemaker::SageMaker;
 
 /// Every job of the workspace, on every backend it uses.
 pub struct Jobs {
@@ -30,6 +34,8 @@ pub struct Jobs {
     /// Present when the workspace runs jobs in AWS (it has submitted one
     /// from this machine, or its configured backend is an AWS one).
     pub aws: Option<Ec2>,
+    /// SageMaker training jobs, over the same session and bucket.
+    pub sagemaker: Option<SageMaker>,
     /// Why AWS-backed jobs could not be listed (no credentials, no bucket):
     /// shown once, local jobs still are.
     pub aws_problem: Option<String>,
@@ -59,11 +65,14 @@ impl Jobs {
         let configured_aws = ctx.settings.backend.as_ref().is_some_and(|b| b.value != Backend::Local);
         let uses_aws = need_aws || configured_aws || local.root.join(USES_AWS_MARKER).exists();
         if !uses_aws {
-            return Ok(Self { local, aws: None, aws_problem: None });
+            return Ok(Self { local, aws: None, sagemaker: None, aws_problem: None });
         }
         match Ec2::connect(ctx, ws).await {
-            Ok(ec2) => Ok(Self { local, aws: Some(ec2), aws_problem: None }),
-            Err(e) if !need_aws => Ok(Self { local, aws: None, aws_problem: Some(format!("{e:#}")) }),
+            Ok(ec2) => {
+                let sagemaker = Some(SageMaker::new(&ec2, &ctx.settings));
+                Ok(Self { local, aws: Some(ec2), sagemaker, aws_problem: None })
+            }
+            Err(e) if !need_aws => Ok(Self { local, aws: None, sagemaker: None, aws_problem: Some(format!("{e:#}")) }),
             Err(e) => Err(e),
         }
     }
@@ -71,7 +80,7 @@ impl Jobs {
     /// This machine's jobs only: a new local run needs nothing of AWS (no
     /// credentials, no request).
     pub fn local_only(ctx: &Context) -> Self {
-        Self { local: Local::new(&ctx.settings.workspace.value), aws: None, aws_problem: None }
+        Self { local: Local::new(&ctx.settings.workspace.value), aws: None, sagemaker: None, aws_problem: None }
     }
 
     /// Remember that this workspace runs jobs in AWS.
@@ -88,6 +97,11 @@ impl Jobs {
         })
     }
 
+    pub fn sagemaker(&self) -> Result<&SageMaker> {
+        self.aws()?;
+        Ok(self.sagemaker.as_ref().expect("made with aws"))
+    }
+
     /// Where a job's record, bundle and checkpoints live.
     pub fn store(&self, record: &JobRecord) -> Result<Store> {
         match record.backend {
@@ -100,7 +114,11 @@ impl Jobs {
     pub fn logs(&self, record: &JobRecord) -> Result<LogStore> {
         match record.backend {
             Backend::Local => Ok(self.local.logs()),
-            _ => Ok(self.aws()?.logs.clone()),
+            Backend::Sagemaker => {
+                let sm = self.sagemaker()?;
+                Ok(LogStore::SageMaker { session: sm.session.clone(), names: sm.names.clone() })
+            }
+            Backend::Ec2 => Ok(self.aws()?.logs.clone()),
         }
     }
 
@@ -113,7 +131,8 @@ impl Jobs {
     pub async fn reconcile(&self, record: &mut JobRecord) -> Result<bool> {
         match record.backend {
             Backend::Local => self.local.reconcile(record).await,
-            _ => self.aws()?.reconcile(record).await,
+            Backend::Sagemaker => self.sagemaker()?.reconcile(record).await,
+            Backend::Ec2 => self.aws()?.reconcile(record).await,
         }
     }
 
@@ -121,7 +140,8 @@ impl Jobs {
     pub async fn request_cancel(&self, record: &JobRecord) -> Result<()> {
         match record.backend {
             Backend::Local => self.local.request_cancel(record).await,
-            _ => self.aws()?.request_cancel(record).await,
+            Backend::Sagemaker => self.sagemaker()?.request_cancel(record).await,
+            Backend::Ec2 => self.aws()?.request_cancel(record).await,
         }
     }
 

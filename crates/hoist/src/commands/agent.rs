@@ -12,7 +12,7 @@ use crate::jobs::logstore::LogStore;
 use crate::jobs::store::Store;
 
 pub async fn run(ctx: &Context, args: &AgentArgs) -> Result<ExitCode> {
-    let needs_aws = !args.store.starts_with("file://") || !args.logs.starts_with("file://") || args.ec2.is_some();
+    let needs_aws = !args.store.starts_with("file://") || !args.logs.starts_with("file://") || args.ec2.is_some() || args.sagemaker.is_some();
     let session = if needs_aws { Some(ctx.session().await?) } else { None };
     let ec2 = match &args.ec2 {
         Some(endpoint) => Some(agent::Ec2Options {
@@ -31,6 +31,7 @@ pub async fn run(ctx: &Context, args: &AgentArgs) -> Result<ExitCode> {
         heartbeat_interval: *args.heartbeat_interval,
         grace: *args.grace,
         ec2,
+        sagemaker: args.sagemaker.as_ref().map(|root| agent::SageMakerOptions { root: root.clone(), session: session.clone().expect("made above") }),
     };
     let code = agent::run(opts).await?;
     // The job's own exit code, so a service manager sees how it ended; the

@@ -59,7 +59,8 @@ pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<ExitCode> {
     let record = wait_until_finished(&jobs, &record, *args.grace).await?;
     // The agent stopped the job; its instance powers off by itself, but a
     // cancelled job leaves nothing billing whatever happens to that.
-    if record.backend != crate::task::Backend::Local {
+    // (A training job was stopped with the request: SageMaker ends it.)
+    if record.backend == crate::task::Backend::Ec2 {
         jobs.aws()?.terminate_attempt(&record).await?;
     }
     ctx.printer.report(&Cancelled { id: &record.id, status: record.status, changed: true, cancel_requested: false })?;
@@ -80,7 +81,11 @@ async fn wait_until_finished(jobs: &Jobs, job: &JobRecord, grace: Duration) -> R
             if aws {
                 // The agent did not answer (its instance hangs, or cannot
                 // reach S3): stop the instance itself.
-                jobs.aws()?.force_stop(&record, "the agent did not answer the cancel request").await?;
+                let why = "the agent did not answer the cancel request";
+                match record.backend {
+                    crate::task::Backend::Sagemaker => jobs.sagemaker()?.force_stop(&record, why).await?,
+                    _ => jobs.aws()?.force_stop(&record, why).await?,
+                }
                 return jobs.reload(job).await;
             }
             anyhow::bail!("job {} has not stopped after {} s; it is still {}", job.id, wait.as_secs(), record.status);

@@ -85,6 +85,7 @@ pub async fn show(ctx: &Context) -> Result<ExitCode> {
             entry("vpc_id", &s.vpc_id),
             entry("subnet_ids", &s.subnet_ids),
             entry("ami_parameter", &s.ami_parameter),
+            entry("sagemaker_subnet_ids", &s.sagemaker_subnet_ids),
             entry("sagemaker_role", &s.sagemaker_role),
             entry("instance_profile", &s.instance_profile),
         ],

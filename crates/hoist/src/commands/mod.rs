@@ -15,6 +15,7 @@ mod logs;
 mod policy;
 mod run;
 mod run_plan;
+mod run_sagemaker;
 mod secret;
 mod status;
 mod whoami;

@@ -20,11 +20,11 @@ use crate::printer::Report;
 use crate::task::{Backend, Overrides, Task, parse_backend};
 
 #[derive(Debug, Serialize)]
-struct Started<'a> {
-    id: &'a str,
-    attempt: u32,
-    backend: Backend,
-    status: Status,
+pub(super) struct Started<'a> {
+    pub id: &'a str,
+    pub attempt: u32,
+    pub backend: Backend,
+    pub status: Status,
 }
 
 impl Report for Started<'_> {
@@ -56,12 +56,6 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
                 (None, Some(b)) => b.value,
                 (None, None) => Backend::Local,
             };
-            if backend == Backend::Sagemaker {
-                return Err(UsageError(
-                    "the sagemaker backend is not available yet in this version of hoist: run with `--backend local` or `--backend ec2`".into(),
-                )
-                .into());
-            }
             // A task that names its region runs there when hoist's own
             // settings name none (a flag, the environment or the config
             // file win: they were asked for just as explicitly).
@@ -85,7 +79,8 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     };
     match record.backend {
         Backend::Local => run_local(ctx, args, &jobs, record, is_new).await,
-        _ => run_ec2(ctx, args, &jobs, record, is_new).await,
+        Backend::Ec2 => run_ec2(ctx, args, &jobs, record, is_new).await,
+        Backend::Sagemaker => super::run_sagemaker::run(ctx, args, &jobs, record, is_new).await,
     }
 }
 
@@ -109,7 +104,7 @@ fn still_running(record: &JobRecord) -> UsageError {
 
 /// Start the next attempt of a finished job: a compare-and-swap, so two
 /// `hoist run --resume` at once start one attempt, and the other is told.
-async fn new_attempt(store: &Store, record: &JobRecord) -> Result<JobRecord> {
+pub(super) async fn new_attempt(store: &Store, record: &JobRecord) -> Result<JobRecord> {
     let mut refused = None;
     let updated = store
         .update_record(&record.id, |r| {
@@ -131,7 +126,7 @@ async fn new_attempt(store: &Store, record: &JobRecord) -> Result<JobRecord> {
 }
 
 /// Bundle the task's workdir into the job's store.
-async fn upload_bundle(ctx: &Context, store: &Store, record: &JobRecord) -> Result<()> {
+pub(super) async fn upload_bundle(ctx: &Context, store: &Store, record: &JobRecord) -> Result<()> {
     let Some(workdir) = &record.task.workdir else { return Ok(()) };
     let tmp = tempfile::Builder::new().prefix("hoist-bundle-").tempdir()?;
     let bundle = tmp.path().join("bundle.tar.gz");
@@ -188,7 +183,7 @@ async fn run_local(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord
 /// own output, which would interleave with it, is read afterwards with
 /// `hoist logs`). Ctrl-C, SIGTERM, SIGHUP and a closed stdout cancel the
 /// job. `None`: the user stopped watching.
-async fn watch(ctx: &Context, jobs: &Jobs, record: &JobRecord, attempt: u32, agent: Option<std::process::Child>) -> Result<Option<Attempt>> {
+pub(super) async fn watch(ctx: &Context, jobs: &Jobs, record: &JobRecord, attempt: u32, agent: Option<std::process::Child>) -> Result<Option<Attempt>> {
     if ctx.printer.is_json() {
         wait_quietly(jobs, record, attempt, agent).await
     } else {
@@ -197,7 +192,7 @@ async fn watch(ctx: &Context, jobs: &Jobs, record: &JobRecord, attempt: u32, age
     }
 }
 
-async fn finish(ctx: &Context, jobs: &Jobs, record: &JobRecord, last: Option<Attempt>) -> Result<ExitCode> {
+pub(super) async fn finish(ctx: &Context, jobs: &Jobs, record: &JobRecord, last: Option<Attempt>) -> Result<ExitCode> {
     let Some(last) = last else { return Ok(ExitCode::from(130)) };
     let record = jobs.reload(record).await?;
     if ctx.printer.is_json() {
@@ -328,7 +323,13 @@ pub fn ec2_only_flags(args: &RunArgs) -> Vec<String> {
     if args.agent_binary.is_some() {
         given.push("--agent-binary");
     }
-    given.into_iter().map(|f| format!("{f} applies to EC2 only; the local backend ignores it")).collect()
+    let mut notes: Vec<String> = given.into_iter().map(|f| format!("{f} applies to EC2 only; the local backend ignores it")).collect();
+    for (set, flag) in [(args.network_isolation, "--network-isolation"), (args.encrypt_inter_node, "--encrypt-inter-node")] {
+        if set {
+            notes.push(format!("{flag} applies to SageMaker only; the local backend ignores it"));
+        }
+    }
+    notes
 }
 
 /// Fields that were accepted but do not apply here: one line each, so

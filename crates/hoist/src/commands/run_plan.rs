@@ -107,7 +107,35 @@ pub async fn show(ctx: &Context, args: &RunArgs, task: &Task, backend: Backend) 
             }
             notes.extend(super::run::ec2_only_flags(args));
         }
-        _ => {
+        Backend::Sagemaker => {
+            let ec2 = Ec2::connect(ctx, ctx.settings.workspace.value.as_str()).await?;
+            let sm = crate::backends::sagemaker::SageMaker::new(&ec2, &ctx.settings);
+            let opts = crate::backends::sagemaker::Options {
+                agent_binary: args.agent_binary.clone(),
+                refresh_catalog: args.refresh_catalog,
+                network_isolation: args.network_isolation,
+                encrypt_inter_node: args.encrypt_inter_node,
+                vpc: None,
+            };
+            let record = crate::jobs::record::JobRecord::new(String::new(), ec2.names.workspace.as_str(), backend, task.clone());
+            let sp = sm.plan(&ec2, &record, &opts).await?;
+            if let Err(e) = super::run::check_secrets(&ec2, &task.secrets).await {
+                refusal = Some(e.to_string());
+            }
+            notes.push(format!("image: {} ({})", sp.image, sp.image_source));
+            notes.push("prices are EC2's for the same machine: SageMaker's training price is higher".into());
+            if let Some(wait) = sp.max_wait_s {
+                notes.push(format!("managed spot: waits for capacity up to {} in all", crate::humanize::duration(std::time::Duration::from_secs(wait))));
+            }
+            if task.resources.max_runtime.is_none() {
+                notes.push(format!("stops after SageMaker's default runtime: {}", crate::humanize::duration(std::time::Duration::from_secs(sp.max_runtime_s))));
+            }
+            let mut choice = sp.choice.clone();
+            choice.instance_type = sp.instance_type.clone();
+            plan.region = Some(ec2.session.region().to_string());
+            plan.choice = Some(choice);
+        }
+        Backend::Ec2 => {
             let ec2 = Ec2::connect(ctx, ctx.settings.workspace.value.as_str()).await?;
             let (choice, catalog) = ec2.choose(task, args.refresh_catalog).await?;
             if let Err(e) = super::run::check_secrets(&ec2, &task.secrets).await {

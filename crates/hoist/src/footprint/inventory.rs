@@ -25,6 +25,10 @@ use super::names::Names;
 /// How long destroy waits for the workspace's instances to terminate.
 const INSTANCE_BUDGET: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// How often destroy asks whether a stopped training job has ended
+/// (SageMaker allows a container 120 s after its SIGTERM).
+const TRAINING_JOB_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The tag CloudFormation puts on every resource it creates.
 const CFN_STACK_TAG: &str = "aws:cloudformation:stack-name";
 
@@ -33,6 +37,10 @@ const CFN_STACK_TAG: &str = "aws:cloudformation:stack-name";
 pub enum Kind {
     /// An EC2 instance running (or about to run) a job.
     Instance,
+    /// A SageMaker training job still running. Training jobs cannot be
+    /// deleted (SageMaker keeps their description); a running one is
+    /// stopped.
+    TrainingJob,
     /// A secret in Secrets Manager (`hoist secret`).
     Secret,
     /// The cluster placement group of multi-node jobs.
@@ -46,7 +54,7 @@ pub enum Kind {
 }
 
 /// Deletion order: users before what they use.
-pub const ORDER: &[Kind] = &[Kind::Instance, Kind::Secret, Kind::PlacementGroup, Kind::InstanceProfile, Kind::Role, Kind::Boundary, Kind::LogGroup, Kind::SecurityGroup, Kind::Bucket];
+pub const ORDER: &[Kind] = &[Kind::Instance, Kind::TrainingJob, Kind::Secret, Kind::PlacementGroup, Kind::InstanceProfile, Kind::Role, Kind::Boundary, Kind::LogGroup, Kind::SecurityGroup, Kind::Bucket];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Found {
@@ -77,6 +85,7 @@ impl Kind {
     pub fn label(self) -> &'static str {
         match self {
             Kind::Instance => "instance",
+            Kind::TrainingJob => "training job",
             Kind::Secret => "secret",
             Kind::PlacementGroup => "placement group",
             Kind::InstanceProfile => "instance profile",
@@ -120,6 +129,13 @@ impl Kind {
                     let detail = Some(format!("{} {} {}{job}: terminated, and waited for", i.state, i.market, i.instance_type));
                     let name = i.tags.get("Name").cloned().unwrap_or_else(|| i.id.clone());
                     sort(&name, &i.tags, Some(i.id.clone()), detail);
+                }
+            }
+            Kind::TrainingJob => {
+                // Its name is the workspace's alone (`hoist-<ws>--...`).
+                for name in hoist_aws::training::TrainingJobs::new(cx.session).in_progress(&n.training_job_prefix()).await? {
+                    let detail = Some("running: stopped, and waited for (a training job cannot be deleted; SageMaker keeps its description)".to_string());
+                    found.push(Found { kind: self, name, id: None, detail });
                 }
             }
             Kind::Secret => {
@@ -216,6 +232,22 @@ impl Kind {
                 let left = instances.wait_gone(&ids, INSTANCE_BUDGET).await?;
                 if !left.is_empty() {
                     anyhow::bail!("instance {} is still terminating after {} s: run `hoist destroy` again", left.join(", "), INSTANCE_BUDGET.as_secs());
+                }
+            }
+            Kind::TrainingJob => {
+                let jobs = hoist_aws::training::TrainingJobs::new(cx.session);
+                jobs.stop(&f.name).await?;
+                // It writes to the bucket and acts as the role until it ends.
+                let started = std::time::Instant::now();
+                loop {
+                    match jobs.describe(&f.name).await? {
+                        Some(j) if !j.is_finished() => {}
+                        _ => break,
+                    }
+                    if started.elapsed() > INSTANCE_BUDGET {
+                        anyhow::bail!("training job {} is still stopping after {} s: run `hoist destroy` again", f.name, INSTANCE_BUDGET.as_secs());
+                    }
+                    tokio::time::sleep(TRAINING_JOB_POLL).await;
                 }
             }
             Kind::Secret => {

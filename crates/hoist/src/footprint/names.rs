@@ -114,6 +114,27 @@ impl Names {
         format!("hoist-{}", self.workspace)
     }
 
+    /// Where every SageMaker training job of the workspace starts its
+    /// name: `hoist-<workspace>--` (a workspace name never holds `--`, so
+    /// no other workspace's names start so).
+    pub fn training_job_prefix(&self) -> String {
+        format!("hoist-{}--", self.workspace)
+    }
+
+    /// The SageMaker training job of a job's attempt (at most 63
+    /// characters: a long job id is shortened, with a hash of the whole).
+    pub fn training_job(&self, job: &str, attempt: u32) -> String {
+        let prefix = self.training_job_prefix();
+        let tail = format!("{job}-{attempt}");
+        if prefix.len() + tail.len() <= hoist_aws::training::MAX_NAME {
+            return format!("{prefix}{tail}");
+        }
+        let mut h = crate::jobs::store::Fnv1a::default();
+        h.update(tail.as_bytes());
+        let keep = hoist_aws::training::MAX_NAME - prefix.len() - 9;
+        format!("{prefix}{}-{}", tail[..keep].trim_end_matches('-'), &h.hex()[..8])
+    }
+
     pub fn boundary_arn(&self) -> String {
         format!("arn:{}:iam::{}:policy/{}", self.partition, self.account, self.boundary)
     }
@@ -173,6 +194,31 @@ mod tests {
         for x in all(&a) {
             assert!(!all(&b).contains(&x), "{x}");
         }
+    }
+
+    #[test]
+    fn training_job_names_are_valid_unique_and_the_workspaces_alone() {
+        let valid = |n: &str| {
+            n.len() <= 63
+                && n.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && n.ends_with(|c: char| c.is_ascii_alphanumeric())
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        let a = Names::new("team", "123456789012", "us-east-1", "aws").unwrap();
+        let b = Names::new("team-a", "123456789012", "us-east-1", "aws").unwrap();
+        assert_eq!(a.training_job("train-1a2b3c4d", 2), "hoist-team--train-1a2b3c4d-2");
+        // Another workspace's jobs never start with this one's prefix,
+        // which scopes its IAM policy and destroy's search.
+        assert!(!b.training_job("x-1", 1).starts_with(&a.training_job_prefix()));
+        let long = Names::new("abcdefghijklmnop", "123456789012", "us-east-1", "aws").unwrap();
+        let job = format!("{}-0a1b2c3d", "a-very-long-task-name-that-goes-on");
+        let names: Vec<String> = (1..=3).map(|i| long.training_job(&job, i)).collect();
+        for n in &names {
+            assert!(valid(n), "{n}");
+            assert!(n.starts_with(&long.training_job_prefix()), "{n}");
+        }
+        assert_ne!(names[0], names[1]);
+        assert_eq!(names[0], long.training_job(&job, 1), "deterministic");
     }
 
     #[test]

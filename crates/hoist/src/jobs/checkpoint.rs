@@ -109,7 +109,7 @@ fn stamp(path: &Path) -> std::io::Result<Stamp> {
     Ok(Stamp { size: meta.len(), modified: meta.modified().ok() })
 }
 
-fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

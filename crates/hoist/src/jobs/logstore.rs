@@ -1,6 +1,8 @@
 //! Job logs: a JSON-lines file per attempt on this machine, or a
 //! CloudWatch Logs stream per attempt in AWS. The agent writes through
-//! [`LogWriter`]; `hoist logs` reads through [`LogReader`].
+//! [`LogWriter`]; `hoist logs` reads through [`LogReader`]. In a
+//! SageMaker training job the agent writes to its standard output, which
+//! SageMaker ships to `/aws/sagemaker/TrainingJobs` (a stream per host).
 
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::PathBuf;
@@ -39,10 +41,18 @@ pub struct LogLine {
 /// and stderr lines are stored exactly as printed.
 const HOIST_PREFIX: &str = "[hoist] ";
 
+/// SageMaker's log group for every training job's output.
+pub const SAGEMAKER_TRAINING_GROUP: &str = "/aws/sagemaker/TrainingJobs";
+
 #[derive(Debug, Clone)]
 pub enum LogStore {
     Local { root: PathBuf },
     CloudWatch { session: Session, group: String },
+    /// The agent's standard output, as CloudWatch lines (SageMaker ships
+    /// it). Written only.
+    Stdout,
+    /// A SageMaker training job's streams. Read only.
+    SageMaker { session: Session, names: crate::footprint::names::Names },
 }
 
 /// One stream per node: rank 0's is the attempt's (as for a single-node
@@ -57,6 +67,8 @@ impl LogStore {
         match self {
             LogStore::Local { root } => format!("file://{}", root.display()),
             LogStore::CloudWatch { group, .. } => format!("cloudwatch:{group}"),
+            LogStore::Stdout => "stdout:".to_string(),
+            LogStore::SageMaker { .. } => format!("cloudwatch:{SAGEMAKER_TRAINING_GROUP}"),
         }
     }
 
@@ -68,7 +80,10 @@ impl LogStore {
             let session = session.context("a cloudwatch: log store needs AWS settings")?.clone();
             return Ok(LogStore::CloudWatch { session, group: group.to_string() });
         }
-        bail!("invalid log store URL {url:?}: expected file:///DIR or cloudwatch:GROUP")
+        if url == "stdout:" {
+            return Ok(LogStore::Stdout);
+        }
+        bail!("invalid log store URL {url:?}: expected file:///DIR, cloudwatch:GROUP or stdout:")
     }
 
     fn local_path(root: &std::path::Path, job: &str, attempt: u32, node: u32) -> PathBuf {
@@ -95,6 +110,8 @@ impl LogStore {
                 stream.create().await?;
                 Ok(LogWriter::CloudWatch(Shipper::new(stream)))
             }
+            LogStore::Stdout => Ok(LogWriter::Stdout),
+            LogStore::SageMaker { .. } => bail!("a SageMaker training job's log is written by SageMaker, not hoist"),
         }
     }
 
@@ -105,6 +122,14 @@ impl LogStore {
                 stream: LogStream::new(session, group, stream_name(job, attempt, node)),
                 token: None,
             },
+            LogStore::Stdout => LogReader::Nothing,
+            LogStore::SageMaker { session, names } => LogReader::SageMaker {
+                session: session.clone(),
+                // SageMaker names each host's stream `<job>/algo-<n>-<epoch>`;
+                // a managed spot restart adds another.
+                prefix: format!("{}/{}-", names.training_job(job, attempt), crate::backends::sagemaker::host_name(node)),
+                streams: Vec::new(),
+            },
         }
     }
 }
@@ -112,6 +137,7 @@ impl LogStore {
 pub enum LogWriter {
     Local(std::io::BufWriter<std::fs::File>),
     CloudWatch(Shipper),
+    Stdout,
 }
 
 impl LogWriter {
@@ -132,6 +158,14 @@ impl LogWriter {
                 };
                 s.push(Event { timestamp_ms: line.t, message }).await
             }
+            LogWriter::Stdout => {
+                // One line per line (SageMaker's collector splits on
+                // newlines), hoist's own marked as in CloudWatch.
+                let prefix = if line.s == Stream::Hoist { HOIST_PREFIX } else { "" };
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{prefix}{}", line.l)?;
+                Ok(())
+            }
         }
     }
 
@@ -140,6 +174,7 @@ impl LogWriter {
         match self {
             LogWriter::Local(w) => Ok(w.flush()?),
             LogWriter::CloudWatch(s) => s.flush().await,
+            LogWriter::Stdout => Ok(std::io::stdout().flush()?),
         }
     }
 }
@@ -225,6 +260,9 @@ fn is_transient(e: &hoist_aws::AwsError) -> bool {
 pub enum LogReader {
     Local { path: PathBuf, offset: u64 },
     CloudWatch { stream: LogStream, token: Option<String> },
+    /// Every stream of one host of a training job, in order.
+    SageMaker { session: Session, prefix: String, streams: Vec<(LogStream, Option<String>)> },
+    Nothing,
 }
 
 impl LogReader {
@@ -253,31 +291,48 @@ impl LogReader {
                 }
                 Ok(lines)
             }
-            LogReader::CloudWatch { stream, token } => {
-                let mut lines = Vec::new();
-                loop {
-                    let page = match stream.read(token.clone()).await {
-                        Ok(p) => p,
-                        // Not created yet: the agent has not started.
-                        Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(lines),
-                        Err(e) => return Err(e.into()),
-                    };
-                    let done = page.events.is_empty() || page.next_token == *token;
-                    for e in page.events {
-                        let (s, l) = match e.message.strip_prefix(HOIST_PREFIX) {
-                            Some(rest) => (Stream::Hoist, rest.to_string()),
-                            None => (Stream::Out, e.message),
-                        };
-                        lines.push(LogLine { t: e.timestamp_ms, s, l, cr: false });
-                    }
-                    if page.next_token.is_some() {
-                        *token = page.next_token;
-                    }
-                    if done {
-                        return Ok(lines);
+            LogReader::CloudWatch { stream, token } => read_stream(stream, token).await,
+            LogReader::SageMaker { session, prefix, streams } => {
+                let names = hoist_aws::logs::LogStream::names_with_prefix(session, SAGEMAKER_TRAINING_GROUP, prefix).await?;
+                for name in names {
+                    if !streams.iter().any(|(s, _)| s.stream() == name) {
+                        streams.push((LogStream::sagemaker(session, SAGEMAKER_TRAINING_GROUP, name), None));
                     }
                 }
+                let mut lines = Vec::new();
+                for (stream, token) in streams.iter_mut() {
+                    lines.extend(read_stream(stream, token).await?);
+                }
+                Ok(lines)
             }
+            LogReader::Nothing => Ok(Vec::new()),
+        }
+    }
+}
+
+/// The events of a CloudWatch stream written since `token`.
+async fn read_stream(stream: &LogStream, token: &mut Option<String>) -> Result<Vec<LogLine>> {
+    let mut lines = Vec::new();
+    loop {
+        let page = match stream.read(token.clone()).await {
+            Ok(p) => p,
+            // Not created yet: the agent has not started.
+            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(lines),
+            Err(e) => return Err(e.into()),
+        };
+        let done = page.events.is_empty() || page.next_token == *token;
+        for e in page.events {
+            let (s, l) = match e.message.strip_prefix(HOIST_PREFIX) {
+                Some(rest) => (Stream::Hoist, rest.to_string()),
+                None => (Stream::Out, e.message),
+            };
+            lines.push(LogLine { t: e.timestamp_ms, s, l, cr: false });
+        }
+        if page.next_token.is_some() {
+            *token = page.next_token;
+        }
+        if done {
+            return Ok(lines);
         }
     }
 }

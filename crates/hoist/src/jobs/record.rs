@@ -94,7 +94,9 @@ pub struct Node {
     pub heartbeat_at: Option<String>,
 }
 
-/// Where an EC2 attempt was launched.
+/// Where an attempt in AWS runs: an EC2 instance, or a SageMaker
+/// training job (`instance_id` is then the training job's name, and
+/// `image_id` its container image).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placement {
     pub instance_id: String,
@@ -104,6 +106,10 @@ pub struct Placement {
     pub image_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
+    /// SageMaker: the `model.tar.gz` it writes from `/opt/ml/model` when
+    /// the training job completes (what a deployment of `job:<id>` serves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_artifact: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

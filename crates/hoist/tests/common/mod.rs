@@ -71,3 +71,39 @@ pub fn assert_declared(command: &str, calls_file: &std::path::Path) {
         calls.iter().filter(|c| !hoist_aws::commands::declares(command, &c.service, &c.operation)).collect();
     assert!(undeclared.is_empty(), "`hoist {command}` sent operations it does not declare: {undeclared:?}");
 }
+
+/// Proofs on the wire: what AWS would authorize for each recorded
+/// request, decided by `hoist-iam` (for what the emulator does not judge).
+pub mod proof {
+    use hoist_aws::record::Call;
+    use hoist_iam::{Context, Decision, Policy, Request, evaluate};
+    use hoist_testkit::ACCOUNT;
+    use hoist_testkit::wire::{Authz, Known, authorize};
+    use serde_json::Value;
+
+    /// Every authorization of every recorded request, in `known` state,
+    /// named by its operation.
+    pub fn authorizations(calls: &[Call], region: &str, known: &Known) -> Vec<(String, Authz)> {
+        let mut out = Vec::new();
+        for call in calls {
+            let authz = authorize(call, ACCOUNT, region, "aws", known).unwrap_or_else(|e| panic!("{}:{}: {e}", call.service, call.operation));
+            for a in authz {
+                out.push((format!("{}:{}", call.service, call.operation), a));
+            }
+        }
+        out
+    }
+
+    /// The decision for one authorization, over TLS in `region`.
+    pub fn decide(policies: &[Policy], boundary: Option<&Policy>, region: &str, a: &Authz) -> Decision {
+        let mut ctx = Context::new().with("aws:SecureTransport", "true").with("aws:RequestedRegion", region).with("aws:PrincipalAccount", ACCOUNT);
+        for (k, v) in a.context_map() {
+            ctx = ctx.with_all(&k, v);
+        }
+        evaluate(policies, boundary.map(std::slice::from_ref), &Request { action: &a.action, resource: &a.resource, context: &ctx }).decision
+    }
+
+    pub fn parse(docs: &[Value]) -> Vec<Policy> {
+        docs.iter().map(|d| Policy::from_value(d).expect("a valid policy")).collect()
+    }
+}
