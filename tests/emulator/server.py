@@ -100,6 +100,11 @@ Patches:
    start time at `Training`, the end time and, for `Completed`, the model
    artifacts at `<S3OutputPath>/<name>/output/model.tar.gz` when it ends)
    and answers with the job's description (404 for an unknown job).
+   Under IAM enforcement moto answers a denied SageMaker request with its
+   XML `<ErrorResponse>` body, which an awsJson client cannot parse (the
+   AWS SDK for Rust reports a malformed response, not the denial); AWS
+   answers `{"__type": "AccessDeniedException", "Message": ...}`. Error
+   answers to SageMaker requests are rendered as JSON here.
 """
 
 import json
@@ -648,6 +653,32 @@ def _dispatch(self, environ, start_response):
     return _original_dispatch(self, environ, start_response)
 
 
+_original_sagemaker_call_action = SageMakerResponse.call_action
+
+
+def _sagemaker_call_action(self):
+    status, headers, body = _original_sagemaker_call_action(self)
+    text = body.decode() if isinstance(body, bytes) else body
+    if int(status) >= 400 and isinstance(text, str) and text.lstrip().startswith("<"):
+        import re
+
+        def element(name):
+            m = re.search(rf"<{name}>(.*?)</{name}>", text, re.S)
+            return m.group(1) if m else ""
+
+        code = element("Code") or "InternalFailure"
+        if code == "AccessDenied":
+            code = "AccessDeniedException"
+        body = json.dumps({"__type": code, "Message": element("Message")})
+        headers = dict(headers)
+        headers["Content-Type"] = "application/x-amz-json-1.1"
+        headers["X-Amzn-ErrorType"] = code
+        headers.pop("Content-Length", None)
+        headers.pop("content-length", None)
+    return status, headers, body
+
+
+SageMakerResponse.call_action = _sagemaker_call_action
 SageMakerResponse.create_training_job = _create_training_job
 SageMakerResponse.stop_training_job = _stop_training_job
 SageMakerResponse.list_training_jobs = _list_training_jobs_response

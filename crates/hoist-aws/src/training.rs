@@ -207,30 +207,38 @@ impl<'a> TrainingJobs<'a> {
         }
     }
 
-    /// Every job whose name starts with `prefix` and that still runs (one
-    /// paginated listing; SageMaker filters by substring, the prefix is
-    /// checked here).
-    pub async fn in_progress(&self, prefix: &str) -> Result<Vec<String>, AwsError> {
+    /// Every job whose name starts with `prefix` and that still runs
+    /// (InProgress or Stopping: one paginated listing each; SageMaker
+    /// filters by substring, the prefix is checked here).
+    pub async fn running(&self, prefix: &str) -> Result<Vec<String>, AwsError> {
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let req = self
-                .client
-                .list_training_jobs()
-                .name_contains(prefix)
-                .status_equals(TrainingJobStatus::InProgress)
-                .sort_by(SortBy::CreationTime)
-                .sort_order(SortOrder::Ascending)
-                .max_results(100)
-                .set_next_token(token.clone())
-                .send();
-            let page = self.session.call(ops::LIST_TRAINING_JOBS, Some(prefix), req).await?;
-            out.extend(page.training_job_summaries().iter().map(|s| s.training_job_name().unwrap_or_default().to_string()).filter(|n| n.starts_with(prefix)));
-            match page.next_token() {
-                Some(t) if !t.is_empty() && Some(t) != token.as_deref() => token = Some(t.to_string()),
-                _ => return Ok(out),
+        for status in [TrainingJobStatus::InProgress, TrainingJobStatus::Stopping] {
+            let mut token: Option<String> = None;
+            loop {
+                let req = self
+                    .client
+                    .list_training_jobs()
+                    .name_contains(prefix)
+                    .status_equals(status.clone())
+                    .sort_by(SortBy::CreationTime)
+                    .sort_order(SortOrder::Ascending)
+                    .max_results(100)
+                    .set_next_token(token.clone())
+                    .send();
+                let page = self.session.call(ops::LIST_TRAINING_JOBS, Some(prefix), req).await?;
+                out.extend(
+                    page.training_job_summaries()
+                        .iter()
+                        .map(|s| s.training_job_name().unwrap_or_default().to_string())
+                        .filter(|n| n.starts_with(prefix)),
+                );
+                match page.next_token() {
+                    Some(t) if !t.is_empty() && Some(t) != token.as_deref() => token = Some(t.to_string()),
+                    _ => break,
+                }
             }
         }
+        Ok(out)
     }
 }
 

@@ -49,12 +49,12 @@ pub struct Emulator {
     log_dir: TempDir,
 }
 
-fn repo_root() -> PathBuf {
+pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// The Python that has the pinned moto, installed by `scripts/test`.
-fn emulator_python() -> PathBuf {
+pub fn emulator_python() -> PathBuf {
     if let Some(path) = std::env::var_os("HOIST_EMULATOR_PYTHON") {
         return PathBuf::from(path);
     }
@@ -349,4 +349,31 @@ async fn user_with_inline_policy(iam: &aws_sdk_iam::Client, user: &str, policy: 
             .expect("iam:PutUserPolicy");
     }
     access_keys(iam, user).await
+}
+
+/// Move a SageMaker training job on, as SageMaker's machines would report
+/// it (`Training`, `Interrupted`, `Completed`...), through the emulator's
+/// control endpoint (patch 11 in `tests/emulator/server.py`). `endpoint`:
+/// [`Emulator::endpoint`]. Panics unless the emulator accepts it.
+pub fn set_training_job_status(endpoint: &str, name: &str, status: Option<&str>, secondary: &str, failure: Option<&str>) {
+    use std::io::{Read as _, Write as _};
+    let mut body = serde_json::json!({"TrainingJobName": name, "SecondaryStatus": secondary});
+    if let Some(s) = status {
+        body["TrainingJobStatus"] = s.into();
+    }
+    if let Some(f) = failure {
+        body["FailureReason"] = f.into();
+    }
+    let body = body.to_string();
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host).expect("the emulator's port");
+    write!(
+        stream,
+        "POST /hoist-emulator/sagemaker/training-job-status HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"), "the emulator's SageMaker control endpoint: {answer}");
 }

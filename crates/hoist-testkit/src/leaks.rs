@@ -1,8 +1,9 @@
 //! Everything in the emulator, for tests that prove nothing was left
 //! behind: buckets, roles, instance profiles, customer-managed policies,
 //! log groups, security groups (the default ones excepted), instances that
-//! are not terminated, volumes, placement groups (an emulator patch) and
-//! secrets, as `kind name` strings (an
+//! are not terminated, volumes, placement groups (an emulator patch),
+//! secrets and SageMaker training jobs still running (one that ended
+//! bills nothing, and cannot be deleted), as `kind name` strings (an
 //! instance or volume tagged for a workspace as `hoist-<workspace>:<id>`).
 
 use crate::Emulator;
@@ -56,6 +57,13 @@ impl Emulator {
         let sm = aws_sdk_secretsmanager::Client::new(&sdk);
         for secret in sm.list_secrets().send().await.expect("ListSecrets").secret_list() {
             all.push(format!("secret {}", secret.name().unwrap_or_default()));
+        }
+        // Through hoist-aws's own listing (the testkit holds no SageMaker
+        // SDK of its own): every running job, whatever its name.
+        let session = hoist_aws::Session::from_sdk_config(sdk.clone()).expect("a region");
+        let training = hoist_aws::training::TrainingJobs::new(&session);
+        for name in training.running("").await.expect("ListTrainingJobs") {
+            all.push(format!("training-job {name}"));
         }
         all.sort();
         all

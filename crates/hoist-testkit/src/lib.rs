@@ -6,12 +6,12 @@
 //! parsing) is the one under test. If the emulator cannot be started the
 //! test panics with the reason: it never skips silently.
 
-mod emulator;
+pub mod emulator;
 mod env;
 pub mod imds;
 mod leaks;
 pub mod proxy;
 pub mod wire;
 
-pub use emulator::{Emulator, EmulatorOptions, Keys, ACCOUNT};
+pub use emulator::{Emulator, EmulatorOptions, Keys, ACCOUNT, set_training_job_status};
 pub use env::IsolatedEnv;

@@ -48,3 +48,19 @@ fn dropping_the_handle_stops_the_server() {
     drop(emu);
     assert!(std::net::TcpStream::connect(addr).is_err(), "server still listening after drop");
 }
+
+/// Patch 11 (SageMaker training jobs) behaves as AWS documents: every
+/// point of `tests/emulator/check_training_jobs.py`, which starts its own
+/// server and drives it with boto3.
+#[test]
+fn the_sagemaker_training_patch_behaves_as_aws_documents() {
+    let root = hoist_testkit::emulator::repo_root();
+    let out = std::process::Command::new(hoist_testkit::emulator::emulator_python())
+        .arg(root.join("tests/emulator/check_training_jobs.py"))
+        .current_dir(&root)
+        .output()
+        .expect("running the check");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("0 mismatch(es)"), "{text}");
+}

@@ -161,13 +161,63 @@ async fn scenario(emu: &Emulator, keys: &Keys) -> Result<(), String> {
     let sm = aws_sdk_secretsmanager::Client::new(&admin);
     let tag = |k: &str, v: &str| aws_sdk_secretsmanager::types::Tag::builder().key(k).value(v).build();
     sm.create_secret().name("hoist/default/TOKEN").secret_string("v").tags(tag("hoist:managed", "true")).tags(tag("hoist:workspace", "default")).send().await.unwrap();
+    // ...and a SageMaker training job still running, which destroy stops
+    // and waits for (SageMaker's end of it played by `stopper` below).
+    let training = "hoist-default--x-1";
+    let sagemaker = aws_sdk_sagemaker::Client::new(&admin);
+    sagemaker
+        .create_training_job()
+        .training_job_name(training)
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/hoist-default-sagemaker"))
+        .algorithm_specification(
+            aws_sdk_sagemaker::types::AlgorithmSpecification::builder()
+                .training_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1")
+                .training_input_mode(aws_sdk_sagemaker::types::TrainingInputMode::File)
+                .build(),
+        )
+        .output_data_config(aws_sdk_sagemaker::types::OutputDataConfig::builder().s3_output_path(format!("s3://{BUCKET}/jobs/x/output/")).build())
+        .resource_config(
+            aws_sdk_sagemaker::types::ResourceConfig::builder()
+                .instance_type(aws_sdk_sagemaker::types::TrainingInstanceType::MlM5Large)
+                .instance_count(1)
+                .volume_size_in_gb(30)
+                .build(),
+        )
+        .stopping_condition(aws_sdk_sagemaker::types::StoppingCondition::builder().max_runtime_in_seconds(3600).build())
+        .tags(aws_sdk_sagemaker::types::Tag::builder().key("hoist:workspace").value("default").build())
+        .send()
+        .await
+        .unwrap();
+    // A thread of its own: the steps block this test's runtime while hoist
+    // runs.
+    let endpoint = emu.endpoint().to_string();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopper = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let Ok(d) = sagemaker.describe_training_job().training_job_name(training).send().await else { return };
+                    if d.training_job_status().map(|s| s.as_str()) == Some("Stopping") {
+                        hoist_testkit::set_training_job_status(&endpoint, training, Some("Stopped"), "Stopped", None);
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+            })
+        })
+    };
 
     step(&["init", "--yes"])?;
     let status = step(&["status"])?;
     if !status.stdout.contains("ready") {
         return Err(format!("not ready after repair:\n{}", status.stdout));
     }
-    let destroyed = step(&["destroy", "--yes"])?;
+    let destroyed = step(&["destroy", "--yes"]);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = stopper.join();
+    let destroyed = destroyed?;
     // The boundary is the administrator's to delete: the user's destroy
     // leaves it, and says so.
     if !destroyed.stderr.contains("kept     boundary hoist-default-boundary") {

@@ -215,28 +215,9 @@ fn now_ms() -> i64 {
 }
 
 impl Runtime {
-    /// Report a transition through the emulator's control endpoint (what
-    /// SageMaker's control plane does by itself).
+    /// Report a transition (what SageMaker's control plane does itself).
     fn set_status(&self, name: &str, status: Option<&str>, secondary: &str, failure: Option<&str>) {
-        let mut body = serde_json::json!({"TrainingJobName": name, "SecondaryStatus": secondary});
-        if let Some(s) = status {
-            body["TrainingJobStatus"] = s.into();
-        }
-        if let Some(f) = failure {
-            body["FailureReason"] = f.into();
-        }
-        let body = body.to_string();
-        let host = self.endpoint.trim_start_matches("http://").trim_end_matches('/').to_string();
-        let mut stream = std::net::TcpStream::connect(&host).unwrap();
-        write!(
-            stream,
-            "POST /hoist-emulator/sagemaker/training-job-status HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut answer = String::new();
-        std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
-        assert!(answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"), "control endpoint: {answer}");
+        hoist_testkit::set_training_job_status(&self.endpoint, name, status, secondary, failure);
     }
 
     async fn status(&self, name: &str) -> (String, String) {

@@ -7,7 +7,7 @@ mod common;
 
 use common::{hoist, hoist_declared};
 use hoist_testkit::{ACCOUNT, Emulator, EmulatorOptions};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The administrator's whole set-up (admin mode): apply the template, then
 /// a user holding only the admin-mode user policy runs `init`, which
@@ -31,7 +31,15 @@ async fn the_admin_template_creates_the_whole_footprint_and_init_only_verifies()
     assert_eq!(r["SageMakerRole"]["Properties"]["PermissionsBoundary"], json!({"Ref": "Boundary"}));
     assert_eq!(r["Bucket"]["Properties"]["BucketName"], "hoist-default-123456789012-us-east-1");
     // The users' policy: what every command needs, and `hoist check`.
-    assert_eq!(r["UserPolicy1"]["Properties"]["PolicyDocument"], policy(&["all", "check"]));
+    // (Split over as many managed policies as IAM's size limit needs.)
+    let docs = match policy(&["all", "check"]) {
+        Value::Array(d) => d,
+        d => vec![d],
+    };
+    for (i, doc) in docs.iter().enumerate() {
+        assert_eq!(&r[format!("UserPolicy{}", i + 1)]["Properties"]["PolicyDocument"], doc);
+    }
+    assert!(r.get(format!("UserPolicy{}", docs.len() + 1)).is_none());
 
     let sdk = emu.sdk_config().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
@@ -120,7 +128,14 @@ fn the_terraform_configuration_holds_the_same_policies() {
     assert_eq!(parse(&r["aws_iam_role"]["sagemaker"]["assume_role_policy"]), roles["hoist-default-sagemaker"]["trust"]);
     assert_eq!(parse(&r["aws_iam_role_policy"]["instance"]["policy"]), roles["hoist-default-instance"]["inline"]["hoist"]);
     assert_eq!(r["aws_iam_instance_profile"]["instance"]["role"], "${aws_iam_role.instance.name}");
-    assert_eq!(parse(&r["aws_iam_policy"]["user_1"]["policy"]), user);
+    let user = match user {
+        serde_json::Value::Array(d) => d,
+        d => vec![d],
+    };
+    for (i, doc) in user.iter().enumerate() {
+        assert_eq!(&parse(&r["aws_iam_policy"][format!("user_{}", i + 1)]["policy"]), doc);
+    }
+    assert!(r["aws_iam_policy"][format!("user_{}", user.len() + 1)].is_null());
     assert_eq!(parse(&r["aws_iam_policy"]["boundary"]["policy"]), boundary);
     assert_eq!(r["aws_iam_role"]["instance"]["permissions_boundary"], "${aws_iam_policy.boundary.arn}");
     assert_eq!(r["aws_s3_bucket"]["artifacts"]["bucket"], "hoist-default-123456789012-us-east-1");

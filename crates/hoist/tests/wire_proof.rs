@@ -50,6 +50,10 @@ const UNSCOPED: &[(&str, &str)] = &[
     ("ec2:DescribePlacementGroups", "EC2 Describe* actions support no resource-level permission (SAR): checked on `*`"),
     ("secretsmanager:ListSecrets", "supports no resource-level permission (SAR): checked on `*`; hoist filters by the workspace's name prefix"),
     (
+        "sagemaker:ListTrainingJobs",
+        "supports no resource-level permission (SAR): checked on `*`; hoist keeps the names with the workspace's `hoist-<workspace>--` prefix",
+    ),
+    (
         "logs:DescribeLogGroups",
         "checked on the account's `log-group::log-stream:`, whatever prefix is asked for; no aws:ResourceTag support (SAR)",
     ),

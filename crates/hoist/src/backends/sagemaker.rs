@@ -114,6 +114,17 @@ impl SageMaker {
     /// lets the job's nodes reach each other).
     pub async fn vpc(&self, aws: &Ec2) -> Result<Option<(Vec<String>, Vec<String>)>> {
         let Some(subnets) = &self.subnets else { return Ok(None) };
+        // In VPC mode SageMaker makes the job's network interfaces as the
+        // job's role (ec2:CreateNetworkInterface and the rest, on `*`), which
+        // hoist's own role does not carry: that would widen every
+        // workspace's boundary for the few that need it.
+        if !self.names.given_sagemaker_role {
+            return Err(UsageError(format!(
+                "sagemaker_subnet_ids: in VPC mode SageMaker creates the job's network interfaces as the job's role, which needs EC2                  network-interface permissions that hoist's role {} does not carry; name a role your administrator made with them                  (`sagemaker_role` in the config; AWS's "CreateTrainingJob API: Execution Role Permissions" lists them), or unset sagemaker_subnet_ids",
+                self.names.sagemaker_role
+            ))
+            .into());
+        }
         let fp = aws.footprint().await?;
         Ok(Some((subnets.clone(), vec![fp.security_group_id])))
     }
@@ -404,10 +415,6 @@ impl SageMaker {
         Ok(changed)
     }
 
-    /// Stop every running training job of the workspace (for `destroy`).
-    pub async fn running(&self) -> Result<Vec<String>> {
-        Ok(self.jobs().in_progress(&self.names.training_job_prefix()).await?)
-    }
 }
 
 /// What an ended training job means for an attempt the agent has not
@@ -455,14 +462,16 @@ pub fn entrypoint(bucket: &str, job: &str, region: &str, endpoint_url: Option<&s
     vec!["/bin/sh".into(), "-c".into(), script]
 }
 
-/// The task with `ml.` taken off its instance types: resolution looks
-/// types up in EC2's catalog, where `ml.g5.xlarge` is `g5.xlarge`.
+/// The task as EC2's catalog sees it: `ml.` taken off its instance types
+/// (`ml.g5.xlarge` is `g5.xlarge` there), and no zone (SageMaker places a
+/// training job itself).
 fn strip_ml_prefix(task: &crate::task::Task) -> crate::task::Task {
     let mut t = task.clone();
     let strip = |r: &mut crate::task::Resources| {
         if let Some(it) = &r.instance_type {
             r.instance_type = Some(it.trim_start_matches("ml.").to_string());
         }
+        r.zone = None;
     };
     strip(&mut t.resources);
     for c in &mut t.resources.candidates {

@@ -227,7 +227,12 @@ async fn run_ec2(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
     check_secrets(ec2, &record.task.secrets).await?;
     let plan = ec2.plan(&record, &opts).await?;
     if is_new {
-        show_notices(ctx, &record.task.notices, &[]);
+        let notes: Vec<String> = [(args.network_isolation, "--network-isolation"), (args.encrypt_inter_node, "--encrypt-inter-node")]
+            .iter()
+            .filter(|(set, _)| *set)
+            .map(|(_, flag)| format!("{flag} applies to SageMaker only; EC2 ignores it"))
+            .collect();
+        show_notices(ctx, &record.task.notices, &notes);
     }
     ctx.printer.status(format!("hoist: {} chosen: {}", plan.instance_type, plan.choice.reason));
     let mut record = if is_new {

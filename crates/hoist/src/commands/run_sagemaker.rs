@@ -33,6 +33,9 @@ pub async fn run(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
         .into());
     }
     let mut notes = Vec::new();
+    if record.task.resources.alternatives().iter().any(|r| r.zone.is_some()) {
+        notes.push("resources.zone does not apply to SageMaker, which places a training job itself".to_string());
+    }
     if args.retry_on_interruption > 0 {
         notes.push("--retry-on-interruption: SageMaker restarts an interrupted managed spot job itself, from its checkpoint".to_string());
     }

@@ -133,7 +133,7 @@ impl Kind {
             }
             Kind::TrainingJob => {
                 // Its name is the workspace's alone (`hoist-<ws>--...`).
-                for name in hoist_aws::training::TrainingJobs::new(cx.session).in_progress(&n.training_job_prefix()).await? {
+                for name in hoist_aws::training::TrainingJobs::new(cx.session).running(&n.training_job_prefix()).await? {
                     let detail = Some("running: stopped, and waited for (a training job cannot be deleted; SageMaker keeps its description)".to_string());
                     found.push(Found { kind: self, name, id: None, detail });
                 }

@@ -131,7 +131,10 @@ mod tests {
         assert!(!text.contains("ec2:"), "{text}");
         let instance = instance_inline(&n).to_string();
         assert!(instance.contains("secretsmanager:GetSecretValue") && instance.contains(":secret:hoist/default/*"), "{instance}");
-        assert!(!sagemaker_inline(&n).to_string().contains("secretsmanager"));
+        // A training job's agent reads the same secrets, as the SageMaker role.
+        let sagemaker = sagemaker_inline(&n).to_string();
+        assert!(sagemaker.contains("secretsmanager:GetSecretValue") && sagemaker.contains(":secret:hoist/default/*"), "{sagemaker}");
+        assert!(!sagemaker.contains("secret:*"), "{sagemaker}");
         assert_eq!(sagemaker_trust(&n)["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"], "123456789012");
     }
 

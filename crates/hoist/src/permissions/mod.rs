@@ -274,6 +274,8 @@ pub fn markdown() -> String {
         ("init", "init"),
         ("status", "status"),
         ("destroy", "destroy"),
+        ("run, jobs, logs, cancel (jobs on EC2 and SageMaker)", "run"),
+        ("secret", "secret"),
         ("check (reading your own policies; `hoist policy check`, not part of `all`)", "check"),
         ("the agent on an instance (the instance role's policy)", "agent"),
         ("SageMaker running a job or an endpoint (the SageMaker role's policy)", "sagemaker"),
