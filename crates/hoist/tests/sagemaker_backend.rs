@@ -504,10 +504,15 @@ async fn run_creates_one_training_job_with_every_setting_and_the_policy_allows_e
     assert_eq!(nodes, ["algo-1", "algo-2"]);
     assert!(!record.to_string().contains(SECRET));
 
-    // `hoist jobs` shows it; a second submit of the same attempt (a lost
-    // answer) is the same training job, not a second one.
     let listed = w.run(&["jobs", "-o", "json"]);
     assert!(listed.expect_code(0).stdout.contains(&id), "{}", listed.stdout);
+    // The usual submit: the agent binary already in the bucket.
+    let warm_file = w.dir.path().join("warm-calls.jsonl");
+    let warm = w.run_recorded(&["run", task.to_str().unwrap(), "--backend", "sagemaker", "--detach", "-o", "json"], &warm_file);
+    warm.expect_code(0);
+    let warm_calls = CallLog::read_file(&warm_file).unwrap();
+    assert!(!warm_calls.iter().any(|c| c.operation == "UploadPart" || c.operation == "CreateMultipartUpload"), "the binary went up again");
+    eprintln!("sagemaker run --detach, binary already uploaded: {} API calls, {:.0} ms", warm_calls.len(), warm.elapsed.as_secs_f64() * 1000.0);
 
     // Proof on the wire: `hoist policy run` allows every authorization of
     // every request `run` sent...
@@ -784,4 +789,28 @@ async fn two_nodes_see_their_ranks_and_a_spot_restart_resumes_from_the_checkpoin
     let second = format!("hoist-{WS}--{id}-2");
     let d = w.describe(&second).await;
     assert_eq!(d.checkpoint_config().unwrap().s3_uri(), Some(format!("s3://{}/jobs/{id}/checkpoints/", bucket()).as_str()));
+}
+
+/// The answer to CreateTrainingJob is lost after SageMaker created the job:
+/// the SDK sends the request again, SageMaker answers ResourceInUse (the
+/// name is taken, by this very attempt's job: names carry the job and the
+/// attempt), and hoist takes that job as the attempt's: one training job,
+/// the run succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_create_answer_is_the_same_training_job() {
+    use hoist_testkit::proxy::{Fault, FaultConfig, FaultProxy};
+    let w = world().await;
+    let task = w.task("sleeper", "name: sleeper\nrun: sleep 1\nresources:\n  image_id: docker:123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1\n");
+    let proxy = FaultProxy::start(w.emu.endpoint(), FaultConfig::default().fault_at("CreateTrainingJob", 1, Fault::LostResponse));
+    let mut env = w.emu.env();
+    env.set("HOIST_WORKSPACE", WS).set("AWS_ENDPOINT_URL", proxy.endpoint()).set("HOIST_AGENT_BINARY", env!("CARGO_BIN_EXE_hoist"));
+    let run = hoist(&env, &["run", task.to_str().unwrap(), "--backend", "sagemaker", "-d", "-o", "json"]);
+    run.expect_code(0);
+    let creates: Vec<_> = proxy.exchanges().into_iter().filter(|e| e.operation == "CreateTrainingJob").collect();
+    assert_eq!(creates.len(), 2, "the lost answer was retried: {creates:?}");
+    assert_eq!(creates[0].injected, Some(Fault::LostResponse));
+    assert!(run.stderr.contains("already exists: it is this attempt's"), "{}", run.stderr);
+    let id = run.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(w.training_jobs().await, vec![format!("hoist-{WS}--{id}-1")]);
+    assert_eq!(w.record(&id).await["attempts"][0]["instance"]["instance_id"], format!("hoist-{WS}--{id}-1"));
 }
