@@ -337,16 +337,17 @@ impl Agent {
         };
         std::fs::create_dir_all(&artifact_dir)?;
         let mut ckpt = CheckpointSync::new(store.clone(), job_key(&id, "checkpoints/"), ckpt_dir.clone());
-        let restored = if sagemaker.is_some() {
+        if sagemaker.is_some() {
+            // SageMaker restored it before the container started.
             let files = crate::jobs::checkpoint::files_under(&ckpt_dir).map(|f| f.len()).unwrap_or(0);
-            SyncStats { uploaded: files as u64, ..Default::default() }
+            if files > 0 {
+                self.note(format!("checkpoint restored by SageMaker: {}", crate::printer::count(files, "file"))).await;
+            }
         } else {
-            ckpt.restore().await.context("restoring the checkpoint")?
-        };
-        if restored.uploaded > 0 && sagemaker.is_some() {
-            self.note(format!("checkpoint restored by SageMaker: {}", crate::printer::count(restored.uploaded as usize, "file"))).await;
-        } else if restored.uploaded > 0 {
-            self.note(format!("restored checkpoint: {}, {}", crate::printer::count(restored.uploaded as usize, "file"), human_bytes(restored.bytes))).await;
+            let restored = ckpt.restore().await.context("restoring the checkpoint")?;
+            if restored.uploaded > 0 {
+                self.note(format!("restored checkpoint: {}, {}", crate::printer::count(restored.uploaded as usize, "file"), human_bytes(restored.bytes))).await;
+            }
         }
         let ckpt = Arc::new(Mutex::new(ckpt));
 

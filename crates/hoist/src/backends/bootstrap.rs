@@ -92,6 +92,33 @@ pub fn agent_binary(ec2_arch: &str, given: Option<&Path>) -> Result<PathBuf> {
     .into())
 }
 
+/// [`content_hash`], remembered per file (path, size and modification
+/// time) in the data directory: hashing a 100 MB build on every run would
+/// cost more than the rest of a submit.
+fn cached_content_hash(path: &Path) -> Result<String> {
+    cached_content_hash_in(&super::local::data_dir().join("agent-hashes"), path)
+}
+
+fn cached_content_hash_in(dir: &Path, path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0);
+    let stamp = format!("{}\t{}\t{mtime}", std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()).display(), meta.len());
+    let mut h = crate::jobs::store::Fnv1a::default();
+    h.update(stamp.as_bytes());
+    let cache = dir.join(h.hex());
+    if let Ok(text) = std::fs::read_to_string(&cache)
+        && let Some((seen, hash)) = text.split_once('\n')
+        && seen == stamp
+    {
+        return Ok(hash.trim().to_string());
+    }
+    let hash = content_hash(path)?;
+    if std::fs::create_dir_all(cache.parent().expect("has a parent")).is_ok() {
+        let _ = crate::jobs::store::write_atomic(&cache, format!("{stamp}\n{hash}\n").as_bytes());
+    }
+    Ok(hash)
+}
+
 /// FNV-1a over the file: names the build, so an unchanged binary is
 /// uploaded once and a rebuilt one is never mistaken for it.
 fn content_hash(path: &Path) -> Result<String> {
@@ -111,7 +138,7 @@ fn content_hash(path: &Path) -> Result<String> {
 
 /// The bucket key of a binary: `agent/<version>/<arch>/hoist-<hash>`.
 pub fn binary_key(ec2_arch: &str, path: &Path) -> Result<String> {
-    Ok(format!("agent/{}/{ec2_arch}/hoist-{}", env!("CARGO_PKG_VERSION"), content_hash(path)?))
+    Ok(format!("agent/{}/{ec2_arch}/hoist-{}", env!("CARGO_PKG_VERSION"), cached_content_hash(path)?))
 }
 
 /// Upload the binary unless the bucket has it. Returns its key and
@@ -212,6 +239,24 @@ mod tests {
         std::fs::write(&bin, &elf).unwrap();
         assert!(agent_binary("x86_64", Some(&bin)).is_ok());
         assert!(agent_binary("arm64", Some(&bin)).unwrap_err().to_string().contains("another architecture"));
+    }
+
+    #[test]
+    fn a_binary_is_hashed_once_and_a_rebuilt_one_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        let bin = dir.path().join("hoist");
+        std::fs::write(&bin, b"build one").unwrap();
+        let first = cached_content_hash_in(&cache, &bin).unwrap();
+        assert_eq!(first, content_hash(&bin).unwrap());
+        assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1, "remembered");
+        assert_eq!(cached_content_hash_in(&cache, &bin).unwrap(), first);
+        // A rebuild: new content, new modification time.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&bin, b"build two").unwrap();
+        let second = cached_content_hash_in(&cache, &bin).unwrap();
+        assert_ne!(second, first);
+        assert_eq!(second, content_hash(&bin).unwrap());
     }
 
     #[test]
