@@ -93,12 +93,13 @@ pub enum Command {
     /// Stop a running job; its checkpoint is saved and it can be resumed
     #[command(after_help = "The job's processes get SIGTERM, then SIGKILL after the agent's grace period (10 s);\n\
         its checkpoint directory is synced one last time. A job on EC2 whose agent has not\n\
-        answered within --grace (3 min) has its instance terminated. Resume with\n\
+        answered within --grace (3 min) has its instance terminated; a SageMaker job is stopped\n\
+        (StopTrainingJob) at once, and SageMaker ends it. Resume with\n\
         `hoist run --resume JOB`.")]
     Cancel(CancelArgs),
     /// Store the secrets jobs in AWS use (in Secrets Manager; values are never printed)
-    #[command(subcommand, after_help = "A task names its secrets (`secrets: [HF_TOKEN]`); on EC2 the agent reads each one\n\
-        from Secrets Manager (`hoist/<workspace>/NAME`) with the instance role, and masks its\n\
+    #[command(subcommand, after_help = "A task names its secrets (`secrets: [HF_TOKEN]`); on EC2 and SageMaker the agent reads\n\
+        each one from Secrets Manager (`hoist/<workspace>/NAME`) with the job's role, and masks its\n\
         value in the job's output. Examples:\n\
         \n  hoist secret set HF_TOKEN            # reads the value from stdin (hidden at a terminal)\n\
         \n  hoist secret set SSH_KEY --from-file ~/.ssh/id_ed25519\n\
@@ -212,15 +213,16 @@ The task file is SkyPilot's task YAML (docs/SKYPILOT.md: every field):
   workdir: .                   # bundled (honours .gitignore and .hoistignore), relative to the task file
   envs: {EPOCHS: 3}
   secrets: [HF_TOKEN]          # names only: locally from --secret or your environment;
-                               # on EC2 from Secrets Manager (`hoist secret set HF_TOKEN`)
+                               # on EC2 and SageMaker from Secrets Manager (`hoist secret set HF_TOKEN`)
   setup: pip install -r requirements.txt
   run: python train.py
   checkpoints: ckpt            # synced while running, restored on --resume
   artifacts: [model.pt]        # kept after the run
-  resources:                   # on EC2: the cheapest type that satisfies them (--plan shows it)
+  resources:                   # in AWS: the cheapest type that satisfies them (--plan shows it)
     cpus: 4+                   # at least 4 vCPUs (`4`: exactly 4); memory: 16+ (GiB)
     accelerators: A10G:1       # or alternatives: {H100: 8, A100-80GB: 8}
-    use_spot: true             # or instance_type: g5.xlarge; any_of/ordered: [...]
+    use_spot: true             # or instance_type: g5.xlarge (ml.g5.xlarge); any_of/ordered: [...]
+    image_id: docker:URI       # SageMaker: the container image (default: AWS's PyTorch one)
     max_runtime: 2h
   backend: local
 
@@ -240,6 +242,7 @@ Examples:
   hoist run examples/quickstart/task.yaml
   hoist run task.yaml --detach --env EPOCHS=10
   hoist run task.yaml --backend ec2 --plan   # which instance type, at what price, and why
+  hoist run task.yaml --backend sagemaker -d # a SageMaker training job; `hoist logs -f` follows it
   hoist run --resume train-1a2b3c4d";
 
 #[derive(Debug, Args)]
@@ -370,7 +373,8 @@ pub struct RunArgs {
     // A resumed attempt runs the job as it was submitted (same backend,
     // name and environment, so its checkpoint means the same thing):
     // these are refused with --resume rather than silently ignored.
-    /// Where to run: local (this machine) or ec2 (an instance in your account)
+    /// Where to run: local (this machine), ec2 (an instance in your account) or
+    /// sagemaker (a SageMaker training job)
     /// [default: the task's `backend`, then config, then local]
     #[arg(long, value_name = "BACKEND", conflicts_with = "resume")]
     pub backend: Option<String>,

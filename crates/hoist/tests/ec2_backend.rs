@@ -18,7 +18,6 @@
 
 mod common;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -92,32 +91,11 @@ impl World {
 
     /// `hoist ARGS`, recording the AWS requests it sends to `calls`.
     fn run_recorded(&self, args: &[&str], calls: &Path) -> Run {
-        let started = Instant::now();
-        let out = self.env.command(env!("CARGO_BIN_EXE_hoist")).args(args).env("HOIST_RECORD_CALLS", calls).output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            elapsed: started.elapsed(),
-        }
+        common::hoist_recorded(&self.env, args, calls)
     }
 
-    /// `hoist secret set NAME`, the value on stdin.
     fn set_secret(&self, name: &str, value: &str) {
-        let mut child = self
-            .env
-            .command(env!("CARGO_BIN_EXE_hoist"))
-            .args(["secret", "set", name])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(format!("{value}\n").as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "secret set: {}", String::from_utf8_lossy(&out.stderr));
-        let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(!printed.contains(value.lines().nth(1).unwrap_or(value)), "secret set printed the value: {printed}");
+        common::set_secret(&self.env, name, value)
     }
 
     async fn record(&self, id: &str) -> Value {

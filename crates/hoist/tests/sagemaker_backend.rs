@@ -26,7 +26,7 @@
 
 mod common;
 
-use std::io::{BufRead as _, Write as _};
+use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -92,29 +92,11 @@ impl World {
     }
 
     fn run_recorded(&self, args: &[&str], calls: &Path) -> Run {
-        let started = Instant::now();
-        let out = self.env.command(env!("CARGO_BIN_EXE_hoist")).args(args).env("HOIST_RECORD_CALLS", calls).output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            elapsed: started.elapsed(),
-        }
+        common::hoist_recorded(&self.env, args, calls)
     }
 
     fn set_secret(&self, name: &str, value: &str) {
-        let mut child = self
-            .env
-            .command(env!("CARGO_BIN_EXE_hoist"))
-            .args(["secret", "set", name])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(format!("{value}\n").as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "secret set: {}", String::from_utf8_lossy(&out.stderr));
+        common::set_secret(&self.env, name, value)
     }
 
     async fn record(&self, id: &str) -> Value {
@@ -813,4 +795,37 @@ async fn a_lost_create_answer_is_the_same_training_job() {
     let id = run.json()["id"].as_str().unwrap().to_string();
     assert_eq!(w.training_jobs().await, vec![format!("hoist-{WS}--{id}-1")]);
     assert_eq!(w.record(&id).await["attempts"][0]["instance"]["instance_id"], format!("hoist-{WS}--{id}-1"));
+}
+
+/// `--network-isolation`: the container reaches nothing, so the record and
+/// the bundle come as input channels and the agent works on a copy;
+/// SageMaker's status is what `hoist` then records.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_isolated_job_runs_from_its_channels_and_sagemaker_says_how_it_ended() {
+    let w = world().await;
+    let task = w.task(
+        "iso",
+        "name: iso\nworkdir: code\nrun: python3 train.py && echo isolated-ok\nresources:\n  image_id: docker:123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1\n",
+    );
+    let run = w.run(&["run", task.to_str().unwrap(), "--backend", "sagemaker", "--detach", "--network-isolation", "-o", "json"]);
+    let id = run.expect_code(0).json()["id"].as_str().unwrap().to_string();
+    let name = w.wait_for_training_job(None).await;
+    let d = w.describe(&name).await;
+    assert_eq!(d.enable_network_isolation(), Some(true));
+    let channels: Vec<&str> = d.input_data_config().iter().filter_map(|c| c.channel_name()).collect();
+    assert_eq!(channels, ["hoist", "job", "code"]);
+    let sm = w.runtime().await;
+    let calls = w.dir.path().join("iso-agent-calls.jsonl");
+    let c = sm.start(&name, 0, &calls).await;
+    let (code, lines, root) = sm.end(&name, c).await;
+    assert_eq!(code, 0, "{lines:?}");
+    assert!(lines.iter().any(|l| l == "training") && lines.iter().any(|l| l == "isolated-ok"), "the bundle's code ran: {lines:?}");
+    let sent = CallLog::read_file(&calls).unwrap_or_default();
+    assert!(sent.is_empty(), "an isolated agent sent requests: {:?}", sent.iter().map(|c| &c.operation).collect::<Vec<_>>());
+    assert_eq!(w.record(&id).await["status"], "pending", "nothing in AWS heard from the agent");
+    sm.complete(&name, &root, code, false).await;
+    let jobs = w.run(&["jobs", "-o", "json"]);
+    let listed = jobs.expect_code(0).json();
+    let job = listed.as_array().unwrap().iter().find(|j| j["id"] == id.as_str()).unwrap().clone();
+    assert_eq!(job["status"], "succeeded", "reconciled with SageMaker's status: {job:#}");
 }

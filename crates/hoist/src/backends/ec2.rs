@@ -120,13 +120,7 @@ impl Ec2 {
             missing.push(format!("security group {}", n.security_group));
         }
         if !missing.is_empty() {
-            return Err(UsageError(format!(
-                "workspace {} is not set up in {} (missing: {}): run `hoist init` first",
-                n.workspace,
-                self.session.region(),
-                missing.join(", ")
-            ))
-            .into());
+            return Err(not_set_up(n, &missing).into());
         }
         Ok(Footprint { security_group_id: sg.expect("checked").id })
     }
@@ -397,15 +391,7 @@ impl Ec2 {
     pub async fn force_stop(&self, record: &JobRecord, why: &str) -> Result<()> {
         let attempt = record.attempt().number;
         self.terminate_attempt(record).await?;
-        self.store
-            .update_record(&record.id, |r| {
-                if r.attempt().number != attempt || r.status.is_terminal() {
-                    return Ok(false);
-                }
-                r.set_status(Status::Cancelled, Some(format!("{why}; its instance was terminated")));
-                Ok(true)
-            })
-            .await?;
+        self.store.end_attempt(&record.id, attempt, Status::Cancelled, &format!("{why}; its instance was terminated")).await?;
         Ok(())
     }
 
@@ -484,17 +470,7 @@ impl Ec2 {
         if terminate {
             self.terminate_attempt(record).await?;
         }
-        let number = a.number;
-        let updated = self
-            .store
-            .update_record(&record.id, |r| {
-                if r.attempt().number != number || r.status.is_terminal() {
-                    return Ok(false);
-                }
-                r.set_status(status, Some(reason.clone()));
-                Ok(true)
-            })
-            .await?;
+        let updated = self.store.end_attempt(&record.id, a.number, status, &reason).await?;
         let changed = updated != *record;
         *record = updated;
         Ok(changed)
@@ -549,6 +525,11 @@ impl Ec2 {
     pub async fn live_instances(&self) -> Result<Vec<InstanceInfo>> {
         Ok(self.instances().of_workspace(&self.names.workspace).await?)
     }
+}
+
+/// What a job needs of the footprint is missing: `init` makes it.
+pub fn not_set_up(n: &Names, missing: &[String]) -> UsageError {
+    UsageError(format!("workspace {} is not set up in {} (missing: {}): run `hoist init` first", n.workspace, n.region, missing.join(", ")))
 }
 
 /// The nodes of a multi-node attempt, in rank order (EC2's launch index);

@@ -143,16 +143,7 @@ impl Local {
         // Compare-and-swap: the agent may have recorded its final status
         // just now; that wins.
         let number = record.attempt().number;
-        let updated = self
-            .store()
-            .update_record(&record.id, |r| {
-                if r.attempt().number != number || r.status.is_terminal() {
-                    return Ok(false);
-                }
-                r.set_status(Status::Interrupted, Some("the agent stopped without recording a final status".into()));
-                Ok(true)
-            })
-            .await?;
+        let updated = self.store().end_attempt(&record.id, number, Status::Interrupted, "the agent stopped without recording a final status").await?;
         let changed = updated != *record;
         *record = updated;
         Ok(changed)

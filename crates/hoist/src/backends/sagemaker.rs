@@ -34,6 +34,11 @@ pub const ML_ROOT: &str = "/opt/ml";
 pub const CHECKPOINT_LOCAL: &str = "/opt/ml/checkpoints";
 /// The input channel that carries the agent binary.
 pub const AGENT_CHANNEL: &str = "hoist";
+/// With network isolation the container reaches nothing, S3 included: the
+/// job's record and bundle come as input channels too, and the agent
+/// works on a copy (SageMaker's status is then the only one in AWS).
+pub const RECORD_CHANNEL: &str = "job";
+pub const BUNDLE_CHANNEL: &str = "code";
 /// The job's ownership tag (the workspace's is on every resource).
 pub const JOB_TAG: &str = "hoist:job";
 
@@ -154,13 +159,7 @@ impl SageMaker {
             missing.push(format!("role {}", n.sagemaker_role));
         }
         if !missing.is_empty() {
-            return Err(UsageError(format!(
-                "workspace {} is not set up in {} (missing: {}): run `hoist init` first",
-                n.workspace,
-                self.session.region(),
-                missing.join(", ")
-            ))
-            .into());
+            return Err(super::ec2::not_set_up(n, &missing).into());
         }
         // The role's own ARN (an administrator's role may have a path).
         Ok(role.expect("checked"))
@@ -182,7 +181,7 @@ impl SageMaker {
                     let common = ["m5", "m6i", "c5", "c6i", "g5", "g6", "p4d", "p5"];
                     let some: Vec<String> = common.iter().filter(|f| families.contains(f)).map(|f| format!("ml.{f}.*")).collect();
                     UsageError(format!(
-                        "resources.instance_type {t:?}: SageMaker training does not offer ml.{} (it offers {} and more, no burstable types); pick one of those, or run the task with `--backend ec2`",
+                        "resources.instance_type {t:?}: SageMaker training does not offer ml.{} (it offers {} and more); pick one of those, or run the task with `--backend ec2`",
                         t.trim_start_matches("ml."),
                         some.join(", ")
                     ))
@@ -216,7 +215,7 @@ impl SageMaker {
                     .into());
                 }
                 let tag = if choice.gpus > 0 { DLC_GPU_TAG } else { DLC_CPU_TAG };
-                (format!("{DLC_ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{tag}"), "the default (AWS PyTorch training container)".to_string())
+                (format!("{DLC_ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{tag}"), "the default: AWS's PyTorch training container".to_string())
             }
         };
         if choice.architecture != "x86_64" {
@@ -266,7 +265,7 @@ impl SageMaker {
             name,
             role_arn: role_arn.to_string(),
             image: plan.image.clone(),
-            entrypoint: entrypoint(bucket, &record.id, self.session.region(), self.session.endpoint_url()),
+            entrypoint: entrypoint(bucket, &record.id, self.session.region(), self.session.endpoint_url(), opts.network_isolation),
             environment: BTreeMap::from([("HOIST_JOB_ID".to_string(), record.id.clone())]),
             instance_type: plan.instance_type.clone(),
             instance_count: plan.num_nodes,
@@ -277,7 +276,17 @@ impl SageMaker {
             checkpoint_s3: format!("s3://{bucket}/{}", job_key(&record.id, "checkpoints/")),
             checkpoint_local: CHECKPOINT_LOCAL.to_string(),
             output_s3: format!("s3://{bucket}/{}", job_key(&record.id, "output/")),
-            channels: vec![InputChannel { name: AGENT_CHANNEL.to_string(), s3_uri: format!("s3://{bucket}/{binary_key}") }],
+            channels: {
+                let mut channels = vec![InputChannel { name: AGENT_CHANNEL.to_string(), s3_uri: format!("s3://{bucket}/{binary_key}") }];
+                if opts.network_isolation {
+                    let key = |rest: &str| format!("s3://{bucket}/{}", job_key(&record.id, rest));
+                    channels.push(InputChannel { name: RECORD_CHANNEL.to_string(), s3_uri: key("job.json") });
+                    if record.task.workdir.is_some() {
+                        channels.push(InputChannel { name: BUNDLE_CHANNEL.to_string(), s3_uri: key("bundle.tar.gz") });
+                    }
+                }
+                channels
+            },
             tags,
             network_isolation: opts.network_isolation,
             inter_container_encryption: opts.encrypt_inter_node,
@@ -362,17 +371,8 @@ impl SageMaker {
     }
 
     async fn record_cancelled(&self, record: &JobRecord, why: &str) -> Result<()> {
-        let attempt = record.attempt().number;
         let reason = format!("{why}; training job {} was stopped", self.training_job(record));
-        self.store
-            .update_record(&record.id, |r| {
-                if r.attempt().number != attempt || r.status.is_terminal() {
-                    return Ok(false);
-                }
-                r.set_status(Status::Cancelled, Some(reason.clone()));
-                Ok(true)
-            })
-            .await?;
+        self.store.end_attempt(&record.id, record.attempt().number, Status::Cancelled, &reason).await?;
         Ok(())
     }
 
@@ -399,17 +399,7 @@ impl SageMaker {
             Some(job) => verdict(job, self.store.exists(&job_key(&record.id, "cancel")).await.unwrap_or(false)),
         };
         let Some((status, reason)) = verdict else { return Ok(false) };
-        let number = a.number;
-        let updated = self
-            .store
-            .update_record(&record.id, |r| {
-                if r.attempt().number != number || r.status.is_terminal() {
-                    return Ok(false);
-                }
-                r.set_status(status, Some(reason.clone()));
-                Ok(true)
-            })
-            .await?;
+        let updated = self.store.end_attempt(&record.id, a.number, status, &reason).await?;
         let changed = updated != *record;
         *record = updated;
         Ok(changed)
@@ -445,17 +435,36 @@ pub fn host_name(rank: u32) -> String {
 }
 
 /// The container's entrypoint: copy the agent out of its input channel
-/// (channel files are not executable), then run it on the job.
-pub fn entrypoint(bucket: &str, job: &str, region: &str, endpoint_url: Option<&str>) -> Vec<String> {
+/// (channel files are not executable), then run it on the job: in the
+/// bucket, or, isolated from the network, on a copy of the record and
+/// bundle that came as channels.
+pub fn entrypoint(bucket: &str, job: &str, region: &str, endpoint_url: Option<&str>, isolated: bool) -> Vec<String> {
     let q = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let endpoint = endpoint_url.map(|u| format!(" --endpoint-url {}", q(u))).unwrap_or_default();
+    let channel = |name: &str| format!("$(find {ML_ROOT}/input/data/{name} -type f | head -n 1)");
+    let (copy, store) = if isolated {
+        let dir = format!("\"$d/store/jobs/\"{}", q(job));
+        (
+            format!(
+                "mkdir -p {dir}\n\
+                 cp \"{record}\" {dir}/job.json\n\
+                 if [ -d {ML_ROOT}/input/data/{BUNDLE_CHANNEL} ]; then cp \"{bundle}\" {dir}/bundle.tar.gz; fi\n",
+                record = channel(RECORD_CHANNEL),
+                bundle = channel(BUNDLE_CHANNEL),
+            ),
+            "\"file://$d/store\"".to_string(),
+        )
+    } else {
+        (String::new(), format!("s3://{bucket}"))
+    };
     let script = format!(
         "set -e\n\
          d=$(mktemp -d)\n\
-         f=$(find {ML_ROOT}/input/data/{AGENT_CHANNEL} -type f | head -n 1)\n\
-         cp \"$f\" \"$d/hoist\"\n\
+         cp \"{binary}\" \"$d/hoist\"\n\
          chmod 0755 \"$d/hoist\"\n\
-         exec \"$d/hoist\" --region {region}{endpoint} agent --sagemaker {ML_ROOT} --store s3://{bucket} --logs stdout: --job {job} --scratch \"$d\"\n",
+         {copy}\
+         exec \"$d/hoist\" --region {region}{endpoint} agent --sagemaker {ML_ROOT} --store {store} --logs stdout: --job {job} --scratch \"$d\"\n",
+        binary = channel(AGENT_CHANNEL),
         region = q(region),
         job = q(job),
     );
@@ -514,11 +523,13 @@ mod tests {
 
     #[test]
     fn the_entrypoint_runs_the_channel_binary_on_the_job() {
-        let e = entrypoint("hoist-ws-1-us-east-1", "train-1a2b", "us-east-1", Some("http://127.0.0.1:5000"));
+        let e = entrypoint("hoist-ws-1-us-east-1", "train-1a2b", "us-east-1", Some("http://127.0.0.1:5000"), false);
         assert_eq!(&e[..2], &["/bin/sh", "-c"]);
         assert!(e[2].contains("find /opt/ml/input/data/hoist -type f"), "{}", e[2]);
         assert!(e[2].contains("agent --sagemaker /opt/ml --store s3://hoist-ws-1-us-east-1 --logs stdout: --job 'train-1a2b'"), "{}", e[2]);
         assert!(e[2].contains("--endpoint-url 'http://127.0.0.1:5000'"), "{}", e[2]);
-        assert!(!entrypoint("b", "j", "us-east-1", None)[2].contains("endpoint-url"));
+        assert!(!entrypoint("b", "j", "us-east-1", None, false)[2].contains("endpoint-url"));
+        let isolated = &entrypoint("b", "train-1a2b", "us-east-1", None, true)[2];
+        assert!(isolated.contains("find /opt/ml/input/data/job -type f") && isolated.contains("--store \"file://$d/store\""), "{isolated}");
     }
 }

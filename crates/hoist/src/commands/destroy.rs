@@ -32,7 +32,7 @@ impl Report for DestroyReport {
         let width = self.delete.iter().map(|f| f.kind.label().len()).chain(self.skipped.iter().map(|s| s.kind.label().len())).max().unwrap_or(0);
         for f in &self.delete {
             let id = f.id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default();
-            writeln!(out, "  - delete  {:<width$}  {}{id}", f.kind.label(), f.name)?;
+            writeln!(out, "  - {:<6}  {:<width$}  {}{id}", f.kind.verbs().0, f.kind.label(), f.name)?;
             if let Some(d) = &f.detail {
                 writeln!(out, "        {d}")?;
             }
@@ -105,9 +105,12 @@ pub async fn run(ctx: &Context, args: &DestroyArgs) -> Result<ExitCode> {
                     left.push(found.name.clone());
                 }
                 Err(e) => return Err(e),
-                Ok(()) => ctx.printer.status(format!("  deleted  {} {}", kind.label(), found.name)),
+                Ok(()) => ctx.printer.status(format!("  {:<7}  {} {}", kind.verbs().1, kind.label(), found.name)),
             }
         }
+        let of_kind: Vec<&Found> = report.delete.iter().filter(|f| f.kind == *kind).collect();
+        let printer = &ctx.printer;
+        kind.settle(&cx, &of_kind, &|m| printer.status(format!("  {m}"))).await?;
     }
     report.delete.retain(|f| !left.contains(&f.name));
     report.skipped.extend(left.into_iter().map(|name| Skipped {

@@ -262,16 +262,7 @@ async fn run_ec2(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
             Err(e) => {
                 // The attempt never started: say so in the record, so it
                 // can be resumed and is never left pending.
-                let reason = format!("launch failed: {e:#}");
-                ec2.store
-                    .update_record(&record.id, |r| {
-                        if r.attempt().number != attempt || r.status.is_terminal() {
-                            return Ok(false);
-                        }
-                        r.set_status(Status::Failed, Some(reason.clone()));
-                        Ok(true)
-                    })
-                    .await?;
+                ec2.store.end_attempt(&record.id, attempt, Status::Failed, &format!("launch failed: {e:#}")).await?;
                 return Err(e);
             }
         };

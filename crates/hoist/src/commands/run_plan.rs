@@ -108,6 +108,7 @@ pub async fn show(ctx: &Context, args: &RunArgs, task: &Task, backend: Backend) 
             notes.extend(super::run::ec2_only_flags(args));
         }
         Backend::Sagemaker => {
+            notes.extend(super::run_sagemaker::flag_notes(args, task)?);
             let ec2 = Ec2::connect(ctx, ctx.settings.workspace.value.as_str()).await?;
             let sm = crate::backends::sagemaker::SageMaker::new(&ec2, &ctx.settings);
             let opts = crate::backends::sagemaker::Options {
@@ -122,7 +123,8 @@ pub async fn show(ctx: &Context, args: &RunArgs, task: &Task, backend: Backend) 
             if let Err(e) = super::run::check_secrets(&ec2, &task.secrets).await {
                 refusal = Some(e.to_string());
             }
-            notes.push(format!("image: {} ({})", sp.image, sp.image_source));
+            notes.push(format!("image: {} (from {})", sp.image, sp.image_source));
+            notes.push(format!("volume: {} GiB", sp.volume_gib));
             notes.push("prices are EC2's for the same machine: SageMaker's training price is higher".into());
             if let Some(wait) = sp.max_wait_s {
                 notes.push(format!("managed spot: waits for capacity up to {} in all", crate::humanize::duration(std::time::Duration::from_secs(wait))));
@@ -130,8 +132,13 @@ pub async fn show(ctx: &Context, args: &RunArgs, task: &Task, backend: Backend) 
             if task.resources.max_runtime.is_none() {
                 notes.push(format!("stops after SageMaker's default runtime: {}", crate::humanize::duration(std::time::Duration::from_secs(sp.max_runtime_s))));
             }
+            // In SageMaker's names, and no zones (SageMaker places the job).
             let mut choice = sp.choice.clone();
+            let ml = |t: &str| format!("ml.{}", t.trim_start_matches("ml."));
+            choice.reason = choice.reason.replace(&choice.instance_type, &sp.instance_type);
+            choice.runners_up = choice.runners_up.iter().map(|(t, p)| (ml(t), *p)).collect();
             choice.instance_type = sp.instance_type.clone();
+            choice.zones.clear();
             plan.region = Some(ec2.session.region().to_string());
             plan.choice = Some(choice);
         }

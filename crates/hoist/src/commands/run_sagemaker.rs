@@ -20,24 +20,18 @@ const STARTING_POLL: Duration = Duration::from_secs(5);
 pub async fn run(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, is_new: bool) -> Result<ExitCode> {
     let aws = jobs.aws()?;
     let sm = jobs.sagemaker()?;
-    if !args.secrets.is_empty() {
-        return Err(UsageError(
-            "--secret: on SageMaker a job's secrets come from Secrets Manager, never from this machine: store each with `hoist secret set NAME`".into(),
-        )
+    let notes = flag_notes(args, &record.task)?;
+    if !is_new
+        && let Some(job) = sm.describe(&record).await?
+        && !job.is_finished()
+    {
+        // Its final checkpoint is still being uploaded to the prefix the
+        // new attempt restores from.
+        return Err(UsageError(format!(
+            "job {}'s training job {} is still {} ({}): resume it once it has ended (`hoist jobs` shows it)",
+            record.id, job.name, job.status, job.secondary_status
+        ))
         .into());
-    }
-    if args.fallback_on_demand {
-        return Err(UsageError(
-            "--fallback-on-demand: SageMaker waits for managed spot capacity (up to the job's MaxWaitTimeInSeconds) rather than falling back; drop the flag, or run on-demand (no `use_spot`)".into(),
-        )
-        .into());
-    }
-    let mut notes = Vec::new();
-    if record.task.resources.alternatives().iter().any(|r| r.zone.is_some()) {
-        notes.push("resources.zone does not apply to SageMaker, which places a training job itself".to_string());
-    }
-    if args.retry_on_interruption > 0 {
-        notes.push("--retry-on-interruption: SageMaker restarts an interrupted managed spot job itself, from its checkpoint".to_string());
     }
     // Everything that can be wrong is found before anything is created:
     // the footprint, the secrets, the instance type, the image.
@@ -77,16 +71,7 @@ pub async fn run(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
         Err(e) => {
             // The attempt never started: say so in the record, so it can be
             // resumed and is never left pending.
-            let reason = format!("could not start the training job: {e:#}");
-            sm.store
-                .update_record(&record.id, |r| {
-                    if r.attempt().number != attempt || r.status.is_terminal() {
-                        return Ok(false);
-                    }
-                    r.set_status(Status::Failed, Some(reason.clone()));
-                    Ok(true)
-                })
-                .await?;
+            sm.store.end_attempt(&record.id, attempt, Status::Failed, &format!("could not start the training job: {e:#}")).await?;
             return Err(e);
         }
     };
@@ -105,6 +90,31 @@ pub async fn run(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
     }
     let last = watch(ctx, jobs, &record, attempt, None).await?;
     finish(ctx, jobs, &record, last).await
+}
+
+/// `hoist run`'s flags as they apply to SageMaker: refused (exit 125, as
+/// any input `hoist run` cannot use) or noted. `--plan` checks the same.
+pub fn flag_notes(args: &RunArgs, task: &crate::task::Task) -> Result<Vec<String>> {
+    if !args.secrets.is_empty() {
+        return Err(UsageError(
+            "--secret: on SageMaker a job's secrets come from Secrets Manager, never from this machine: store each with `hoist secret set NAME`".into(),
+        )
+        .into());
+    }
+    if args.fallback_on_demand {
+        return Err(UsageError(
+            "--fallback-on-demand: SageMaker waits for managed spot capacity (up to the job's MaxWaitTimeInSeconds) rather than falling back; drop the flag, or run on-demand (no `use_spot`)".into(),
+        )
+        .into());
+    }
+    let mut notes = Vec::new();
+    if task.resources.alternatives().iter().any(|r| r.zone.is_some()) {
+        notes.push("resources.zone does not apply to SageMaker, which places a training job itself".to_string());
+    }
+    if args.retry_on_interruption > 0 {
+        notes.push("--retry-on-interruption: SageMaker restarts an interrupted managed spot job itself, from its checkpoint".to_string());
+    }
+    Ok(notes)
 }
 
 /// Until the agent runs (or the job ends), show SageMaker's own progress:

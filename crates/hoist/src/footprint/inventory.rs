@@ -220,6 +220,49 @@ impl Kind {
         Ok((found, skipped))
     }
 
+    /// What destroy does to one (`delete`, or `stop` for what cannot be
+    /// deleted), and says it did.
+    pub fn verbs(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::TrainingJob => ("stop", "stopped"),
+            _ => ("delete", "deleted"),
+        }
+    }
+
+    /// After every resource of this kind was deleted (or stopped): wait
+    /// for what ends asynchronously. A stopped training job still writes to
+    /// the bucket and acts as the role until it ends (SageMaker allows its
+    /// container 120 s after SIGTERM); all are waited for together.
+    pub async fn settle(self, cx: &Ctx<'_>, found: &[&Found], progress: &dyn Fn(String)) -> Result<()> {
+        if self != Kind::TrainingJob || found.is_empty() {
+            return Ok(());
+        }
+        let jobs = hoist_aws::training::TrainingJobs::new(cx.session);
+        let started = std::time::Instant::now();
+        let mut running: Vec<String> = found.iter().map(|f| f.name.clone()).collect();
+        loop {
+            let mut still = Vec::new();
+            for name in &running {
+                if jobs.describe(name).await?.is_some_and(|j| !j.is_finished()) {
+                    still.push(name.clone());
+                }
+            }
+            running = still;
+            if running.is_empty() {
+                return Ok(());
+            }
+            if started.elapsed() > INSTANCE_BUDGET {
+                anyhow::bail!(
+                    "training jobs still stopping after {} s: {}; run `hoist destroy` again",
+                    INSTANCE_BUDGET.as_secs(),
+                    running.join(", ")
+                );
+            }
+            progress(format!("waiting for {} to stop", crate::printer::count(running.len(), "training job")));
+            tokio::time::sleep(TRAINING_JOB_POLL).await;
+        }
+    }
+
     /// Delete one resource (and what only it holds). Deleting something
     /// already gone succeeds: destroy can be re-run after any failure.
     pub async fn delete(self, cx: &Ctx<'_>, f: &Found) -> Result<()> {
@@ -234,22 +277,8 @@ impl Kind {
                     anyhow::bail!("instance {} is still terminating after {} s: run `hoist destroy` again", left.join(", "), INSTANCE_BUDGET.as_secs());
                 }
             }
-            Kind::TrainingJob => {
-                let jobs = hoist_aws::training::TrainingJobs::new(cx.session);
-                jobs.stop(&f.name).await?;
-                // It writes to the bucket and acts as the role until it ends.
-                let started = std::time::Instant::now();
-                loop {
-                    match jobs.describe(&f.name).await? {
-                        Some(j) if !j.is_finished() => {}
-                        _ => break,
-                    }
-                    if started.elapsed() > INSTANCE_BUDGET {
-                        anyhow::bail!("training job {} is still stopping after {} s: run `hoist destroy` again", f.name, INSTANCE_BUDGET.as_secs());
-                    }
-                    tokio::time::sleep(TRAINING_JOB_POLL).await;
-                }
-            }
+            // Stopped here, waited for (all at once) in `settle`.
+            Kind::TrainingJob => hoist_aws::training::TrainingJobs::new(cx.session).stop(&f.name).await?,
             Kind::Secret => {
                 hoist_aws::secrets::Secrets::new(cx.session, &cx.names.workspace).delete(&f.name).await?;
             }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use hoist_aws::s3::Bucket;
 
-use super::record::JobRecord;
+use super::record::{JobRecord, Status};
 
 #[derive(Debug, Clone)]
 pub enum Store {
@@ -227,6 +227,21 @@ impl Store {
     /// conditionally, again on a conflict. `change` returns whether it
     /// changed anything (nothing is written otherwise). Returns the
     /// record as saved (or as found, unchanged).
+    /// End attempt `attempt` of job `id` with `status` and `reason`, unless
+    /// it has already ended or a newer attempt has started (whoever ended
+    /// it first, the agent or a reconciler, is right). Returns the record
+    /// as saved.
+    pub async fn end_attempt(&self, id: &str, attempt: u32, status: Status, reason: &str) -> Result<JobRecord> {
+        self.update_record(id, |r| {
+            if r.attempt().number != attempt || r.status.is_terminal() {
+                return Ok(false);
+            }
+            r.set_status(status, Some(reason.to_string()));
+            Ok(true)
+        })
+        .await
+    }
+
     pub async fn update_record<F>(&self, id: &str, mut change: F) -> Result<JobRecord>
     where
         F: FnMut(&mut JobRecord) -> Result<bool>,

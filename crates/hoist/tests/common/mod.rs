@@ -42,6 +42,37 @@ pub fn hoist(env: &IsolatedEnv, args: &[&str]) -> Run {
     }
 }
 
+/// `hoist ARGS`, recording the AWS requests it sends to `calls`.
+pub fn hoist_recorded(env: &IsolatedEnv, args: &[&str], calls: &std::path::Path) -> Run {
+    let started = Instant::now();
+    let out = env.command(env!("CARGO_BIN_EXE_hoist")).args(args).env("HOIST_RECORD_CALLS", calls).output().expect("run hoist");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// `hoist secret set NAME`, the value on stdin; fails if hoist printed it.
+pub fn set_secret(env: &IsolatedEnv, name: &str, value: &str) {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = env
+        .command(env!("CARGO_BIN_EXE_hoist"))
+        .args(["secret", "set", name])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{value}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "secret set: {}", String::from_utf8_lossy(&out.stderr));
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!printed.contains(value.lines().nth(1).unwrap_or(value)), "secret set printed the value: {printed}");
+}
+
 /// Run hoist with its AWS calls recorded, and fail if it sent any
 /// operation the catalog does not declare for this command
 /// (`hoist_aws::commands`): code and declared policy cannot drift apart.
