@@ -27,5 +27,18 @@ pub async fn run(ctx: &Context, args: &LogsArgs) -> Result<ExitCode> {
     }
     let format = LineFormat { json: ctx.printer.is_json(), timestamps: args.timestamps, quiet: ctx.printer.quiet, node: args.node };
     show_log(&jobs, &record, attempt, format, args.follow, OnInterrupt::Detach, None).await?;
+    // Where the attempt stands, when that is not "done": a job that has
+    // printed nothing yet, or that failed before its first line (an image
+    // SageMaker could not pull), would otherwise show nothing at all.
+    if !args.follow && !ctx.printer.quiet {
+        let mut now = jobs.reload(&record).await?;
+        jobs.reconcile(&mut now).await?;
+        if let Some(a) = now.attempts.iter().find(|a| a.number == attempt)
+            && a.status != crate::jobs::record::Status::Succeeded
+        {
+            let reason = a.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+            ctx.printer.status(format!("hoist: job {} attempt {attempt} is {}{reason}", now.id, a.status));
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
