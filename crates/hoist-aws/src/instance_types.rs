@@ -139,6 +139,12 @@ impl<'a> InstanceTypes<'a> {
     }
 }
 
+/// `t2`, `t3`, `t3a`, `t4g`: burstable families (not `trn1`, Trainium).
+fn is_burstable_family(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next() == Some('t') && chars.next().is_some_and(|c| c.is_ascii_digit())
+}
+
 fn spec(t: &aws_sdk_ec2::types::InstanceTypeInfo) -> TypeSpec {
     let name = t.instance_type().map(|t| t.as_str().to_string()).unwrap_or_default();
     let mut accelerators: Vec<Device> = Vec::new();
@@ -166,7 +172,7 @@ fn spec(t: &aws_sdk_ec2::types::InstanceTypeInfo) -> TypeSpec {
         }));
     }
     TypeSpec {
-        burstable: t.burstable_performance_supported().unwrap_or(false) || name.starts_with('t'),
+        burstable: t.burstable_performance_supported().unwrap_or(false) || is_burstable_family(&name),
         architecture: t
             .processor_info()
             .and_then(|p| p.supported_architectures().iter().find(|a| matches!(a.as_str(), "x86_64" | "arm64")).map(|a| a.as_str().to_string()))
@@ -177,5 +183,20 @@ fn spec(t: &aws_sdk_ec2::types::InstanceTypeInfo) -> TypeSpec {
         cluster_placement: t.placement_group_info().is_some_and(|p| p.supported_strategies().iter().any(|s| s.as_str() == "cluster")),
         accelerators,
         name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burstable_families_are_t_and_a_digit_not_trainium() {
+        for t in ["t2.micro", "t3.large", "t3a.nano", "t4g.small"] {
+            assert!(is_burstable_family(t), "{t}");
+        }
+        for t in ["trn1.2xlarge", "trn2.48xlarge", "m5.large", "g5.xlarge"] {
+            assert!(!is_burstable_family(t), "{t}");
+        }
     }
 }
