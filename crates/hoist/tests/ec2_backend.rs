@@ -867,7 +867,7 @@ async fn bench_resolution() {
     };
     let mut cold = Vec::new();
     let mut warm = Vec::new();
-    let cache = w.env.home().join(".local/share/hoist/catalog/us-east-1.json");
+    let cache = w.env.home().join(".local/share/hoist/catalog/us-east-1.v2.json");
     for i in 0..5 {
         let _ = std::fs::remove_file(&cache);
         let t = Instant::now();

@@ -1,7 +1,7 @@
 //! The region's instance-type catalog, cached on disk so that resolving
 //! resources works offline and costs no call on most runs.
 //!
-//! `<data dir>/catalog/<region>.json`: every instance type with its
+//! `<data dir>/catalog/<region>.v<format>.json`: every instance type with its
 //! zones and current spot prices, as [`hoist_aws::instance_types`] reads
 //! them. Fresh for [`MAX_AGE`]; `hoist run --refresh-catalog` fetches it
 //! again. When AWS cannot be reached, a stale copy is used (and said so).
@@ -67,8 +67,12 @@ impl Catalog {
     }
 }
 
+/// Bumped when what a cached entry means changes (2: Trainium types were
+/// cached as burstable), so an older cache is fetched again, not trusted.
+const CACHE_FORMAT: u32 = 2;
+
 pub fn path(region: &str) -> PathBuf {
-    crate::backends::local::data_dir().join("catalog").join(format!("{region}.json"))
+    crate::backends::local::data_dir().join("catalog").join(format!("{region}.v{CACHE_FORMAT}.json"))
 }
 
 /// The cached catalog of `region`, however old.
