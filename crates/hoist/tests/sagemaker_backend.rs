@@ -414,6 +414,10 @@ async fn run_creates_one_training_job_with_every_setting_and_the_policy_allows_e
     let refused = w.run(&["run", task.to_str().unwrap(), "--backend", "sagemaker", "--detach"]);
     refused.expect_code(125);
     assert!(refused.stderr.contains("HF_TOKEN"), "{}", refused.stderr);
+    // VPC mode needs a role with EC2 network-interface permissions.
+    let vpc = w.env.command(env!("CARGO_BIN_EXE_hoist")).args(["run", task.to_str().unwrap(), "--backend", "sagemaker", "-d"]).env("HOIST_SAGEMAKER_SUBNET_IDS", "subnet-0123").output().unwrap();
+    let vpc_err = String::from_utf8_lossy(&vpc.stderr);
+    assert!(vpc.status.code() == Some(125) && vpc_err.contains("sagemaker_role"), "{vpc_err}");
     assert!(w.training_jobs().await.is_empty(), "a refused run created a training job");
 
     w.set_secret("HF_TOKEN", SECRET);

@@ -125,7 +125,9 @@ impl SageMaker {
         // workspace's boundary for the few that need it.
         if !self.names.given_sagemaker_role {
             return Err(UsageError(format!(
-                "sagemaker_subnet_ids: in VPC mode SageMaker creates the job's network interfaces as the job's role, which needs EC2                  network-interface permissions that hoist's role {} does not carry; name a role your administrator made with them                  (`sagemaker_role` in the config; AWS lists them under CreateTrainingJob execution role permissions), or unset sagemaker_subnet_ids",
+                "sagemaker_subnet_ids: in VPC mode SageMaker creates the job's network interfaces as the job's role, which needs EC2 \
+                 network-interface permissions that hoist's role {} does not carry; name a role your administrator made with them \
+                 (`sagemaker_role` in the config; AWS lists them under CreateTrainingJob execution role permissions), or unset sagemaker_subnet_ids",
                 self.names.sagemaker_role
             ))
             .into());
