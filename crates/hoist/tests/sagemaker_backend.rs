@@ -408,6 +408,7 @@ async fn run_creates_one_training_job_with_every_setting_and_the_policy_allows_e
     let ami = w.task("ami", &TASK.replace("docker:123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1", "ami-0123456789abcdef0"));
     let refused = w.run(&["run", ami.to_str().unwrap(), "--backend", "sagemaker", "--detach"]);
     assert!(refused.stderr.contains("docker:") && refused.code == 125, "{}", refused.stderr);
+    assert!(refused.stderr.contains(&format!("{}:11: resources.image_id", ami.display())), "the file and line of the field: {}", refused.stderr);
     let burst = w.task("burst", &TASK.replace("ml.g5.xlarge", "ml.t2.nano"));
     let refused = w.run(&["run", burst.to_str().unwrap(), "--backend", "sagemaker", "--detach"]);
     assert!(refused.stderr.contains("ml.t2.nano") && refused.code == 125, "{}", refused.stderr);

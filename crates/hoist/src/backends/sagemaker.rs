@@ -97,6 +97,8 @@ pub struct Plan {
     pub num_nodes: u32,
     pub agent_binary: PathBuf,
     pub choice: Choice,
+    /// What the user should know before it runs (printed as notes).
+    pub notes: Vec<String>,
 }
 
 pub struct SageMaker {
@@ -241,7 +243,12 @@ impl SageMaker {
             .into());
         }
         let agent_binary = bootstrap::agent_binary("x86_64", opts.agent_binary.as_deref())?;
+        let mut notes = Vec::new();
+        if let Some(other) = ecr_region(&image).filter(|r| *r != region) {
+            notes.push(format!("the image is in ECR in {other} and the job runs in {region}: SageMaker pulls training images from the job's own region"));
+        }
         Ok(Plan {
+            notes,
             instance_type,
             image,
             image_source,
@@ -431,6 +438,13 @@ pub fn verdict(job: &TrainingJobInfo, cancel_requested: bool) -> Option<(Status,
     }
 }
 
+/// The region of an ECR image URI (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/...`).
+fn ecr_region(image: &str) -> Option<String> {
+    let host = image.split('/').next()?;
+    let rest = host.split_once(".dkr.ecr.")?.1;
+    Some(rest.split('.').next()?.to_string())
+}
+
 /// SageMaker's name for the host of a rank (`algo-1` is rank 0).
 pub fn host_name(rank: u32) -> String {
     format!("algo-{}", rank + 1)
@@ -521,6 +535,12 @@ mod tests {
         assert_eq!(verdict(&job("Stopped", "MaxRuntimeExceeded", None), false).unwrap().0, Status::Failed);
         assert_eq!(verdict(&job("Stopped", "MaxWaitTimeExceeded", None), false).unwrap().0, Status::Interrupted);
         assert_eq!(verdict(&job("Completed", "Completed", None), false).unwrap().0, Status::Succeeded);
+    }
+
+    #[test]
+    fn an_ecr_image_names_its_region() {
+        assert_eq!(ecr_region("763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-training:2.5.1").as_deref(), Some("eu-west-1"));
+        assert_eq!(ecr_region("ghcr.io/org/image:1"), None);
     }
 
     #[test]

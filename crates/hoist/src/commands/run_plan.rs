@@ -119,11 +119,12 @@ pub async fn show(ctx: &Context, args: &RunArgs, task: &Task, backend: Backend) 
                 vpc: None,
             };
             let record = crate::jobs::record::JobRecord::new(String::new(), ec2.names.workspace.as_str(), backend, task.clone());
-            let sp = sm.plan(&ec2, &record, &opts).await?;
+            let sp = sm.plan(&ec2, &record, &opts).await.map_err(|e| super::run_sagemaker::at_field(e, args.task.as_deref()))?;
             if let Err(e) = super::run::check_secrets(&ec2, &task.secrets).await {
                 refusal = Some(e.to_string());
             }
             notes.push(format!("image: {} (from {})", sp.image, sp.image_source));
+            notes.extend(sp.notes.iter().cloned());
             notes.push(format!("volume: {} GiB", sp.volume_gib));
             notes.push("prices are EC2's for the same machine: SageMaker's training price is higher".into());
             if let Some(wait) = sp.max_wait_s {

@@ -43,9 +43,11 @@ pub async fn run(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
         encrypt_inter_node: args.encrypt_inter_node,
         vpc: sm.vpc(aws).await?,
     };
-    let plan = sm.plan(aws, &record, &opts).await?;
+    let plan = sm.plan(aws, &record, &opts).await.map_err(|e| at_field(e, args.task.as_deref()))?;
     check_secrets(aws, &record.task.secrets).await?;
     if is_new {
+        let mut notes = notes;
+        notes.extend(plan.notes.iter().cloned());
         show_notices(ctx, &record.task.notices, &notes);
     }
     ctx.printer.status(format!("hoist: {} chosen: {}", plan.instance_type, plan.choice.reason));
@@ -90,6 +92,20 @@ pub async fn run(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
     }
     let last = watch(ctx, jobs, &record, attempt, None).await?;
     finish(ctx, jobs, &record, last).await
+}
+
+/// A refusal about a `resources.<field>` of a task file, pointed at the
+/// field's line (`task.yaml:7: resources.image_id ...`), as the task
+/// parser's own errors are.
+pub fn at_field(e: anyhow::Error, path: Option<&std::path::Path>) -> anyhow::Error {
+    let (Some(path), Some(UsageError(message))) = (path, e.downcast_ref::<UsageError>()) else { return e };
+    let Some(field) = message.strip_prefix("resources.").and_then(|m| m.split([' ', ':']).next()) else { return e };
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let line = text.lines().position(|l| l.trim_start().strip_prefix(field).is_some_and(|rest| rest.trim_start().starts_with(':')));
+    match line {
+        Some(i) => UsageError(format!("{}:{}: {message}", path.display(), i + 1)).into(),
+        None => UsageError(format!("{}: {message}", path.display())).into(),
+    }
 }
 
 /// `hoist run`'s flags as they apply to SageMaker: refused (exit 125, as
