@@ -14,7 +14,7 @@ use crate::error::AwsError;
 use crate::session::Session;
 use crate::tags::Tags;
 
-/// The tag naming the job an instance runs.
+/// The tag naming the job an instance (or a SageMaker training job) runs.
 pub const JOB_TAG: &str = "hoist:job";
 /// The tag naming the attempt an instance runs.
 pub const ATTEMPT_TAG: &str = "hoist:attempt";

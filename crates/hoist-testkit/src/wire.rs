@@ -116,7 +116,7 @@ impl Known {
                 let body: serde_json::Value = req.body.as_deref().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
                 if let Some(name) = body["TrainingJobName"].as_str() {
                     let arn = format!("arn:{partition}:sagemaker:{region}:{account}:training-job/{}", name.to_ascii_lowercase());
-                    set(self.tags.entry(arn).or_default(), &sagemaker_tags(&body["Tags"]));
+                    set(self.tags.entry(arn).or_default(), &json_tags(&body["Tags"]));
                 }
             }
             "iam" => {
@@ -1158,7 +1158,8 @@ fn json_request(call: &Call, req: &WireRequest, service: &str) -> Result<(String
     Ok((op, body))
 }
 
-fn sagemaker_tags(v: &serde_json::Value) -> Vec<(String, String)> {
+/// `[{"Key": k, "Value": v}, ...]`, as JSON-protocol services send tags.
+fn json_tags(v: &serde_json::Value) -> Vec<(String, String)> {
     v.as_array()
         .into_iter()
         .flatten()
@@ -1183,7 +1184,7 @@ fn sagemaker(call: &Call, req: &WireRequest, cx: &Cx) -> Result<Vec<Authz>, Stri
         "ListTrainingJobs" => out.push(Authz::new(&action, "*", vec![])),
         "CreateTrainingJob" => {
             let arn = job_arn(&name()?);
-            let tags = sagemaker_tags(&body["Tags"]);
+            let tags = json_tags(&body["Tags"]);
             let mut context = request_tag_context(&tags);
             context.extend(tag_keys_context(&tags.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()));
             out.push(Authz::new(&action, &arn, context.clone()));
@@ -1224,12 +1225,7 @@ fn secretsmanager(call: &Call, req: &WireRequest, cx: &Cx) -> Result<Vec<Authz>,
         "ListSecrets" => out.push(Authz::new(&action, "*", vec![])),
         "CreateSecret" => {
             let name = field("Name")?;
-            let tags: Vec<(String, String)> = body["Tags"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|t| (t["Key"].as_str().unwrap_or_default().to_string(), t["Value"].as_str().unwrap_or_default().to_string()))
-                .collect();
+            let tags = json_tags(&body["Tags"]);
             out.push(Authz::new(&action, arn(&name), request_tag_context(&tags)));
             if !tags.is_empty() {
                 out.push(Authz::new("secretsmanager:TagResource", arn(&name), request_tag_context(&tags)));

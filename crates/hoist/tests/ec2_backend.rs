@@ -291,12 +291,7 @@ async fn run_launches_one_instance_with_every_setting_and_the_policy_allows_exac
 
     // Proof on the wire: `hoist policy run` allows every authorization of
     // every request `run` sent...
-    let policy = hoist(&w.env, &["policy", "run", "--account", ACCOUNT, "--region", REGION, "-o", "json"]);
-    let docs = match policy.expect_code(0).json() {
-        Value::Array(d) => d,
-        d => vec![d],
-    };
-    let policies = parse(&docs);
+    let policies = common::proof::generated(&w.env, "run", REGION);
     let authz = authorizations(&calls, &before);
     for (op, a) in &authz {
         assert_eq!(decide(&policies, None, a), Decision::Allow, "{op}: {a:?} is denied by `hoist policy run`");
@@ -828,12 +823,7 @@ async fn resources_resolve_against_the_region_catalog_cached_and_launch_as_plann
 
     // The catalog reads are allowed by `hoist policy run` (EC2 is not
     // judged by the emulator: proven on the requests sent).
-    let policy = hoist(&w.env, &["policy", "run", "--account", ACCOUNT, "--region", REGION, "-o", "json"]);
-    let docs = match policy.expect_code(0).json() {
-        Value::Array(d) => d,
-        d => vec![d],
-    };
-    let policies = parse(&docs);
+    let policies = common::proof::generated(&w.env, "run", REGION);
     let before = known(&w).await;
     let authz = authorizations(&calls_of_first_plan(&w), &before);
     assert!(authz.iter().any(|(op, _)| op == "ec2:DescribeSpotPriceHistory"), "{authz:?}");
@@ -977,12 +967,7 @@ async fn a_two_node_job_runs_with_ranks_and_peers_in_one_placement_group() {
     let ips: Vec<String> = nodes.iter().map(|n| n["private_ip"].as_str().unwrap().to_string()).collect();
 
     // The launch on the wire: `hoist policy run` allows it all.
-    let policy = hoist(&w.env, &["policy", "run", "--account", ACCOUNT, "--region", REGION, "-o", "json"]);
-    let docs = match policy.expect_code(0).json() {
-        Value::Array(d) => d,
-        d => vec![d],
-    };
-    let policies = parse(&docs);
+    let policies = common::proof::generated(&w.env, "run", REGION);
     let authz = authorizations(&CallLog::read_file(&calls_file).unwrap(), &before);
     assert!(authz.iter().any(|(op, a)| op == "ec2:RunInstances" && a.resource.ends_with(&format!("placement-group/hoist-{WS}"))), "{authz:?}");
     assert!(authz.iter().any(|(op, _)| op == "ec2:CreatePlacementGroup"), "{authz:?}");

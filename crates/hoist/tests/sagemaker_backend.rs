@@ -149,6 +149,14 @@ impl World {
         }
     }
 
+    /// `hoist run TASK --backend sagemaker --detach` (plus `extra`); the
+    /// job's id.
+    fn submit(&self, task: &Path, extra: &[&str]) -> String {
+        let mut args = vec!["run", task.to_str().unwrap(), "--backend", "sagemaker", "--detach", "-o", "json"];
+        args.extend(extra);
+        self.run(&args).expect_code(0).json()["id"].as_str().unwrap().to_string()
+    }
+
     /// Wait for the newest training job of the workspace.
     async fn wait_for_training_job(&self, attached: Option<&mut Child>) -> String {
         let started = Instant::now();
@@ -377,14 +385,6 @@ async fn known(w: &World) -> Known {
     known
 }
 
-fn policy_docs(w: &World, command: &str) -> Vec<Policy> {
-    let policy = hoist(&w.env, &["policy", command, "--account", ACCOUNT, "--region", REGION, "-o", "json"]);
-    let docs = match policy.expect_code(0).json() {
-        Value::Array(d) => d,
-        d => vec![d],
-    };
-    parse(&docs)
-}
 
 const TASK: &str = r#"name: train
 workdir: code
@@ -503,7 +503,7 @@ async fn run_creates_one_training_job_with_every_setting_and_the_policy_allows_e
 
     // Proof on the wire: `hoist policy run` allows every authorization of
     // every request `run` sent...
-    let policies = policy_docs(&w, "run");
+    let policies = common::proof::generated(&w.env, "run", REGION);
     let authz = authorizations(&calls, REGION, &before);
     for (op, a) in &authz {
         assert_eq!(decide(&policies, None, REGION, a), Decision::Allow, "{op}: {a:?} is denied by `hoist policy run`");
@@ -665,8 +665,7 @@ resources:
 async fn cancel_stops_the_training_job_and_destroy_stops_what_runs() {
     let w = world().await;
     let task = w.task("long", LONG_TASK);
-    let run = w.run(&["run", task.to_str().unwrap(), "--backend", "sagemaker", "--detach", "-o", "json"]);
-    let id = run.expect_code(0).json()["id"].as_str().unwrap().to_string();
+    let id = w.submit(&task, &[]);
     let name = w.wait_for_training_job(None).await;
     let sm = w.runtime().await;
     let calls = w.dir.path().join("cancel-agent-calls.jsonl");
@@ -694,8 +693,7 @@ async fn cancel_stops_the_training_job_and_destroy_stops_what_runs() {
 
     // destroy stops the workspace's running training jobs (they cannot be
     // deleted), and leaves another workspace's alone.
-    let run = w.run(&["run", task.to_str().unwrap(), "--backend", "sagemaker", "--detach", "-o", "json"]);
-    let second = run.expect_code(0).json()["id"].as_str().unwrap().to_string();
+    let second = w.submit(&task, &[]);
     let second_job = format!("hoist-{WS}--{second}-1");
     let mut other_env = w.emu.env();
     other_env.set("HOIST_WORKSPACE", "ml-a").set("HOIST_AGENT_BINARY", env!("CARGO_BIN_EXE_hoist"));
@@ -724,8 +722,7 @@ async fn cancel_stops_the_training_job_and_destroy_stops_what_runs() {
 async fn two_nodes_see_their_ranks_and_a_spot_restart_resumes_from_the_checkpoint() {
     let w = world().await;
     let task = w.task("long", &LONG_TASK.replace("run: |", "num_nodes: 2\nrun: |"));
-    let run = w.run(&["run", task.to_str().unwrap(), "--backend", "sagemaker", "--detach", "-o", "json"]);
-    let id = run.expect_code(0).json()["id"].as_str().unwrap().to_string();
+    let id = w.submit(&task, &[]);
     let name = w.wait_for_training_job(None).await;
     let sm = w.runtime().await;
     let calls = w.dir.path().join("node-calls.jsonl");
@@ -812,8 +809,7 @@ async fn an_isolated_job_runs_from_its_channels_and_sagemaker_says_how_it_ended(
         "iso",
         "name: iso\nworkdir: code\nrun: python3 train.py && echo isolated-ok\nresources:\n  image_id: docker:123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1\n",
     );
-    let run = w.run(&["run", task.to_str().unwrap(), "--backend", "sagemaker", "--detach", "--network-isolation", "-o", "json"]);
-    let id = run.expect_code(0).json()["id"].as_str().unwrap().to_string();
+    let id = w.submit(&task, &["--network-isolation"]);
     let name = w.wait_for_training_job(None).await;
     let d = w.describe(&name).await;
     assert_eq!(d.enable_network_isolation(), Some(true));

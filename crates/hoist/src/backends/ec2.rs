@@ -534,7 +534,7 @@ pub fn not_set_up(n: &Names, missing: &[String]) -> UsageError {
 
 /// The nodes of a multi-node attempt, in rank order (EC2's launch index);
 /// none for a single-node one.
-fn nodes_of(instances: impl Iterator<Item = (String, Option<String>)>, num_nodes: u32) -> Vec<Node> {
+pub(super) fn nodes_of(instances: impl Iterator<Item = (String, Option<String>)>, num_nodes: u32) -> Vec<Node> {
     if num_nodes <= 1 {
         return Vec::new();
     }

@@ -18,13 +18,14 @@ use std::time::SystemTime;
 
 use anyhow::Result;
 use hoist_aws::Session;
+use hoist_aws::instances::JOB_TAG;
 use hoist_aws::training::{DEFAULT_MAX_RUNTIME, InputChannel, MAX_RUNTIME_LIMIT, TrainingJobInfo, TrainingJobs, TrainingSpec};
 
 use super::bootstrap;
 use super::ec2::{BOOT_TIMEOUT, DEFAULT_DISK_GIB, Ec2};
 use crate::exit::UsageError;
 use crate::footprint::names::Names;
-use crate::jobs::record::{JobRecord, Node, Placement, Status, parse_time};
+use crate::jobs::record::{JobRecord, Placement, Status, parse_time};
 use crate::jobs::store::{Store, job_key};
 use crate::resolve::Choice;
 
@@ -39,8 +40,6 @@ pub const AGENT_CHANNEL: &str = "hoist";
 /// works on a copy (SageMaker's status is then the only one in AWS).
 pub const RECORD_CHANNEL: &str = "job";
 pub const BUNDLE_CHANNEL: &str = "code";
-/// The job's ownership tag (the workspace's is on every resource).
-pub const JOB_TAG: &str = "hoist:job";
 
 /// AWS Deep Learning Containers' registry in the regions where it is
 /// the common one (other regions have their own: give `image_id`).
@@ -171,13 +170,13 @@ impl SageMaker {
 
     /// Decide the instance type, image, volume and stopping condition,
     /// reading only.
-    pub async fn plan(&self, aws: &Ec2, record: &JobRecord, opts: &Options) -> Result<Plan> {
-        let task = strip_ml_prefix(&record.task);
+    pub async fn plan(&self, aws: &Ec2, given: &crate::task::Task, opts: &Options) -> Result<Plan> {
+        let task = as_in_ec2_catalog(given);
         let r = &task.resources;
         let region = self.session.region().to_string();
         let offered = hoist_aws::training::training_instance_types();
         let (choice, _) = aws.choose_among(&task, opts.refresh_catalog, &|t| offered.contains(&format!("ml.{t}").as_str())).await.map_err(|e| {
-            let pinned = record.task.resources.alternatives().iter().find_map(|a| a.instance_type.clone());
+            let pinned = given.resources.alternatives().iter().find_map(|a| a.instance_type.clone());
             match pinned {
                 Some(t) if !offered.contains(&format!("ml.{}", t.trim_start_matches("ml.")).as_str()) => {
                     let mut families: Vec<&str> = offered.iter().filter_map(|t| t.strip_prefix("ml.")?.split('.').next()).collect();
@@ -236,7 +235,7 @@ impl SageMaker {
         // MaxWaitTimeInSeconds, which must cover the runtime; allow as
         // long again for waiting.
         let max_wait_s = choice.spot.then(|| (max_runtime_s * 2).min(MAX_RUNTIME_LIMIT).max(max_runtime_s));
-        if opts.network_isolation && !record.task.secrets.is_empty() {
+        if opts.network_isolation && !given.secrets.is_empty() {
             return Err(UsageError(
                 "--network-isolation: the job's container can reach nothing, not even Secrets Manager, and the task names secrets".into(),
             )
@@ -256,7 +255,7 @@ impl SageMaker {
             max_runtime_s,
             max_wait_s,
             spot: choice.spot,
-            num_nodes: record.task.num_nodes,
+            num_nodes: given.num_nodes,
             agent_binary,
             choice,
         })
@@ -322,21 +321,8 @@ impl SageMaker {
             subnet_id: None,
             model_artifact: Some(format!("{}{}/output/model.tar.gz", spec.output_s3, spec.name)),
         };
-        let nodes: Vec<Node> = if plan.num_nodes > 1 {
-            (0..plan.num_nodes)
-                .map(|rank| Node {
-                    rank,
-                    instance_id: host_name(rank),
-                    private_ip: None,
-                    status: None,
-                    exit_code: None,
-                    reason: None,
-                    heartbeat_at: None,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        // SageMaker's hosts by rank; their addresses the agents resolve.
+        let nodes = super::ec2::nodes_of((0..plan.num_nodes).map(|rank| (host_name(rank), None)), plan.num_nodes);
         let attempt = record.attempt().number;
         self.store
             .update_record(&record.id, |r| {
@@ -490,7 +476,7 @@ pub fn entrypoint(bucket: &str, job: &str, region: &str, endpoint_url: Option<&s
 /// The task as EC2's catalog sees it: `ml.` taken off its instance types
 /// (`ml.g5.xlarge` is `g5.xlarge` there), and no zone (SageMaker places a
 /// training job itself).
-fn strip_ml_prefix(task: &crate::task::Task) -> crate::task::Task {
+fn as_in_ec2_catalog(task: &crate::task::Task) -> crate::task::Task {
     let mut t = task.clone();
     let strip = |r: &mut crate::task::Resources| {
         if let Some(it) = &r.instance_type {

@@ -118,8 +118,7 @@ pub async fn show(ctx: &Context, args: &RunArgs, task: &Task, backend: Backend) 
                 encrypt_inter_node: args.encrypt_inter_node,
                 vpc: None,
             };
-            let record = crate::jobs::record::JobRecord::new(String::new(), ec2.names.workspace.as_str(), backend, task.clone());
-            let sp = sm.plan(&ec2, &record, &opts).await.map_err(|e| super::run_sagemaker::at_field(e, args.task.as_deref()))?;
+            let sp = sm.plan(&ec2, task, &opts).await.map_err(|e| super::run_sagemaker::at_field(e, args.task.as_deref()))?;
             if let Err(e) = super::run::check_secrets(&ec2, &task.secrets).await {
                 refusal = Some(e.to_string());
             }

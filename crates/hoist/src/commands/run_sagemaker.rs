@@ -43,7 +43,7 @@ pub async fn run(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
         encrypt_inter_node: args.encrypt_inter_node,
         vpc: sm.vpc(aws).await?,
     };
-    let plan = sm.plan(aws, &record, &opts).await.map_err(|e| at_field(e, args.task.as_deref()))?;
+    let plan = sm.plan(aws, &record.task, &opts).await.map_err(|e| at_field(e, args.task.as_deref()))?;
     check_secrets(aws, &record.task.secrets).await?;
     if is_new {
         let mut notes = notes;
@@ -149,8 +149,8 @@ async fn wait_for_start(ctx: &Context, jobs: &Jobs, sm: &SageMaker, record: &Job
                 return Ok(true);
             }
         }
-        let mut now = jobs.reload(record).await?;
-        jobs.reconcile(&mut now).await?;
+        // (The job's end is seen above; `watch` then reconciles the record.)
+        let now = jobs.reload(record).await?;
         if now.attempt().status != Status::Pending || now.attempt().number != record.attempt().number {
             return Ok(true);
         }

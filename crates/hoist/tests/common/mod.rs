@@ -134,6 +134,17 @@ pub mod proof {
         evaluate(policies, boundary.map(std::slice::from_ref), &Request { action: &a.action, resource: &a.resource, context: &ctx }).decision
     }
 
+    /// The policy `hoist policy COMMAND` prints for the test account and
+    /// `region` (one document or several), parsed.
+    pub fn generated(env: &hoist_testkit::IsolatedEnv, command: &str, region: &str) -> Vec<Policy> {
+        let policy = super::hoist(env, &["policy", command, "--account", ACCOUNT, "--region", region, "-o", "json"]);
+        let docs = match policy.expect_code(0).json() {
+            Value::Array(d) => d,
+            d => vec![d],
+        };
+        parse(&docs)
+    }
+
     pub fn parse(docs: &[Value]) -> Vec<Policy> {
         docs.iter().map(|d| Policy::from_value(d).expect("a valid policy")).collect()
     }
