@@ -105,6 +105,58 @@ Patches:
    AWS SDK for Rust reports a malformed response, not the denial); AWS
    answers `{"__type": "AccessDeniedException", "Message": ...}`. Error
    answers to SageMaker requests are rendered as JSON here.
+
+12. SageMaker endpoints: moto has no UpdateEndpoint (HTTP 500); makes an
+   endpoint `InService` at once; lets CreateModel, CreateEndpointConfig and
+   CreateEndpoint overwrite a name already taken; answers ListModels with
+   every model, unfiltered and unpaged, and ListEndpoints /
+   ListEndpointConfigs oldest first in pages of 100 by default; quotes the
+   ARN in "Could not find ..." with `'` (and names a missing model in
+   DeleteModel by name only); refuses every instance type newer than its
+   2019 list (ml.g5...); and InvokeEndpoint answers any name, existing or
+   not, with a canned body (a 500 for a body that is not UTF-8). AWS:
+   UpdateEndpoint (`EndpointName` and `EndpointConfigName` required) deploys
+   the new configuration's variants and leaves the endpoint `Updating`;
+   only an `InService` endpoint can be updated ("DeleteEndpoint is the only
+   operation that can be performed on a failed endpoint");
+   CreateEndpoint leaves it `Creating`; either becomes `InService` (or
+   `Failed`, with a `FailureReason`) later. A name taken is refused with
+   `ValidationException` 'Cannot create already existing model|endpoint
+   configuration|endpoint "ARN".' (an endpoint's name case-insensitively),
+   the resource unchanged; a missing one is 'Could not find model|endpoint
+   configuration|endpoint "ARN".'. The three List* filter (`NameContains`,
+   creation times; ListEndpoints also status and modification times), sort
+   (default `CreationTime`, `Descending`) and page (`MaxResults` 1 to 100,
+   default 10; `NextToken`), ListModels with summaries (name, ARN, creation
+   time). InvokeEndpoint (sagemaker-runtime, restJson) answers an unknown
+   endpoint with 400 `ValidationError` "Endpoint NAME of account ACCOUNT
+   not found." (code in `x-amzn-ErrorType`, message in the body). All that
+   is modelled here, with instance types from the service model. An
+   endpoint becomes `InService` by itself once
+   HOIST_EMULATOR_ENDPOINT_SETTLE_SECONDS (read at start-up, default 0.3)
+   have passed since it became `Creating` or `Updating`, judged whenever it
+   is read (DescribeEndpoint, ListEndpoints, InvokeEndpoint, UpdateEndpoint).
+   Anything else is the test's to say: `POST /hoist-emulator/sagemaker/
+   endpoint-status` (JSON, unsigned: `EndpointName`, `EndpointStatus`,
+   optional `FailureReason` (kept until the next status), `Hold` (stay in
+   the status, no settling), `Region`, `AccountId`) sets it and answers
+   DescribeEndpoint's JSON (404 for an unknown endpoint, 400 for bad
+   input); a `Failed` or held endpoint never settles. Refusing an update,
+   the message names the status: 'Cannot update in-progress|failed
+   endpoint "ARN" (status S).' (the parenthesis is the emulator's). No
+   container runs here, so an invocation of a serving endpoint (`InService`,
+   or `Updating` and the like, whose old fleet serves on) answers JSON
+   showing what reached the endpoint and what serves it: `EndpointName`,
+   `ContentType`, `Accept`, `Body` (UTF-8 text, or base64 with
+   `"BodyEncoding": "base64"`), `Variant` (the first production variant,
+   also in `x-Amzn-Invoked-Production-Variant`) and `Model` (`ModelName`,
+   `Image`, `ModelDataUrl`, `Environment` of its primary container; null
+   once the model is deleted). An endpoint that does not serve answers 400
+   `ValidationError` "Endpoint NAME of account ACCOUNT is not in service
+   (status S)." (the wording is the emulator's). Runtime errors, denials
+   under IAM enforcement included (judged as `sagemaker:InvokeEndpoint`,
+   from the path: moto would take an `Action` form field from the body),
+   are restJson: `x-amzn-ErrorType: CODE:<namespace>` and `{"Message": ...}`.
 """
 
 import json
@@ -686,6 +738,435 @@ SageMakerModelBackend.describe_training_job = _describe_training_job
 SageMakerModelBackend.list_training_jobs = _list_training_jobs
 SageMakerModelBackend.add_tags = _add_tags
 DomainDispatcherApplication.__call__ = _dispatch
+
+
+# 12. SageMaker endpoints.
+import base64
+import datetime
+import os
+from urllib.parse import unquote
+
+from moto.sagemaker.models import FakeEndpointConfig
+from moto.sagemaker.utils import arn_formatter
+from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+
+_ENDPOINTS_LOCK = threading.RLock()
+# How long SageMaker takes to create or update an endpoint here (read once,
+# at start-up): long enough for a test to see Creating, short enough not to wait.
+_ENDPOINT_SETTLE = datetime.timedelta(seconds=float(os.environ.get("HOIST_EMULATOR_ENDPOINT_SETTLE_SECONDS", "0.3")))
+_ENDPOINT_STATUS_PATH = "/hoist-emulator/sagemaker/endpoint-status"
+_SETTLING = ("Creating", "Updating")  # what becomes InService by itself
+_IN_PROGRESS = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
+# An endpoint answers invocations while its instances run: during an update
+# the old fleet serves until traffic shifts ("there is no availability loss").
+_SERVING = ("InService", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed")
+_LIST_DEFAULT, _LIST_MAX = 10, 100  # MaxResults: AWS's default and limit
+# What moto does not keep about an endpoint, by its ARN (which names the
+# account and region): when its status last changed, whether a test holds
+# it there, and the production variants of its configuration (moto keeps
+# only their counts and weights, not which model each variant serves).
+_ENDPOINTS = {}
+# kind -> (what AWS calls it in messages, the backend's dict of them)
+_KINDS = {
+    "model": ("model", "_models"),
+    "endpoint-config": ("endpoint configuration", "endpoint_configs"),
+    "endpoint": ("endpoint", "endpoints"),
+}
+
+
+def _arn(backend, kind, name):
+    return arn_formatter(kind, name, backend.account_id, backend.region_name)
+
+
+def _existing(backend, kind, name):
+    """The model, endpoint configuration or endpoint `name`, or AWS's
+    ValidationException (moto quotes the ARN with ' and names a missing
+    model by name only; AWS quotes with " and names the ARN)."""
+    found = getattr(backend, _KINDS[kind][1]).get(name)
+    if found is None:
+        raise ValidationError(f'Could not find {_KINDS[kind][0]} "{_arn(backend, kind, name)}".')
+    return found
+
+
+def _refuse_taken(backend, kind, name):
+    taken = getattr(backend, _KINDS[kind][1])
+    # AWS: an endpoint's name is case-insensitive in CreateEndpoint.
+    same = (lambda n: n.lower() == name.lower()) if kind == "endpoint" else (lambda n: n == name)
+    for existing in list(taken):
+        if same(existing):
+            raise ValidationError(f'Cannot create already existing {_KINDS[kind][0]} "{_arn(backend, kind, existing)}".')
+
+
+def _require(self, *names):
+    for name in names:
+        if self._get_param(name) is None:
+            member = name[0].lower() + name[1:]
+            raise ValidationError(
+                f"1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null")
+
+
+def _set_endpoint_status(endpoint, status, failure=None, hold=False):
+    now = utcnow()
+    state = _ENDPOINTS.setdefault(endpoint.arn, {"variants": []})
+    state.update(since=now, hold=hold)
+    endpoint.endpoint_status = status
+    endpoint.failure_reason = failure
+    endpoint.last_modified_time = now
+
+
+def _settle(endpoint):
+    """What SageMaker would have done by now: a Creating or Updating
+    endpoint is InService once the settle time has passed since it got
+    there, unless a test holds it."""
+    state = _ENDPOINTS.get(endpoint.arn)
+    if endpoint.endpoint_status not in _SETTLING or state is None or state["hold"]:
+        return endpoint
+    ready = state["since"] + _ENDPOINT_SETTLE
+    if utcnow() >= ready:
+        endpoint.endpoint_status = "InService"
+        endpoint.last_modified_time = ready
+        state["since"] = ready
+    return endpoint
+
+
+def _serve_config(endpoint, config):
+    """Make `config` the one the endpoint runs, as moto's FakeEndpoint
+    derives it at creation, and remember which model each variant serves."""
+    endpoint.endpoint_config_name = config.endpoint_config_name
+    endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
+    endpoint.data_capture_config = config.data_capture_config
+    _ENDPOINTS.setdefault(endpoint.arn, {"since": utcnow(), "hold": False})["variants"] = copy.deepcopy(
+        config.production_variants)
+
+
+def _named(args, kwargs, key):
+    return kwargs[key] if key in kwargs else args[0]
+
+
+_original_create_model = SageMakerModelBackend.create_model
+
+
+def _create_model(self, *args, **kwargs):
+    with _ENDPOINTS_LOCK:
+        _refuse_taken(self, "model", _named(args, kwargs, "model_name"))
+        return _original_create_model(self, *args, **kwargs)
+
+
+_original_create_endpoint_config = SageMakerModelBackend.create_endpoint_config
+
+
+def _create_endpoint_config(self, *args, **kwargs):
+    with _ENDPOINTS_LOCK:
+        _refuse_taken(self, "endpoint-config", _named(args, kwargs, "endpoint_config_name"))
+        for variant in kwargs.get("production_variants") or []:
+            _existing(self, "model", variant.get("ModelName"))
+        return _original_create_endpoint_config(self, *args, **kwargs)
+
+
+@functools.cache
+def _instance_types():
+    return _sagemaker_model().shape_for("ProductionVariantInstanceType").enum
+
+
+def _validate_instance_type(self, instance_type):
+    # moto checks a list of 2019 (no ml.g5, ml.inf2...); AWS's is the
+    # service model's.
+    if instance_type not in _instance_types():
+        raise ValidationError(
+            f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: {_instance_types()}")
+
+
+_original_create_endpoint = SageMakerModelBackend.create_endpoint
+
+
+def _create_endpoint(self, *args, **kwargs):
+    name = _named(args, kwargs, "endpoint_name")
+    with _ENDPOINTS_LOCK:
+        _refuse_taken(self, "endpoint", name)
+        config = _existing(self, "endpoint-config", kwargs.get("endpoint_config_name"))
+        endpoint = _original_create_endpoint(self, *args, **kwargs)
+        _ENDPOINTS.pop(endpoint.arn, None)  # a name used before starts afresh
+        _serve_config(endpoint, config)
+        _set_endpoint_status(endpoint, "Creating")
+        endpoint.creation_time = endpoint.last_modified_time
+    return endpoint
+
+
+def _update_endpoint(self, endpoint_name, endpoint_config_name):
+    with _ENDPOINTS_LOCK:
+        endpoint = _settle(_existing(self, "endpoint", endpoint_name))
+        config = _existing(self, "endpoint-config", endpoint_config_name)
+        status = endpoint.endpoint_status
+        if status != "InService":
+            # AWS's wording for the cases it names; the status, for all.
+            kind = "failed " if status == "Failed" else "in-progress " if status in _IN_PROGRESS else ""
+            raise ValidationError(f'Cannot update {kind}endpoint "{endpoint.arn}" (status {status}).')
+        _serve_config(endpoint, config)
+        _set_endpoint_status(endpoint, "Updating")
+    return endpoint
+
+
+def _update_endpoint_response(self):
+    _require(self, "EndpointName", "EndpointConfigName")
+    endpoint = self.sagemaker_backend.update_endpoint(self._get_param("EndpointName"),
+                                                      self._get_param("EndpointConfigName"))
+    return ActionResult({"EndpointArn": endpoint.arn})
+
+
+def _describe_model(self, model_name):
+    return _existing(self, "model", model_name)
+
+
+def _delete_model(self, model_name):
+    with _ENDPOINTS_LOCK:
+        _existing(self, "model", model_name)
+        del self._models[model_name]
+
+
+def _describe_endpoint_config(self, endpoint_config_name):
+    return _existing(self, "endpoint-config", endpoint_config_name).response_object
+
+
+def _delete_endpoint_config(self, endpoint_config_name):
+    with _ENDPOINTS_LOCK:
+        _existing(self, "endpoint-config", endpoint_config_name)
+        del self.endpoint_configs[endpoint_config_name]
+
+
+def _describe_endpoint(self, endpoint_name):
+    with _ENDPOINTS_LOCK:
+        return _settle(_existing(self, "endpoint", endpoint_name)).response_object
+
+
+def _delete_endpoint(self, endpoint_name):
+    with _ENDPOINTS_LOCK:
+        endpoint = _existing(self, "endpoint", endpoint_name)
+        del self.endpoints[endpoint_name]
+        _ENDPOINTS.pop(endpoint.arn, None)
+
+
+def _naive_utc(t):
+    """A timestamp parameter as moto's (naive UTC) times compare with it."""
+    if isinstance(t, (int, float)):
+        t = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+    if isinstance(t, datetime.datetime) and t.tzinfo is not None:
+        t = t.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return t
+
+
+def _listed(self, items, name, sort_keys, key, summary, extra_filter=lambda item: True):
+    """What the List* operations of these three share (moto: no filter or
+    page for ListModels, a page of 100 by default and oldest first for the
+    other two): NameContains, CreationTimeBefore/After, SortBy (default
+    CreationTime), SortOrder (default Descending), MaxResults (default 10,
+    at most 100), NextToken."""
+    contains = self._get_param("NameContains")
+    before = _naive_utc(self._get_param("CreationTimeBefore"))
+    after = _naive_utc(self._get_param("CreationTimeAfter"))
+    max_results = self._get_param("MaxResults")
+    if max_results is not None and not 1 <= int(max_results) <= _LIST_MAX:
+        relation = "greater than or equal to 1" if int(max_results) < 1 else f"less than or equal to {_LIST_MAX}"
+        raise ValidationError(f"1 validation error detected: Value '{max_results}' at 'maxResults' failed to "
+                              f"satisfy constraint: Member must have value {relation}")
+    chosen = [i for i in items
+              if (contains is None or contains in name(i))
+              and (before is None or i.creation_time < before)
+              and (after is None or i.creation_time >= after)
+              and extra_filter(i)]
+    sort_by = self._get_param("SortBy", "CreationTime")
+    chosen.sort(key=sort_keys.get(sort_by, lambda i: i.creation_time),
+                reverse=self._get_param("SortOrder", "Descending") == "Descending")
+    token = self._get_param("NextToken")
+    try:
+        start = int(token) if token else 0
+        if not 0 <= start <= len(chosen):
+            raise ValueError
+    except ValueError:
+        raise ValidationError(f'Invalid pagination token because "{token}".')
+    end = start + int(max_results or _LIST_DEFAULT)
+    return ActionResult({key: [summary(i) for i in chosen[start:end]],
+                         "NextToken": str(end) if end < len(chosen) else None})
+
+
+def _list_models(self):
+    return _listed(self, list(self.sagemaker_backend._models.values()), lambda m: m.model_name,
+                   {"Name": lambda m: m.model_name}, "Models",
+                   lambda m: {"ModelName": m.model_name, "ModelArn": m.arn, "CreationTime": m.creation_time})
+
+
+def _list_endpoint_configs(self):
+    return _listed(self, list(self.sagemaker_backend.endpoint_configs.values()), lambda c: c.endpoint_config_name,
+                   {"Name": lambda c: c.endpoint_config_name}, "EndpointConfigs", lambda c: c.summary())
+
+
+def _list_endpoints(self):
+    modified_before = _naive_utc(self._get_param("LastModifiedTimeBefore"))
+    modified_after = _naive_utc(self._get_param("LastModifiedTimeAfter"))
+    status = self._get_param("StatusEquals")
+
+    def matches(e):
+        return ((modified_before is None or e.last_modified_time < modified_before)
+                and (modified_after is None or e.last_modified_time > modified_after)
+                and (status is None or e.endpoint_status == status))
+
+    with _ENDPOINTS_LOCK:
+        endpoints = [_settle(e) for e in list(self.sagemaker_backend.endpoints.values())]
+        return _listed(self, endpoints, lambda e: e.endpoint_name,
+                       {"Name": lambda e: e.endpoint_name, "Status": lambda e: e.endpoint_status},
+                       "Endpoints", lambda e: e.summary(), matches)
+
+
+def _endpoint_body(endpoint):
+    operation = _sagemaker_model().operation_model("DescribeEndpoint")
+    return get_serializer_class("sagemaker", "json")(operation_model=operation).serialize(endpoint.response_object)["body"]
+
+
+def _endpoint_status(request):
+    def answer(status, body):
+        return Response(body if isinstance(body, str) else json.dumps(body), status=status,
+                        content_type="application/json")
+
+    if request.method != "POST":
+        return answer(405, {"message": "POST a JSON body"})
+    try:
+        body = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("EndpointName"), str):
+        return answer(400, {"message": "expected a JSON object with EndpointName"})
+    statuses = _sagemaker_model().shape_for("EndpointStatus").enum
+    status = body.get("EndpointStatus")
+    if status not in statuses:
+        return answer(400, {"message": f"EndpointStatus must be one of {statuses}"})
+    failure, hold = body.get("FailureReason"), body.get("Hold", False)
+    if failure is not None and not isinstance(failure, str):
+        return answer(400, {"message": "FailureReason must be a string"})
+    if not isinstance(hold, bool):
+        return answer(400, {"message": "Hold must be true or false"})
+    account = body.get("AccountId", DEFAULT_ACCOUNT_ID)
+    region = body.get("Region", "us-east-1")
+    name = body["EndpointName"]
+    with _ENDPOINTS_LOCK:
+        try:
+            endpoint = sagemaker_backends[account][region].endpoints.get(name)
+        except KeyError:
+            endpoint = None
+        if endpoint is None:
+            return answer(404, {"message": f"no endpoint {name!r} in account {account}, region {region}"})
+        _set_endpoint_status(endpoint, status, failure, hold)
+        return answer(200, _endpoint_body(endpoint))
+
+
+_original_dispatch_11 = DomainDispatcherApplication.__call__
+
+
+def _dispatch_12(self, environ, start_response):
+    if environ.get("PATH_INFO") == _ENDPOINT_STATUS_PATH:
+        return _endpoint_status(Request(environ))(environ, start_response)
+    return _original_dispatch_11(self, environ, start_response)
+
+
+# The runtime is restJson: the error's code in `x-amzn-ErrorType` (AWS adds
+# its namespace after a colon, which the SDKs strip), the message in the body.
+_RUNTIME_ERROR_NAMESPACE = ":http://internal.amazon.com/coral/com.amazon.sagemaker.runtime/"
+
+
+def _runtime_error(status, code, message):
+    return status, {"status": status, "Content-Type": "application/json",
+                    "x-amzn-ErrorType": code + _RUNTIME_ERROR_NAMESPACE}, json.dumps({"Message": message})
+
+
+def _invocation_model(backend, variant):
+    model = backend._models.get(variant.get("ModelName"))
+    if model is None:
+        return None
+    container = model.primary_container or (model.containers[0] if model.containers else {})
+    return {"ModelName": model.model_name, "Image": container.get("Image"),
+            "ModelDataUrl": container.get("ModelDataUrl"), "Environment": container.get("Environment")}
+
+
+def _invoke_endpoint(self):
+    """No container runs here: the answer shows what reached the endpoint
+    and what serves it, so a test can check both."""
+    name = unquote(self.path.split("/")[2])
+    account = self.current_account
+    backend = sagemaker_backends[account][self.region]
+    with _ENDPOINTS_LOCK:
+        endpoint = backend.endpoints.get(name)  # AWS: the name's case must match here
+        if endpoint is None:
+            return _runtime_error(400, "ValidationError", f"Endpoint {name} of account {account} not found.")
+        status = _settle(endpoint).endpoint_status
+        if status not in _SERVING:
+            return _runtime_error(400, "ValidationError",
+                                  f"Endpoint {name} of account {account} is not in service (status {status}).")
+        variants = _ENDPOINTS.get(endpoint.arn, {}).get("variants") or [{}]
+        variant = variants[0]
+        model = _invocation_model(backend, variant)
+    body = self.raw_body or b""
+    try:
+        echoed = {"Body": body.decode("utf-8")}
+    except UnicodeDecodeError:
+        echoed = {"Body": base64.b64encode(body).decode(), "BodyEncoding": "base64"}
+    answer = {"EndpointName": name, "ContentType": self.headers.get("Content-Type"),
+              "Accept": self.headers.get("Accept"), **echoed, "Variant": variant.get("VariantName"), "Model": model}
+    headers = {"Content-Type": "application/json"}
+    if variant.get("VariantName"):
+        headers["x-Amzn-Invoked-Production-Variant"] = variant["VariantName"]
+    return 200, headers, json.dumps(answer)
+
+
+def _runtime_action(self):
+    # The operation is the one the path names: moto would first look for an
+    # `Action` among the form fields it reads from any body.
+    return self._get_action_from_method_and_request_uri(self.normalized_request)
+
+
+_original_runtime_call_action = SageMakerRuntimeResponse.call_action
+
+
+def _runtime_call_action(self):
+    status, headers, body = _original_runtime_call_action(self)
+    text = body.decode(errors="replace") if isinstance(body, bytes) else body
+    if int(status) >= 400 and isinstance(text, str) and text.lstrip().startswith("<"):
+        # A denial or a bad signature, rendered as moto renders them (XML).
+        import re
+
+        def element(name):
+            m = re.search(rf"<{name}>(.*?)</{name}>", text, re.S)
+            return m.group(1) if m else ""
+
+        code = element("Code") or "InternalFailure"
+        if code == "AccessDenied":
+            code = "AccessDeniedException"
+        _, error_headers, body = _runtime_error(int(status), code, element("Message"))
+        headers = {k: v for k, v in dict(headers).items() if k.lower() not in ("content-type", "content-length")}
+        headers.update(error_headers)
+    return status, headers, body
+
+
+SageMakerModelBackend.create_model = _create_model
+SageMakerModelBackend.create_endpoint_config = _create_endpoint_config
+SageMakerModelBackend.create_endpoint = _create_endpoint
+SageMakerModelBackend.update_endpoint = _update_endpoint
+SageMakerModelBackend.describe_model = _describe_model
+SageMakerModelBackend.delete_model = _delete_model
+SageMakerModelBackend.describe_endpoint_config = _describe_endpoint_config
+SageMakerModelBackend.delete_endpoint_config = _delete_endpoint_config
+SageMakerModelBackend.describe_endpoint = _describe_endpoint
+SageMakerModelBackend.delete_endpoint = _delete_endpoint
+FakeEndpointConfig.validate_instance_type = _validate_instance_type
+SageMakerResponse.update_endpoint = _update_endpoint_response
+SageMakerResponse.list_models = _list_models
+SageMakerResponse.list_endpoint_configs = _list_endpoint_configs
+SageMakerResponse.list_endpoints = _list_endpoints
+# Bytes as they came: moto decodes a body as UTF-8 first (a 500 for an
+# image or any other binary payload).
+SageMakerRuntimeResponse.use_raw_body = True
+SageMakerRuntimeResponse._get_action = _runtime_action
+SageMakerRuntimeResponse.invoke_endpoint = _invoke_endpoint
+SageMakerRuntimeResponse.call_action = _runtime_call_action
+DomainDispatcherApplication.__call__ = _dispatch_12
 
 
 if __name__ == "__main__":

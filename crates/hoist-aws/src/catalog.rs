@@ -589,6 +589,8 @@ pub mod sagemaker_role {
     pub const LIST_BUCKET: Op = super::agent::LIST_OBJECTS_V2;
     pub const READ_JOBS: Op = super::agent::GET_OBJECT;
     pub const WRITE_JOBS: Op = super::agent::PUT_OBJECT;
+    /// An endpoint's model file uploaded from the user's machine.
+    pub const READ_MODELS: Op = super::endpoints::HEAD_MODEL_OBJECT;
     /// Checkpoint sync removes checkpoints the job deleted.
     pub const DELETE_JOBS: Op = op!("s3", "DeleteObject", ["s3:DeleteObject"], JOBS);
     /// Training and endpoint logs, under SageMaker's own log groups.
@@ -672,6 +674,81 @@ pub mod training {
     );
 }
 
+pub mod endpoints {
+    //! SageMaker endpoints: each is a model, an endpoint configuration and
+    //! the endpoint, all named `hoist-<workspace>--…` (SageMaker writes
+    //! names in ARNs in lower case; workspace names are lower case).
+    use super::{Cond, Grant, Op};
+
+    const MODEL: &[&str] = &["arn:{partition}:sagemaker:{region}:{account}:model/hoist-{workspace}--*"];
+    const CONFIG: &[&str] = &["arn:{partition}:sagemaker:{region}:{account}:endpoint-config/hoist-{workspace}--*"];
+    const ENDPOINT: &[&str] = &["arn:{partition}:sagemaker:{region}:{account}:endpoint/hoist-{workspace}--*"];
+    const ENDPOINT_AND_CONFIG: &[&str] = &[
+        "arn:{partition}:sagemaker:{region}:{account}:endpoint/hoist-{workspace}--*",
+        "arn:{partition}:sagemaker:{region}:{account}:endpoint-config/hoist-{workspace}--*",
+    ];
+    const REQUEST_TAGGED: &[Cond] =
+        &[Cond { operator: "StringEquals", key: "aws:RequestTag/hoist:workspace", value: "{workspace}" }];
+
+    /// The model names the SageMaker role, which SageMaker assumes to pull
+    /// the image and read the model: iam:PassRole, to SageMaker only.
+    /// Tags given at creation also need sagemaker:AddTags.
+    pub const CREATE_MODEL: Op = op!(
+        "sagemaker",
+        "CreateModel",
+        grants: &[
+            Grant { actions: &["sagemaker:CreateModel", "sagemaker:AddTags"], resources: MODEL, conditions: REQUEST_TAGGED },
+            Grant {
+                actions: &["iam:PassRole"],
+                resources: &["arn:{partition}:iam::{account}:role/{sagemaker_role}"],
+                conditions: &[Cond { operator: "StringEquals", key: "iam:PassedToService", value: "sagemaker.amazonaws.com" }],
+            },
+        ]
+    );
+    pub const DESCRIBE_MODEL: Op = op!("sagemaker", "DescribeModel", ["sagemaker:DescribeModel"], MODEL);
+    pub const DELETE_MODEL: Op = op!("sagemaker", "DeleteModel", ["sagemaker:DeleteModel"], MODEL);
+    pub const CREATE_ENDPOINT_CONFIG: Op = op!(
+        "sagemaker",
+        "CreateEndpointConfig",
+        grants: &[Grant {
+            actions: &["sagemaker:CreateEndpointConfig", "sagemaker:AddTags"],
+            resources: CONFIG,
+            conditions: REQUEST_TAGGED,
+        }]
+    );
+    pub const DESCRIBE_ENDPOINT_CONFIG: Op =
+        op!("sagemaker", "DescribeEndpointConfig", ["sagemaker:DescribeEndpointConfig"], CONFIG);
+    pub const DELETE_ENDPOINT_CONFIG: Op = op!("sagemaker", "DeleteEndpointConfig", ["sagemaker:DeleteEndpointConfig"], CONFIG);
+    /// Authorized on the endpoint and on the configuration it names.
+    pub const CREATE_ENDPOINT: Op = op!(
+        "sagemaker",
+        "CreateEndpoint",
+        grants: &[
+            Grant { actions: &["sagemaker:CreateEndpoint"], resources: ENDPOINT_AND_CONFIG, conditions: &[] },
+            Grant { actions: &["sagemaker:AddTags"], resources: ENDPOINT, conditions: REQUEST_TAGGED },
+        ]
+    );
+    pub const UPDATE_ENDPOINT: Op = op!("sagemaker", "UpdateEndpoint", ["sagemaker:UpdateEndpoint"], ENDPOINT_AND_CONFIG);
+    pub const DESCRIBE_ENDPOINT: Op = op!("sagemaker", "DescribeEndpoint", ["sagemaker:DescribeEndpoint"], ENDPOINT);
+    pub const DELETE_ENDPOINT: Op = op!("sagemaker", "DeleteEndpoint", ["sagemaker:DeleteEndpoint"], ENDPOINT);
+    /// The list actions support no resource-level permission.
+    pub const LIST_ENDPOINTS: Op = op!("sagemaker", "ListEndpoints", ["sagemaker:ListEndpoints"], &["*"]);
+    pub const LIST_ENDPOINT_CONFIGS: Op = op!("sagemaker", "ListEndpointConfigs", ["sagemaker:ListEndpointConfigs"], &["*"]);
+    pub const LIST_MODELS: Op = op!("sagemaker", "ListModels", ["sagemaker:ListModels"], &["*"]);
+    /// The runtime API (`hoist invoke`).
+    pub const INVOKE_ENDPOINT: Op = op!("sagemaker", "InvokeEndpoint", ["sagemaker:InvokeEndpoint"], ENDPOINT);
+
+    /// A model file from this machine, uploaded to the bucket's `models/`.
+    pub const PUT_MODEL_OBJECT: Op = op!("s3", "PutObject", ["s3:PutObject"], MODELS);
+    pub const HEAD_MODEL_OBJECT: Op = op!("s3", "HeadObject", ["s3:GetObject"], MODELS);
+    /// Model files larger than a part go up in parts.
+    pub const CREATE_MULTIPART_MODEL: Op = op!("s3", "CreateMultipartUpload", ["s3:PutObject"], MODELS);
+    pub const UPLOAD_MODEL_PART: Op = op!("s3", "UploadPart", ["s3:PutObject"], MODELS);
+    pub const COMPLETE_MULTIPART_MODEL: Op = op!("s3", "CompleteMultipartUpload", ["s3:PutObject"], MODELS);
+    pub const ABORT_MULTIPART_MODEL: Op = op!("s3", "AbortMultipartUpload", ["s3:AbortMultipartUpload"], MODELS);
+    const MODELS: &[&str] = &["arn:{partition}:s3:::{bucket}/models/*"];
+}
+
 pub mod kms {
     use super::Op;
 
@@ -685,6 +762,26 @@ pub mod kms {
 /// that check recorded calls against declarations.
 pub const ALL: &[Op] = &[
     sts::GET_CALLER_IDENTITY,
+    endpoints::CREATE_MODEL,
+    endpoints::DESCRIBE_MODEL,
+    endpoints::DELETE_MODEL,
+    endpoints::CREATE_ENDPOINT_CONFIG,
+    endpoints::DESCRIBE_ENDPOINT_CONFIG,
+    endpoints::DELETE_ENDPOINT_CONFIG,
+    endpoints::CREATE_ENDPOINT,
+    endpoints::UPDATE_ENDPOINT,
+    endpoints::DESCRIBE_ENDPOINT,
+    endpoints::DELETE_ENDPOINT,
+    endpoints::LIST_ENDPOINTS,
+    endpoints::LIST_ENDPOINT_CONFIGS,
+    endpoints::LIST_MODELS,
+    endpoints::INVOKE_ENDPOINT,
+    endpoints::PUT_MODEL_OBJECT,
+    endpoints::HEAD_MODEL_OBJECT,
+    endpoints::CREATE_MULTIPART_MODEL,
+    endpoints::UPLOAD_MODEL_PART,
+    endpoints::COMPLETE_MULTIPART_MODEL,
+    endpoints::ABORT_MULTIPART_MODEL,
     s3::DELETE_OBJECT_VERSIONS,
     s3::ABORT_MULTIPART_UPLOAD,
     s3::HEAD_BUCKET,

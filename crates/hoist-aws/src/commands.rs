@@ -3,7 +3,9 @@
 //! command really sends and fails if it sends anything not listed here.
 //! Adding an AWS call to a command without listing it fails that test.
 
-use crate::catalog::{Op, agent, boundary, ec2, iam, iam_read, instances, jobs, kms, logs, s3, sagemaker_role, secrets, ssm, sts, training};
+use crate::catalog::{
+    Op, agent, boundary, ec2, endpoints, iam, iam_read, instances, jobs, kms, logs, s3, sagemaker_role, secrets, ssm, sts, training,
+};
 
 /// Reads `init`, `status` and `destroy` share: seeing the footprint.
 const OBSERVE: &[Op] = &[
@@ -91,6 +93,14 @@ const DESTROY_JOBS: &[Op] = &[
     training::LIST_TRAINING_JOBS,
     training::STOP_TRAINING_JOB,
     training::DESCRIBE_TRAINING_JOB,
+    // Endpoints bill by the hour: deleted with their configs and models.
+    endpoints::LIST_ENDPOINTS,
+    endpoints::DELETE_ENDPOINT,
+    endpoints::DESCRIBE_ENDPOINT,
+    endpoints::LIST_ENDPOINT_CONFIGS,
+    endpoints::DELETE_ENDPOINT_CONFIG,
+    endpoints::LIST_MODELS,
+    endpoints::DELETE_MODEL,
 ];
 
 /// The agent, running a job whose state is in S3 and logs in CloudWatch:
@@ -153,6 +163,37 @@ const RUN: &[Op] = &[
     training::GET_LOG_EVENTS,
 ];
 
+/// `hoist deploy`, `endpoints` and `invoke`: the workspace's endpoints,
+/// their configurations and models, found by name with list calls; a
+/// model file from this machine goes to the bucket's `models/`; a model
+/// from a job is read from the job's record.
+const DEPLOY: &[Op] = &[
+    sts::GET_CALLER_IDENTITY,
+    s3::HEAD_BUCKET,
+    iam::GET_ROLE,
+    jobs::GET_OBJECT,
+    endpoints::CREATE_MODEL,
+    endpoints::DESCRIBE_MODEL,
+    endpoints::DELETE_MODEL,
+    endpoints::CREATE_ENDPOINT_CONFIG,
+    endpoints::DESCRIBE_ENDPOINT_CONFIG,
+    endpoints::DELETE_ENDPOINT_CONFIG,
+    endpoints::CREATE_ENDPOINT,
+    endpoints::UPDATE_ENDPOINT,
+    endpoints::DESCRIBE_ENDPOINT,
+    endpoints::DELETE_ENDPOINT,
+    endpoints::LIST_ENDPOINTS,
+    endpoints::LIST_ENDPOINT_CONFIGS,
+    endpoints::LIST_MODELS,
+    endpoints::INVOKE_ENDPOINT,
+    endpoints::PUT_MODEL_OBJECT,
+    endpoints::HEAD_MODEL_OBJECT,
+    endpoints::CREATE_MULTIPART_MODEL,
+    endpoints::UPLOAD_MODEL_PART,
+    endpoints::COMPLETE_MULTIPART_MODEL,
+    endpoints::ABORT_MULTIPART_MODEL,
+];
+
 /// `hoist secret set/list/rm`.
 const SECRET: &[Op] = &[
     sts::GET_CALLER_IDENTITY,
@@ -179,6 +220,7 @@ const SAGEMAKER_ROLE: &[Op] = &[
     agent::ABORT_MULTIPART_UPLOAD,
     agent::GET_AGENT_BINARY,
     agent::GET_SECRET_VALUE,
+    sagemaker_role::READ_MODELS,
     sagemaker_role::CREATE_LOG_GROUP,
     sagemaker_role::CREATE_LOG_STREAM,
     sagemaker_role::PUT_LOG_EVENTS,
@@ -227,11 +269,11 @@ const CHECK: &[Op] = &[
 /// Commands hoist knows the AWS needs of. `agent` and `sagemaker` are the
 /// execution roles' (the agent on an instance; SageMaker running a job or
 /// an endpoint), the rest a user's.
-pub const COMMANDS: &[&str] = &["whoami", "init", "status", "destroy", "run", "secret", "agent", "sagemaker", "check"];
+pub const COMMANDS: &[&str] = &["whoami", "init", "status", "destroy", "run", "deploy", "secret", "agent", "sagemaker", "check"];
 
 /// The commands a user runs (their policies are a user's); the others are
 /// the execution roles'.
-pub const USER_COMMANDS: &[&str] = &["whoami", "init", "status", "destroy", "run", "secret", "check"];
+pub const USER_COMMANDS: &[&str] = &["whoami", "init", "status", "destroy", "run", "deploy", "secret", "check"];
 
 /// The operations `command` may perform (empty for an unknown command).
 pub fn ops(command: &str) -> Vec<Op> {
@@ -242,6 +284,8 @@ pub fn ops(command: &str) -> Vec<Op> {
         "destroy" => &[OBSERVE, DESTROY_JOBS, DESTROY_WRITES],
         // `jobs`, `logs` and `cancel` on jobs in AWS need what `run` does.
         "run" | "jobs" | "logs" | "cancel" => &[RUN],
+        // `endpoints` and `invoke` need what `deploy` does.
+        "deploy" | "endpoints" | "invoke" => &[DEPLOY],
         "secret" => &[SECRET],
         "agent" => &[AGENT],
         "sagemaker" => &[SAGEMAKER_ROLE],

@@ -16,6 +16,7 @@ pub mod bucket;
 pub mod caller_policies;
 pub mod catalog;
 pub mod commands;
+pub mod endpoints;
 pub mod error;
 pub mod iam;
 pub mod identity;

@@ -156,6 +156,8 @@ impl CallLog {
 pub fn iam_prefix(sdk_service: &str) -> String {
     match sdk_service {
         "CloudWatch Logs" => "logs".to_string(),
+        // InvokeEndpoint is authorized as sagemaker:InvokeEndpoint.
+        "SageMaker Runtime" => "sagemaker".to_string(),
         other => other.to_ascii_lowercase().replace(' ', ""),
     }
 }

@@ -202,6 +202,14 @@ impl Session {
         aws_sdk_sagemaker::Client::from_conf(config.build())
     }
 
+    pub fn sagemaker_runtime_client(&self) -> aws_sdk_sagemakerruntime::Client {
+        let mut config = aws_sdk_sagemakerruntime::config::Builder::from(self.sdk.as_ref());
+        if let Some(log) = &self.recorder {
+            config = config.interceptor(Recorder(log.clone()));
+        }
+        aws_sdk_sagemakerruntime::Client::from_conf(config.build())
+    }
+
     pub fn region(&self) -> &str {
         self.sdk.region().map(|r| r.as_ref()).unwrap_or_default()
     }

@@ -356,7 +356,6 @@ async fn user_with_inline_policy(iam: &aws_sdk_iam::Client, user: &str, policy: 
 /// control endpoint (patch 11 in `tests/emulator/server.py`). `endpoint`:
 /// [`Emulator::endpoint`]. Panics unless the emulator accepts it.
 pub fn set_training_job_status(endpoint: &str, name: &str, status: Option<&str>, secondary: &str, failure: Option<&str>) {
-    use std::io::{Read as _, Write as _};
     let mut body = serde_json::json!({"TrainingJobName": name, "SecondaryStatus": secondary});
     if let Some(s) = status {
         body["TrainingJobStatus"] = s.into();
@@ -364,16 +363,38 @@ pub fn set_training_job_status(endpoint: &str, name: &str, status: Option<&str>,
     if let Some(f) = failure {
         body["FailureReason"] = f.into();
     }
+    post_control(endpoint, "/hoist-emulator/sagemaker/training-job-status", &body);
+}
+
+/// Set a SageMaker endpoint's status (`Failed`, `Creating`, `InService`...)
+/// as SageMaker would, through the emulator's control endpoint (patch 12 in
+/// `tests/emulator/server.py`), with `failure` as its `FailureReason`. By
+/// itself a `Creating` or `Updating` endpoint becomes `InService` once
+/// `HOIST_EMULATOR_ENDPOINT_SETTLE_SECONDS` (0.3 s) have passed; with `hold`
+/// it stays in `status` until set again. `endpoint`: [`Emulator::endpoint`].
+/// Panics unless the emulator accepts it.
+pub fn set_endpoint_status(endpoint: &str, name: &str, status: &str, failure: Option<&str>, hold: bool) {
+    let mut body = serde_json::json!({"EndpointName": name, "EndpointStatus": status, "Hold": hold});
+    if let Some(f) = failure {
+        body["FailureReason"] = f.into();
+    }
+    post_control(endpoint, "/hoist-emulator/sagemaker/endpoint-status", &body);
+}
+
+/// POST `body` to one of the emulator's (unsigned) control endpoints;
+/// panics with the answer unless it is 200.
+fn post_control(endpoint: &str, path: &str, body: &serde_json::Value) {
+    use std::io::{Read as _, Write as _};
     let body = body.to_string();
     let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = std::net::TcpStream::connect(host).expect("the emulator's port");
     write!(
         stream,
-        "POST /hoist-emulator/sagemaker/training-job-status HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"), "the emulator's SageMaker control endpoint: {answer}");
+    assert!(answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"), "the emulator's SageMaker control endpoint {path}: {answer}");
 }

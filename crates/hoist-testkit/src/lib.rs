@@ -13,5 +13,5 @@ mod leaks;
 pub mod proxy;
 pub mod wire;
 
-pub use emulator::{Emulator, EmulatorOptions, Keys, ACCOUNT, set_training_job_status};
+pub use emulator::{Emulator, EmulatorOptions, Keys, ACCOUNT, set_endpoint_status, set_training_job_status};
 pub use env::IsolatedEnv;

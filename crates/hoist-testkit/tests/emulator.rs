@@ -64,3 +64,28 @@ fn the_sagemaker_training_patch_behaves_as_aws_documents() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("0 mismatch(es)"), "{text}");
 }
+
+/// Patch 12 (SageMaker endpoints) behaves as AWS documents: every point of
+/// `tests/emulator/check_endpoints.py`, which starts its own servers (one
+/// enforcing IAM) and drives them with boto3.
+#[test]
+fn the_sagemaker_endpoint_patch_behaves_as_aws_documents() {
+    let root = hoist_testkit::emulator::repo_root();
+    let out = std::process::Command::new(hoist_testkit::emulator::emulator_python())
+        .arg(root.join("tests/emulator/check_endpoints.py"))
+        .current_dir(&root)
+        .output()
+        .expect("running the check");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("0 mismatch(es)"), "{text}");
+}
+
+/// The endpoint helper reaches patch 12's control endpoint, and says what
+/// it answered when it refuses (here: no such endpoint).
+#[test]
+#[should_panic(expected = "no endpoint 'hoist-missing'")]
+fn setting_a_missing_endpoints_status_panics_with_the_emulators_answer() {
+    let emu = Emulator::start();
+    hoist_testkit::set_endpoint_status(emu.endpoint(), "hoist-missing", "Failed", Some("no capacity"), false);
+}

@@ -106,6 +106,19 @@ pub enum Command {
         \n  hoist secret list\n\
         \n  hoist secret rm HF_TOKEN")]
     Secret(SecretCommand),
+    /// Serve models on SageMaker endpoints declared in a file (plan, apply, watch)
+    #[command(subcommand, after_help = DEPLOY_HELP)]
+    Deploy(DeployCommand),
+    /// List the workspace's endpoints, or delete one
+    #[command(after_help = "Examples:\n  hoist endpoints\n  hoist endpoints -o json | jq -r '.[] | select(.status != \"InService\") | .endpoint'\n  \
+        hoist endpoints delete sentiment --yes")]
+    Endpoints(EndpointsArgs),
+    /// Send a request to an endpoint and print its answer
+    #[command(after_help = "The answer goes to stdout as the endpoint sent it (bytes, not re-encoded).\n\n\
+        Examples:\n  hoist invoke sentiment --body '{\"inputs\": \"I love it\"}'\n  \
+        hoist invoke sentiment --body @request.json\n  \
+        hoist invoke resnet --body @cat.jpg --content-type image/jpeg > answer.json")]
+    Invoke(InvokeArgs),
     /// Set up (or repair) the workspace's footprint in your AWS account
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
@@ -505,6 +518,103 @@ pub struct AgentArgs {
     /// Manager
     #[arg(long, value_name = "DIR", conflicts_with = "ec2")]
     pub sagemaker: Option<PathBuf>,
+}
+
+const DEPLOY_HELP: &str = "A deploy file lists the endpoints that should exist:\n\n\
+    endpoints:\n\
+    \x20 - name: sentiment\n\
+    \x20   model:\n\
+    \x20     image: <image URI>               # the serving container\n\
+    \x20     data: s3://bucket/model.tar.gz   # or ./model.tar.gz (uploaded), or job:<job id>\n\
+    \x20     env: {KEY: value}\n\
+    \x20   instance_type: ml.g5.xlarge\n\
+    \x20   instance_count: 1                  # or serverless: {memory_mb: 4096, max_concurrency: 5}\n\
+    \x20 - name: summarize\n\
+    \x20   model: {huggingface: facebook/bart-large-cnn, task: summarization}\n\
+    \x20   instance_type: ml.g5.xlarge\n\n\
+    Each endpoint is `hoist-<workspace>--<name>` in SageMaker, serving a model and endpoint\n\
+    configuration whose names carry a hash of their content. A change makes a new model and\n\
+    configuration and switches the endpoint with UpdateEndpoint (no downtime), then deletes the\n\
+    old ones. Applying an unchanged file changes nothing.\n\n\
+    Examples:\n  hoist deploy plan serve.yaml\n  hoist deploy apply serve.yaml\n  \
+    hoist deploy apply serve.yaml --prune --yes     also delete endpoints the file no longer lists\n  \
+    hoist deploy apply serve.yaml --watch           keep reconciling until Ctrl-C";
+
+#[derive(Debug, Subcommand)]
+pub enum DeployCommand {
+    /// Show what apply would do, per endpoint (reads only)
+    Plan(DeployPlanArgs),
+    /// Make the workspace's endpoints what the file says
+    Apply(DeployApplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeployPlanArgs {
+    /// The deploy file (YAML)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Plan deleting the workspace's endpoints the file does not list
+    #[arg(long)]
+    pub prune: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployApplyArgs {
+    /// The deploy file (YAML)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Delete the workspace's endpoints the file does not list (only the workspace's are ever considered)
+    #[arg(long)]
+    pub prune: bool,
+    /// Delete or recreate endpoints without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Do not wait for endpoints to be InService (old models and configurations are then deleted by the next apply)
+    #[arg(long, conflicts_with = "watch")]
+    pub no_wait: bool,
+    /// Keep reconciling when the file changes or an endpoint drifts, until Ctrl-C
+    #[arg(long)]
+    pub watch: bool,
+    /// With --watch: how often to look for drift
+    #[arg(long, value_name = "DURATION", default_value = "30s", requires = "watch")]
+    pub interval: humantime::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct EndpointsArgs {
+    #[command(subcommand)]
+    pub command: Option<EndpointsCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EndpointsCommand {
+    /// List the workspace's endpoints (the default)
+    List,
+    /// Delete an endpoint, its configurations and models
+    Delete {
+        /// The endpoint's name, as the deploy file gives it
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Do not ask
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InvokeArgs {
+    /// The endpoint's name, as the deploy file gives it
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The request: text, or @FILE for a file's bytes (@- for stdin)
+    #[arg(long, value_name = "TEXT|@FILE")]
+    pub body: String,
+    /// The request's content type
+    #[arg(long, value_name = "TYPE", default_value = "application/json")]
+    pub content_type: String,
+    /// The content type asked for in the answer
+    #[arg(long, value_name = "TYPE")]
+    pub accept: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -95,7 +95,7 @@ pub fn agent_binary(ec2_arch: &str, given: Option<&Path>) -> Result<PathBuf> {
 /// [`content_hash`], remembered per file (path, size and modification
 /// time) in the data directory: hashing a 100 MB build on every run would
 /// cost more than the rest of a submit.
-fn cached_content_hash(path: &Path) -> Result<String> {
+pub(crate) fn cached_content_hash(path: &Path) -> Result<String> {
     cached_content_hash_in(&super::local::data_dir().join("agent-hashes"), path)
 }
 

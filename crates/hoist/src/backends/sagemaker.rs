@@ -43,8 +43,8 @@ pub const BUNDLE_CHANNEL: &str = "code";
 
 /// AWS Deep Learning Containers' registry in the regions where it is
 /// the common one (other regions have their own: give `image_id`).
-const DLC_ACCOUNT: &str = "763104351884";
-const DLC_REGIONS: &[&str] = &[
+pub(crate) const DLC_ACCOUNT: &str = "763104351884";
+pub(crate) const DLC_REGIONS: &[&str] = &[
     "us-east-1",
     "us-east-2",
     "us-west-1",
@@ -67,6 +67,27 @@ const DLC_REGIONS: &[&str] = &[
 /// flavour), GPU and CPU.
 const DLC_GPU_TAG: &str = "pytorch-training:2.5.1-gpu-py311-cu124-ubuntu22.04-sagemaker";
 const DLC_CPU_TAG: &str = "pytorch-training:2.5.1-cpu-py311-ubuntu22.04-sagemaker";
+
+/// What SageMaker work (a training job, an endpoint) needs of the
+/// footprint: the bucket and the SageMaker role. Returns the role's ARN.
+pub async fn footprint(session: &Session, n: &Names) -> Result<String> {
+    let bucket = hoist_aws::bucket::Bucket::new(session, &n.bucket);
+    let iam = hoist_aws::iam::Iam::new(session);
+    let (has_bucket, role) = tokio::join!(bucket.exists(), iam.role_arn(&n.sagemaker_role));
+    let mut missing = Vec::new();
+    if !has_bucket? {
+        missing.push(format!("bucket {}", n.bucket));
+    }
+    let role = role?;
+    if role.is_none() {
+        missing.push(format!("role {}", n.sagemaker_role));
+    }
+    if !missing.is_empty() {
+        return Err(super::ec2::not_set_up(n, &missing).into());
+    }
+    // The role's own ARN (an administrator's role may have a path).
+    Ok(role.expect("checked"))
+}
 
 /// Options of `hoist run` for SageMaker.
 #[derive(Debug, Clone, Default)]
@@ -149,23 +170,7 @@ impl SageMaker {
     /// The footprint a training job needs: the bucket and the SageMaker
     /// role. Returns the role's ARN.
     pub async fn footprint(&self) -> Result<String> {
-        let n = &self.names;
-        let bucket = hoist_aws::bucket::Bucket::new(&self.session, &n.bucket);
-        let iam = hoist_aws::iam::Iam::new(&self.session);
-        let (has_bucket, role) = tokio::join!(bucket.exists(), iam.role_arn(&n.sagemaker_role));
-        let mut missing = Vec::new();
-        if !has_bucket? {
-            missing.push(format!("bucket {}", n.bucket));
-        }
-        let role = role?;
-        if role.is_none() {
-            missing.push(format!("role {}", n.sagemaker_role));
-        }
-        if !missing.is_empty() {
-            return Err(super::ec2::not_set_up(n, &missing).into());
-        }
-        // The role's own ARN (an administrator's role may have a path).
-        Ok(role.expect("checked"))
+        footprint(&self.session, &self.names).await
     }
 
     /// Decide the instance type, image, volume and stopping condition,

@@ -7,9 +7,12 @@ mod check;
 mod completions;
 mod config;
 mod confirm;
+mod deploy;
 mod destroy;
+mod endpoints;
 mod follow;
 mod init;
+mod invoke;
 mod jobs;
 mod logs;
 mod policy;
@@ -57,6 +60,9 @@ fn name(command: &Command) -> &'static str {
         Command::Logs(_) => "logs",
         Command::Cancel(_) => "cancel",
         Command::Secret(_) => "secret",
+        Command::Deploy(_) => "deploy",
+        Command::Endpoints(_) => "endpoints",
+        Command::Invoke(_) => "invoke",
         Command::Agent(_) => "agent",
         Command::Completions { .. } => "completions",
         Command::Man => "man",
@@ -88,6 +94,9 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Logs(args) => logs::run(&ctx, &args).await,
         Command::Cancel(args) => cancel::run(&ctx, &args).await,
         Command::Secret(cmd) => secret::run(&ctx, &cmd).await,
+        Command::Deploy(cmd) => deploy::run(&ctx, &cmd).await,
+        Command::Endpoints(args) => endpoints::run(&ctx, &args).await,
+        Command::Invoke(args) => invoke::run(&ctx, &args).await,
         Command::Agent(args) => agent::run(&ctx, &args).await,
         Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     }

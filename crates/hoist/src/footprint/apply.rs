@@ -1,7 +1,6 @@
-//! Carry out a plan. Independent resources are changed concurrently (the
-//! bucket, each role, the log group, the security group); the instance
-//! profile waits for its role. A failure stops only its own resource; the
-//! others finish, and re-running `init` converges.
+//! Carry out a plan with the shared applier ([`crate::reconcile`]): the
+//! plan's items and their dependencies come from [`super::plan::work`];
+//! this module only says how each step is sent.
 
 use anyhow::{Result, bail};
 use hoist_aws::Session;
@@ -12,68 +11,42 @@ use hoist_aws::security_group::SecurityGroups;
 
 use super::names::Names;
 use super::plan::{Change, Step};
+use crate::reconcile;
 use super::policies::INLINE_POLICY;
 use crate::printer::Printer;
 
 pub async fn apply(session: &Session, n: &Names, changes: &[Change], printer: &Printer) -> Result<()> {
-    let steps_of = |resource: &str, name: &str| -> Vec<Step> {
-        changes.iter().filter(|c| c.resource == resource && c.name == name).flat_map(|c| c.steps.clone()).collect()
-    };
-    let run = |label: String, steps: Vec<Step>| async move {
-        // What creates a resource (or puts the boundary on a role, which
-        // the role's other writes are conditioned on) goes first, in order;
-        // the rest only need that (the bucket's six settings, a role's
-        // inline and trust policies), so they go out together.
-        let (first, rest): (Vec<&Step>, Vec<&Step>) = steps.iter().partition(|s| s.goes_first());
-        for step in first {
-            execute(session, n, step).await?;
-        }
-        for result in futures_util::future::join_all(rest.into_iter().map(|step| execute(session, n, step))).await {
-            result?;
-        }
-        if !steps.is_empty() {
-            printer.status(format!("  done  {label}"));
-        }
-        Ok::<_, hoist_aws::AwsError>(())
-    };
-    // The boundary first and alone: roles are created carrying it, and
-    // only an administrator may make it, so a user without the right
-    // learns so before anything else has been changed.
-    run(format!("boundary {}", n.boundary), steps_of("boundary", &n.boundary)).await?;
-    let roles = async {
-        // The profile is made alongside its role; the role goes into it
-        // once both exist.
-        let (add, profile): (Vec<Step>, Vec<Step>) =
-            steps_of("instance profile", &n.instance_profile).into_iter().partition(|s| matches!(s, Step::AddRoleToProfile { .. }));
-        let instance = async {
-            let (role, profile) = tokio::join!(
-                run(format!("role {}", n.instance_role), steps_of("role", &n.instance_role)),
-                run(format!("instance profile {}", n.instance_profile), profile),
-            );
-            role.and(profile)?;
-            run(format!("instance profile {} holds its role", n.instance_profile), add).await
-        };
-        let (sagemaker, instance) =
-            tokio::join!(run(format!("role {}", n.sagemaker_role), steps_of("role", &n.sagemaker_role)), instance);
-        sagemaker.and(instance)
-    };
-    let (bucket, roles, logs, sg) = tokio::join!(
-        run(format!("bucket {}", n.bucket), steps_of("bucket", &n.bucket)),
-        roles,
-        run(format!("log group {}", n.log_group), steps_of("log group", &n.log_group)),
-        run(format!("security group {}", n.security_group), steps_of("security group", &n.security_group)),
-    );
-    let failures: Vec<hoist_aws::AwsError> = [bucket, roles, logs, sg].into_iter().filter_map(Result::err).collect();
+    let work = super::plan::work(n, changes);
+    let outcome = reconcile::apply(
+        work,
+        PARALLEL,
+        |step: Step| async move { execute(session, n, &step).await },
+        |key| printer.status(format!("  done  {key}")),
+    )
+    .await?;
+    for key in &outcome.skipped {
+        printer.status(format!("  skipped  {key}: what it needs failed"));
+    }
+    let mut failures: Vec<hoist_aws::AwsError> = outcome.failed.into_iter().map(|(_, e)| e).collect();
     match failures.len() {
         0 => Ok(()),
-        1 => Err(failures.into_iter().next().expect("one").into()),
+        1 => Err(failures.remove(0).into()),
         k => {
             for e in &failures[1..] {
                 printer.status(format!("error: {e}"));
             }
-            let first = failures.into_iter().next().expect("several");
+            let first = failures.remove(0);
             bail!(anyhow::Error::new(first).context(format!("{k} resources could not be set up; re-run `hoist init` after fixing the cause")))
         }
+    }
+}
+
+/// A footprint has at most eight resources: all may go at once.
+const PARALLEL: usize = 8;
+
+impl reconcile::Step for Step {
+    fn goes_first(&self) -> bool {
+        Step::goes_first(self)
     }
 }
 

@@ -7,13 +7,13 @@
 //! Each kind of resource knows how to find the workspace's instances of it
 //! and how to delete one. [`ORDER`] is the deletion order: a kind comes
 //! before the kinds it depends on: instances (which use the security group
-//! and the instance profile) and secrets first. Later resource kinds
-//! (training jobs, endpoints, endpoint configs, models) are added as
-//! variants, placed in front of what they use.
+//! and the instance profile), training jobs, endpoints (then their
+//! configurations and models) and secrets first.
 
 use anyhow::Result;
 use hoist_aws::Session;
 use hoist_aws::bucket::Bucket;
+use hoist_aws::endpoints::Endpoints;
 use hoist_aws::iam::Iam;
 use hoist_aws::log_group::LogGroups;
 use hoist_aws::security_group::SecurityGroups;
@@ -41,6 +41,11 @@ pub enum Kind {
     /// deleted (SageMaker keeps their description); a running one is
     /// stopped.
     TrainingJob,
+    /// A SageMaker endpoint (`hoist deploy`): bills by the hour.
+    Endpoint,
+    /// An endpoint configuration, and a model: what endpoints are made of.
+    EndpointConfig,
+    Model,
     /// A secret in Secrets Manager (`hoist secret`).
     Secret,
     /// The cluster placement group of multi-node jobs.
@@ -54,7 +59,13 @@ pub enum Kind {
 }
 
 /// Deletion order: users before what they use.
-pub const ORDER: &[Kind] = &[Kind::Instance, Kind::TrainingJob, Kind::Secret, Kind::PlacementGroup, Kind::InstanceProfile, Kind::Role, Kind::Boundary, Kind::LogGroup, Kind::SecurityGroup, Kind::Bucket];
+pub const ORDER: &[Kind] = &[
+    Kind::Instance,
+    Kind::TrainingJob,
+    Kind::Endpoint,
+    Kind::EndpointConfig,
+    Kind::Model,
+    Kind::Secret, Kind::PlacementGroup, Kind::InstanceProfile, Kind::Role, Kind::Boundary, Kind::LogGroup, Kind::SecurityGroup, Kind::Bucket];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Found {
@@ -86,6 +97,9 @@ impl Kind {
         match self {
             Kind::Instance => "instance",
             Kind::TrainingJob => "training job",
+            Kind::Endpoint => "endpoint",
+            Kind::EndpointConfig => "endpoint configuration",
+            Kind::Model => "model",
             Kind::Secret => "secret",
             Kind::PlacementGroup => "placement group",
             Kind::InstanceProfile => "instance profile",
@@ -136,6 +150,24 @@ impl Kind {
                 for name in hoist_aws::training::TrainingJobs::new(cx.session).running(&n.training_job_prefix()).await? {
                     let detail = Some("running: stopped, and waited for (a training job cannot be deleted; SageMaker keeps its description)".to_string());
                     found.push(Found { kind: self, name, id: None, detail });
+                }
+            }
+            // Names are the workspace's alone (`hoist-<ws>--...`), as for
+            // training jobs; listed by name, never described one by one.
+            Kind::Endpoint => {
+                for e in Endpoints::new(cx.session).list_endpoints(&n.endpoint_prefix()).await? {
+                    let detail = Some(format!("{}: deleted, and waited for", e.status));
+                    found.push(Found { kind: self, name: e.name, id: None, detail });
+                }
+            }
+            Kind::EndpointConfig => {
+                for c in Endpoints::new(cx.session).list_configs(&n.endpoint_prefix()).await? {
+                    found.push(Found { kind: self, name: c.name, id: None, detail: None });
+                }
+            }
+            Kind::Model => {
+                for m in Endpoints::new(cx.session).list_models(&n.endpoint_prefix()).await? {
+                    found.push(Found { kind: self, name: m.name, id: None, detail: None });
                 }
             }
             Kind::Secret => {
@@ -234,6 +266,9 @@ impl Kind {
     /// the bucket and acts as the role until it ends (SageMaker allows its
     /// container 120 s after SIGTERM); all are waited for together.
     pub async fn settle(self, cx: &Ctx<'_>, found: &[&Found], progress: &dyn Fn(String)) -> Result<()> {
+        if self == Kind::Endpoint && !found.is_empty() {
+            return settle_endpoints(cx, found, progress).await;
+        }
         if self != Kind::TrainingJob || found.is_empty() {
             return Ok(());
         }
@@ -279,6 +314,11 @@ impl Kind {
             }
             // Stopped here, waited for (all at once) in `settle`.
             Kind::TrainingJob => hoist_aws::training::TrainingJobs::new(cx.session).stop(&f.name).await?,
+            // Waited for (all at once) in `settle`: an endpoint being
+            // deleted still acts as the role.
+            Kind::Endpoint => Endpoints::new(cx.session).delete_endpoint(&f.name).await?,
+            Kind::EndpointConfig => Endpoints::new(cx.session).delete_config(&f.name).await?,
+            Kind::Model => Endpoints::new(cx.session).delete_model(&f.name).await?,
             Kind::Secret => {
                 hoist_aws::secrets::Secrets::new(cx.session, &cx.names.workspace).delete(&f.name).await?;
             }
@@ -317,6 +357,31 @@ impl Kind {
             }
         }
         Ok(())
+    }
+}
+
+/// Wait until the deleted endpoints are gone (one listing a round).
+async fn settle_endpoints(cx: &Ctx<'_>, found: &[&Found], progress: &dyn Fn(String)) -> Result<()> {
+    let sm = Endpoints::new(cx.session);
+    let started = std::time::Instant::now();
+    let mut poll = std::time::Duration::from_millis(200);
+    loop {
+        let left: Vec<String> = sm
+            .list_endpoints(&cx.names.endpoint_prefix())
+            .await?
+            .into_iter()
+            .map(|e| e.name)
+            .filter(|e| found.iter().any(|f| f.name == *e))
+            .collect();
+        if left.is_empty() {
+            return Ok(());
+        }
+        if started.elapsed() > INSTANCE_BUDGET {
+            anyhow::bail!("endpoints still deleting after {} s: {}; run `hoist destroy` again", INSTANCE_BUDGET.as_secs(), left.join(", "));
+        }
+        progress(format!("waiting for {} to be deleted", crate::printer::count(left.len(), "endpoint")));
+        tokio::time::sleep(poll).await;
+        poll = (poll * 2).min(TRAINING_JOB_POLL);
     }
 }
 

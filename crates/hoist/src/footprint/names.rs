@@ -135,6 +135,28 @@ impl Names {
         format!("{prefix}{}-{}", tail[..keep].trim_end_matches('-'), &h.hex()[..8])
     }
 
+    /// Every SageMaker endpoint, endpoint configuration and model of the
+    /// workspace starts so (its alone: a workspace name never holds `--`).
+    pub fn endpoint_prefix(&self) -> String {
+        self.training_job_prefix()
+    }
+
+    /// The endpoint a deploy file's `name` declares.
+    pub fn endpoint(&self, name: &str) -> String {
+        format!("{}{name}", self.endpoint_prefix())
+    }
+
+    /// The longest name a deploy file may give: the endpoint's model and
+    /// configuration (`<endpoint>-<8 hex>`) must fit SageMaker's 63.
+    pub fn max_endpoint_name(&self) -> usize {
+        hoist_aws::endpoints::MAX_NAME.saturating_sub(self.endpoint_prefix().len() + 9)
+    }
+
+    /// The model and endpoint configuration serving `endpoint` as `hash`.
+    pub fn endpoint_part(&self, endpoint: &str, hash: &str) -> String {
+        format!("{endpoint}-{hash}")
+    }
+
     pub fn boundary_arn(&self) -> String {
         format!("arn:{}:iam::{}:policy/{}", self.partition, self.account, self.boundary)
     }

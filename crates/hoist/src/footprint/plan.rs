@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::names::Names;
+use crate::reconcile::Work;
 use super::policies::{self, INLINE_POLICY, same_policy};
 
 /// The tag that pins a workspace's (global) IAM resources to the region
@@ -278,6 +279,29 @@ pub fn plan(n: &Names, opts: &Options, seen: &Observed) -> Vec<Change> {
     changes.push(plan_log_group(n, opts, seen.log_group.as_ref(), &tags));
     changes.push(plan_security_group(n, opts, seen, &tags));
     changes
+}
+
+/// The plan as the applier's work items. Every resource waits for the
+/// boundary (roles are created carrying it, and only an administrator may
+/// make it, so a user without the right learns so before anything else
+/// changes); an instance profile takes its role only once both exist.
+pub fn work(n: &Names, changes: &[Change]) -> Vec<Work<Step>> {
+    let key = |c: &Change| format!("{} {}", c.resource, c.name);
+    let boundary: Vec<String> = changes.iter().filter(|c| c.resource == "boundary").map(key).collect();
+    let mut out = Vec::new();
+    for c in changes {
+        let after = if c.resource == "boundary" { Vec::new() } else { boundary.clone() };
+        let (holds, steps): (Vec<Step>, Vec<Step>) =
+            c.steps.iter().cloned().partition(|s| matches!(s, Step::AddRoleToProfile { .. }));
+        if !holds.is_empty() {
+            let role = changes.iter().find(|r| r.resource == "role" && r.name == n.instance_role).map(key);
+            let mut after = vec![key(c)];
+            after.extend(role);
+            out.push(Work { key: format!("{} holds its role", key(c)), after, steps: holds });
+        }
+        out.push(Work { key: key(c), after, steps });
+    }
+    out
 }
 
 /// Whether a trust policy lets `service` assume the role.

@@ -13,7 +13,7 @@
 //! validated result. Every error names file:line:column and the field.
 
 mod error;
-mod raw;
+pub(crate) mod raw;
 mod validate;
 
 use std::collections::BTreeMap;

@@ -428,7 +428,7 @@ fn translate(path: &Path, text: &str, err: &serde_saphyr::Error) -> TaskError {
 }
 
 /// The YAML layer's words for types, in the user's.
-fn plain_words(said: &str) -> String {
+pub(crate) fn plain_words(said: &str) -> String {
     let mut out = said.to_string();
     for (from, to) in [
         ("invalid i64", "not a whole number"),

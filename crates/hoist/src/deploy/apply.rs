@@ -1,0 +1,125 @@
+//! Carry out a deploy plan: every endpoint is an independent item of the
+//! shared applier ([`crate::reconcile`]), its steps in order. Waits poll
+//! DescribeEndpoint with a growing interval and say each status change.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow, bail};
+use hoist_aws::Session;
+use hoist_aws::endpoints::Endpoints;
+use hoist_aws::s3::Bucket;
+
+use super::plan::{Change, Step, work};
+use crate::printer::Printer;
+use crate::reconcile;
+
+/// Endpoints changed at once: SageMaker's control plane throttles well
+/// above this, and a wait holds a slot without sending much.
+const PARALLEL: usize = 8;
+
+/// How long an endpoint may take to come up (large models: long pulls).
+const BUDGET: Duration = Duration::from_secs(3600);
+
+/// First poll, growth, and the longest interval between polls.
+const FIRST_POLL: Duration = Duration::from_millis(200);
+const MAX_POLL: Duration = Duration::from_secs(15);
+
+pub struct Applier<'a> {
+    pub session: &'a Session,
+    pub bucket: &'a str,
+    pub printer: &'a Printer,
+    /// Set by Ctrl-C: no step starts after it (the one under way ends).
+    pub stop: &'a AtomicBool,
+}
+
+/// What an apply did, per endpoint key.
+pub struct Applied {
+    pub failed: Vec<(String, anyhow::Error)>,
+    pub skipped: Vec<String>,
+}
+
+impl Applier<'_> {
+    pub async fn apply(&self, changes: &[Change]) -> Result<Applied> {
+        let outcome = reconcile::apply(work(changes), PARALLEL, |step: Step| self.step(step), |key| {
+            self.printer.status(format!("  done  {key}"))
+        })
+        .await?;
+        Ok(Applied { failed: outcome.failed, skipped: outcome.skipped })
+    }
+
+    async fn step(&self, step: Step) -> Result<()> {
+        if self.stop.load(Ordering::SeqCst) {
+            bail!("interrupted before {}", describe(&step));
+        }
+        let sm = Endpoints::new(self.session);
+        match step {
+            Step::Upload { path, key } => {
+                let bucket = Bucket::new(self.session, self.bucket);
+                if !bucket.exists(&key).await? {
+                    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                    self.printer.status(format!("  upload  {} ({}) to s3://{}/{key}", path.display(), crate::humanize::bytes(size), self.bucket));
+                    bucket.put_file(&key, &path).await?;
+                }
+            }
+            Step::CreateModel(spec) => sm.create_model(&spec).await?,
+            Step::CreateConfig(spec) => sm.create_config(&spec).await?,
+            Step::CreateEndpoint { name, config, tags } => sm.create_endpoint(&name, &config, &tags).await?,
+            Step::UpdateEndpoint { name, config } => sm.update_endpoint(&name, &config).await?,
+            Step::DeleteEndpoint(name) => sm.delete_endpoint(&name).await?,
+            Step::DeleteConfig(name) => sm.delete_config(&name).await?,
+            Step::DeleteModel(name) => sm.delete_model(&name).await?,
+            Step::AwaitInService(name) => self.await_status(&sm, &name, true).await?,
+            Step::AwaitGone(name) => self.await_status(&sm, &name, false).await?,
+        }
+        Ok(())
+    }
+
+    /// Poll until the endpoint is InService (or, `in_service` false, gone).
+    /// A Failed endpoint is an error carrying SageMaker's reason.
+    async fn await_status(&self, sm: &Endpoints<'_>, name: &str, in_service: bool) -> Result<()> {
+        let started = Instant::now();
+        let mut interval = FIRST_POLL;
+        let mut last = String::new();
+        loop {
+            let info = sm.describe_endpoint(name).await?;
+            match (&info, in_service) {
+                (None, false) => return Ok(()),
+                (None, true) => bail!("endpoint {name} disappeared while hoist waited for it to be InService"),
+                (Some(i), true) if i.status == "InService" => return Ok(()),
+                (Some(i), _) if i.status == "Failed" && in_service => {
+                    bail!("endpoint {name} failed: {}", i.failure_reason.as_deref().unwrap_or("SageMaker gave no reason"))
+                }
+                (Some(i), _) if !hoist_aws::endpoints::is_in_progress(&i.status) && in_service => {
+                    bail!("endpoint {name} is {} (expected it to become InService)", i.status)
+                }
+                _ => {}
+            }
+            let status = info.map(|i| i.status).unwrap_or_default();
+            if status != last {
+                self.printer.status(format!("  {name}: {status} ({:.0} s)", started.elapsed().as_secs_f64()));
+                last = status;
+            }
+            if started.elapsed() > BUDGET {
+                return Err(anyhow!("endpoint {name} still {last} after {} min: `hoist endpoints` shows it; apply again to keep waiting", BUDGET.as_secs() / 60));
+            }
+            tokio::time::sleep(interval).await;
+            interval = (interval * 3 / 2).min(MAX_POLL);
+        }
+    }
+}
+
+fn describe(step: &Step) -> String {
+    match step {
+        Step::Upload { key, .. } => format!("uploading {key}"),
+        Step::CreateModel(m) => format!("creating model {}", m.name),
+        Step::CreateConfig(c) => format!("creating endpoint configuration {}", c.name),
+        Step::CreateEndpoint { name, .. } => format!("creating endpoint {name}"),
+        Step::UpdateEndpoint { name, .. } => format!("updating endpoint {name}"),
+        Step::DeleteEndpoint(n) => format!("deleting endpoint {n}"),
+        Step::DeleteConfig(n) => format!("deleting endpoint configuration {n}"),
+        Step::DeleteModel(n) => format!("deleting model {n}"),
+        Step::AwaitInService(n) => format!("waiting for {n}"),
+        Step::AwaitGone(n) => format!("waiting for {n} to go"),
+    }
+}
