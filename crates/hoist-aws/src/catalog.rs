@@ -719,12 +719,13 @@ pub mod endpoints {
     pub const DESCRIBE_ENDPOINT_CONFIG: Op =
         op!("sagemaker", "DescribeEndpointConfig", ["sagemaker:DescribeEndpointConfig"], CONFIG);
     pub const DELETE_ENDPOINT_CONFIG: Op = op!("sagemaker", "DeleteEndpointConfig", ["sagemaker:DeleteEndpointConfig"], CONFIG);
-    /// Authorized on the endpoint and on the configuration it names.
+    /// Authorized on the endpoint and on the configuration it names, each
+    /// with the request's tags.
     pub const CREATE_ENDPOINT: Op = op!(
         "sagemaker",
         "CreateEndpoint",
         grants: &[
-            Grant { actions: &["sagemaker:CreateEndpoint"], resources: ENDPOINT_AND_CONFIG, conditions: &[] },
+            Grant { actions: &["sagemaker:CreateEndpoint"], resources: ENDPOINT_AND_CONFIG, conditions: REQUEST_TAGGED },
             Grant { actions: &["sagemaker:AddTags"], resources: ENDPOINT, conditions: REQUEST_TAGGED },
         ]
     );

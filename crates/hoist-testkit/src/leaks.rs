@@ -2,7 +2,8 @@
 //! behind: buckets, roles, instance profiles, customer-managed policies,
 //! log groups, security groups (the default ones excepted), instances that
 //! are not terminated, volumes, placement groups (an emulator patch),
-//! secrets and SageMaker training jobs still running (one that ended
+//! secrets, SageMaker endpoints, endpoint configurations and models,
+//! and SageMaker training jobs still running (one that ended
 //! bills nothing, and cannot be deleted), as `kind name` strings (an
 //! instance or volume tagged for a workspace as `hoist-<workspace>:<id>`).
 
@@ -64,6 +65,17 @@ impl Emulator {
         let training = hoist_aws::training::TrainingJobs::new(&session);
         for name in training.running("").await.expect("ListTrainingJobs") {
             all.push(format!("training-job {name}"));
+        }
+        // Endpoints and what they are made of, all of hoist's names.
+        let endpoints = hoist_aws::endpoints::Endpoints::new(&session);
+        for e in endpoints.list_endpoints("hoist-").await.expect("ListEndpoints") {
+            all.push(format!("endpoint {}", e.name));
+        }
+        for c in endpoints.list_configs("hoist-").await.expect("ListEndpointConfigs") {
+            all.push(format!("endpoint-config {}", c.name));
+        }
+        for m in endpoints.list_models("hoist-").await.expect("ListModels") {
+            all.push(format!("model {}", m.name));
         }
         all.sort();
         all

@@ -119,6 +119,19 @@ impl Known {
                     set(self.tags.entry(arn).or_default(), &json_tags(&body["Tags"]));
                 }
             }
+            // An endpoint's, its configuration's and model's tags.
+            "sagemaker" if matches!(call.operation.as_str(), "CreateModel" | "CreateEndpointConfig" | "CreateEndpoint") => {
+                let body: serde_json::Value = req.body.as_deref().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
+                let (kind, field) = match call.operation.as_str() {
+                    "CreateModel" => ("model", "ModelName"),
+                    "CreateEndpointConfig" => ("endpoint-config", "EndpointConfigName"),
+                    _ => ("endpoint", "EndpointName"),
+                };
+                if let Some(name) = body[field].as_str() {
+                    let arn = format!("arn:{partition}:sagemaker:{region}:{account}:{kind}/{}", name.to_ascii_lowercase());
+                    set(self.tags.entry(arn).or_default(), &json_tags(&body["Tags"]));
+                }
+            }
             "iam" => {
                 let Ok(p) = form(req) else { return };
                 let tags: Vec<(String, String)> = members(&p, "Tags.member.")
@@ -1175,7 +1188,19 @@ fn json_tags(v: &serde_json::Value) -> Vec<(String, String)> {
 /// RoleArn, passed to sagemaker.amazonaws.com. ListTrainingJobs supports
 /// no resource.
 fn sagemaker(call: &Call, req: &WireRequest, cx: &Cx) -> Result<Vec<Authz>, String> {
+    // The runtime API (restJson): POST /endpoints/<name>/invocations.
+    if call.operation == "InvokeEndpoint" {
+        let path = req.uri.splitn(4, '/').nth(3).unwrap_or_default();
+        let name = path.strip_prefix("endpoints/").and_then(|p| p.split('/').next()).ok_or("sagemaker:InvokeEndpoint without /endpoints/<name>")?;
+        let name = percent_decode(name, false);
+        let arn = format!("arn:{}:sagemaker:{}:{}:endpoint/{}", cx.partition, cx.region, cx.account, name.to_ascii_lowercase());
+        let tags = cx.known.resource_tags(&arn);
+        return Ok(vec![Authz::new("sagemaker:InvokeEndpoint", arn, tags)]);
+    }
     let (op, body) = json_request(call, req, "sagemaker")?;
+    if let Some(out) = sagemaker_endpoints(&op, &body, cx)? {
+        return Ok(out);
+    }
     let action = format!("sagemaker:{op}");
     let job_arn = |name: &str| format!("arn:{}:sagemaker:{}:{}:training-job/{}", cx.partition, cx.region, cx.account, name.to_ascii_lowercase());
     let name = || body["TrainingJobName"].as_str().map(str::to_string).ok_or_else(|| format!("sagemaker:{op} without TrainingJobName"));
@@ -1202,6 +1227,57 @@ fn sagemaker(call: &Call, req: &WireRequest, cx: &Cx) -> Result<Vec<Authz>, Stri
         other => return Err(format!("sagemaker:{other}: operation not modeled by hoist_testkit::wire")),
     }
     Ok(out)
+}
+
+/// SAR: a model, endpoint configuration and endpoint are each checked on
+/// their ARN (name lowercased). CreateModel passes its execution role
+/// (iam:PassRole to SageMaker); CreateEndpoint and UpdateEndpoint are
+/// checked on the endpoint and on the configuration they name. Creates
+/// with tags need sagemaker:AddTags, with aws:RequestTag/aws:TagKeys. The
+/// List actions support no resource. `None`: not an endpoint operation.
+fn sagemaker_endpoints(op: &str, body: &serde_json::Value, cx: &Cx) -> Result<Option<Vec<Authz>>, String> {
+    let arn = |kind: &str, field: &str| {
+        body[field]
+            .as_str()
+            .map(|n| format!("arn:{}:sagemaker:{}:{}:{kind}/{}", cx.partition, cx.region, cx.account, n.to_ascii_lowercase()))
+            .ok_or_else(|| format!("sagemaker:{op} without {field}"))
+    };
+    let action = format!("sagemaker:{op}");
+    let created = |arn: String| {
+        let tags = json_tags(&body["Tags"]);
+        let mut context = request_tag_context(&tags);
+        context.extend(tag_keys_context(&tags.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()));
+        let mut out = vec![Authz::new(&action, &arn, context.clone())];
+        if !tags.is_empty() {
+            out.push(Authz::new("sagemaker:AddTags", &arn, context));
+        }
+        out
+    };
+    let existing = |arn: String| Authz::new(&action, &arn, cx.known.resource_tags(&arn));
+    Ok(Some(match op {
+        "ListEndpoints" | "ListEndpointConfigs" | "ListModels" => vec![Authz::new(&action, "*", vec![])],
+        "CreateModel" => {
+            let mut out = created(arn("model", "ModelName")?);
+            let role = body["ExecutionRoleArn"].as_str().ok_or("sagemaker:CreateModel without ExecutionRoleArn")?;
+            out.push(Authz::new("iam:PassRole", role, vec![("iam:PassedToService".into(), "sagemaker.amazonaws.com".into())]));
+            out
+        }
+        "CreateEndpointConfig" => created(arn("endpoint-config", "EndpointConfigName")?),
+        "CreateEndpoint" => {
+            let mut out = created(arn("endpoint", "EndpointName")?);
+            // The configuration is judged with the request's tags too.
+            let config = arn("endpoint-config", "EndpointConfigName")?;
+            let mut context = cx.known.resource_tags(&config);
+            context.extend(out[0].context.iter().filter(|(k, _)| k.starts_with("aws:RequestTag/") || k == "aws:TagKeys").cloned());
+            out.push(Authz::new(&action, config, context));
+            out
+        }
+        "UpdateEndpoint" => vec![existing(arn("endpoint", "EndpointName")?), existing(arn("endpoint-config", "EndpointConfigName")?)],
+        "DescribeModel" | "DeleteModel" => vec![existing(arn("model", "ModelName")?)],
+        "DescribeEndpointConfig" | "DeleteEndpointConfig" => vec![existing(arn("endpoint-config", "EndpointConfigName")?)],
+        "DescribeEndpoint" | "DeleteEndpoint" => vec![existing(arn("endpoint", "EndpointName")?)],
+        _ => return Ok(None),
+    }))
 }
 
 /// SAR: Secrets Manager actions on a secret are checked on its ARN, which

@@ -134,7 +134,7 @@ pub enum Command {
     /// Print the IAM policy hoist needs, generated from its own code
     #[command(after_help = "Every action hoist's commands perform, each on the exact resource it touches,\n\
         filled in for your account, region and workspace: attach it as is.\n\n\
-        Examples:\n  hoist policy                       everything (init, status, run, secret, destroy)\n  \
+        Examples:\n  hoist policy                       everything (init, status, run, deploy, secret, destroy)\n  \
         hoist policy init destroy\n  hoist policy --account 123456789012 --region eu-west-1   offline\n  \
         hoist policy --roles               the execution roles' trust and inline policies\n  \
         hoist policy --boundary            the permissions boundary the roles carry\n  \

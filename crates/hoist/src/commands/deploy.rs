@@ -137,10 +137,18 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
         if to_do {
             ctx.printer.status(format!("hoist: applied {} ({:.1} s){}", summary, started.elapsed().as_secs_f64(), if failed > 0 { format!("; {failed} failed") } else { String::new() }));
         } else {
-            ctx.printer.status(format!("hoist: nothing to change: {} as the file says", count(done.changes.len(), "endpoint")));
+            for c in done.changes.iter().filter(|c| c.action == Action::Kept) {
+                ctx.printer.status(format!("  kept  {}: {}", c.endpoint, c.details.join("; ")));
+            }
+            ctx.printer.status(format!("hoist: nothing to change ({summary})"));
+        }
+        // A Failed endpoint the file still asks for is not what the file says.
+        let broken: Vec<&Change> = done.changes.iter().filter(|c| c.action == Action::Failed).collect();
+        for c in &broken {
+            ctx.printer.status(format!("hoist: endpoint {} is Failed; {}", c.endpoint, c.details.join("; ")));
         }
         if !args.watch {
-            return Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+            return Ok(if failed == 0 && broken.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
         }
         if wait_for_change(&args.file, &mut seen_file, *args.interval, &interrupted, &stop).await {
             ctx.printer.status("hoist: stopped watching");

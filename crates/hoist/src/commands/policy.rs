@@ -19,12 +19,12 @@ use crate::settings::Mode;
 const MAX_MANAGED_POLICIES_PER_USER: usize = 10;
 
 /// Commands whose permissions can be asked for, and what `all` means.
-pub const COMMANDS: &[&str] = &["init", "status", "run", "secret", "destroy"];
+pub const COMMANDS: &[&str] = &["init", "status", "run", "deploy", "secret", "destroy"];
 
 /// The catalog's command sets behind each user-facing name, per set-up
 /// mode. `run` is what running jobs in AWS needs (`run --backend ec2`,
 /// and `jobs`, `logs`, `cancel` on those jobs); on the local backend it
-/// needs no AWS permission at all;
+/// needs no AWS permission at all; `deploy` covers `endpoints` and `invoke`;
 /// `check` (reading your own policies) is asked for by name, never part of
 /// `all`. In admin mode `init` only verifies (it reads what `status`
 /// reads) and `destroy` is the administrator's (it refuses).
@@ -34,6 +34,7 @@ pub fn catalog_commands(name: &str, mode: Mode) -> &'static [&'static str] {
         ("init", Mode::Admin) => &["status"],
         ("status", _) => &["status"],
         ("run", _) => &["run"],
+        ("deploy", _) => &["deploy"],
         ("secret", _) => &["secret"],
         ("destroy", Mode::SelfService) => &["destroy"],
         ("check", _) => &["check"],

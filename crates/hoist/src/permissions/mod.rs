@@ -275,6 +275,7 @@ pub fn markdown() -> String {
         ("status", "status"),
         ("destroy", "destroy"),
         ("run, jobs, logs, cancel (jobs on EC2 and SageMaker)", "run"),
+        ("deploy, endpoints, invoke (SageMaker endpoints)", "deploy"),
         ("secret", "secret"),
         ("check (reading your own policies; `hoist policy check`, not part of `all`)", "check"),
         ("the agent on an instance (the instance role's policy)", "agent"),
