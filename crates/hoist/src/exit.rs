@@ -92,10 +92,12 @@ fn access_hint(err: &anyhow::Error) -> Option<String> {
                 .into(),
         );
     }
-    // `jobs`, `logs` and `cancel` on jobs in AWS need what `run` needs.
+    // `jobs`, `logs` and `cancel` on jobs in AWS need what `run` needs;
+    // `endpoints` and `invoke` what `deploy` needs.
     let command = COMMAND.get().copied().and_then(|c| match c {
-        "init" | "status" | "destroy" | "run" | "secret" => Some(c),
+        "init" | "status" | "destroy" | "run" | "deploy" | "secret" => Some(c),
         "jobs" | "logs" | "cancel" => Some("run"),
+        "endpoints" | "invoke" => Some("deploy"),
         _ => None,
     });
     Some(match command {

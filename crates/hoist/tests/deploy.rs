@@ -471,3 +471,70 @@ async fn fifty_endpoints_then_one_change_costs_only_the_change() {
     let left = w.emu.hoist_resources(REGION).await;
     assert!(left.is_empty(), "destroy left: {left:?}");
 }
+
+/// Poll `check` every 100 ms for up to 30 s.
+async fn eventually<F, Fut>(what: &str, log: &Path, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed().as_secs() < 30, "{what}: not after 30 s; hoist said:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_follows_the_file_and_repairs_drift_until_interrupted() {
+    let w = world(false).await;
+    let file = w.file("serve.yaml", &one("a", IMAGE));
+    let log = w.dir.path().join("watch.log");
+    let mut child = w
+        .env
+        .command(env!("CARGO_BIN_EXE_hoist"))
+        .args(["deploy", "apply", file.to_str().unwrap(), "--watch", "--interval", "1s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let in_service = |w: &World| {
+        let sm = w.sm.clone();
+        async move {
+            let e = sm.describe_endpoint().endpoint_name(full("a")).send().await.ok();
+            e.filter(|e| e.endpoint_status().map(|s| s.as_str()) == Some("InService")).and_then(|e| e.endpoint_config_name().map(str::to_string))
+        }
+    };
+    // Each round of the watch ends with one "hoist: applied" line.
+    let rounds = |n: usize| {
+        let log = log.clone();
+        move || {
+            let log = log.clone();
+            async move { std::fs::read_to_string(&log).unwrap_or_default().matches("hoist: applied").count() >= n }
+        }
+    };
+    eventually("the endpoint is created", &log, rounds(1)).await;
+    let first = in_service(&w).await.expect("InService once applied");
+
+    // The file changes: the endpoint follows, on a new configuration.
+    w.file("serve.yaml", &one("a", IMAGE2));
+    eventually("the endpoint is updated", &log, rounds(2)).await;
+    let second = in_service(&w).await.expect("InService once applied");
+    assert_ne!(second, first);
+    let model = w.sm.describe_model().model_name(&second).send().await.unwrap();
+    assert_eq!(model.primary_container().unwrap().image(), Some(IMAGE2));
+    let (_, configs, _) = w.names().await;
+    assert_eq!(configs, [second.clone()], "the old configuration is deleted");
+
+    // Drift: the endpoint deleted behind hoist's back is made again.
+    w.sm.delete_endpoint().endpoint_name(full("a")).send().await.unwrap();
+    eventually("the endpoint is made again", &log, rounds(3)).await;
+    assert_eq!(in_service(&w).await.as_deref(), Some(second.as_str()));
+
+    // Ctrl-C: it stops watching, cleanly.
+    unsafe { assert_eq!(libc::kill(child.id() as i32, libc::SIGINT), 0) };
+    let status = child.wait().unwrap();
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(0), "{said}");
+    assert!(said.contains("stopped watching"), "{said}");
+}

@@ -54,6 +54,12 @@ const UNSCOPED: &[(&str, &str)] = &[
         "supports no resource-level permission (SAR): checked on `*`; hoist keeps the names with the workspace's `hoist-<workspace>--` prefix",
     ),
     (
+        "sagemaker:ListEndpoints",
+        "supports no resource-level permission (SAR): checked on `*`; hoist keeps the names with the workspace's `hoist-<workspace>--` prefix",
+    ),
+    ("sagemaker:ListEndpointConfigs", "as ListEndpoints"),
+    ("sagemaker:ListModels", "as ListEndpoints"),
+    (
         "logs:DescribeLogGroups",
         "checked on the account's `log-group::log-stream:`, whatever prefix is asked for; no aws:ResourceTag support (SAR)",
     ),

@@ -1,5 +1,5 @@
 //! `hoist destroy`: find the workspace's resources in AWS, confirm, and
-//! delete them in dependency order.
+//! delete them in dependency order, independent kinds at once.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -15,6 +15,26 @@ use crate::exit::UsageError;
 use crate::footprint::inventory::{self, Ctx, Found, Kind, ORDER, Skipped};
 use crate::footprint;
 use crate::printer::Report;
+use crate::reconcile::{self, Work};
+
+/// Resources deleted at once: deletes are independent within a kind, and
+/// an instance's delete mostly waits for it to terminate.
+const PARALLEL: usize = 8;
+
+/// One step of a destroy: delete a resource, or wait for a kind's deleted
+/// resources to be gone.
+#[derive(Debug, Clone)]
+enum Step {
+    Delete(Found),
+    Settle(Kind),
+}
+
+impl reconcile::Step for Step {
+    /// A kind's deletes go out together; the wait comes after them.
+    fn goes_first(&self) -> bool {
+        matches!(self, Step::Settle(_))
+    }
+}
 
 #[derive(Serialize)]
 struct DestroyReport {
@@ -90,28 +110,65 @@ pub async fn run(ctx: &Context, args: &DestroyArgs) -> Result<ExitCode> {
         ctx.printer.status("hoist: nothing was deleted");
         return Ok(ExitCode::FAILURE);
     }
-    let mut left = Vec::new();
-    for kind in ORDER {
-        for found in report.delete.iter().filter(|f| f.kind == *kind) {
-            match kind.delete(&cx, found).await {
-                // The boundary is an administrator's to delete: a user who
-                // could delete it could re-create it wider. Everything else
-                // is gone; say what is left and who can remove it.
-                Err(e) if *kind == Kind::Boundary && is_denied(&e) => {
-                    ctx.printer.status(format!(
-                        "  kept     boundary {}: deleting it needs an administrator (iam:DeletePolicy); it grants nothing by itself",
-                        found.name
-                    ));
-                    left.push(found.name.clone());
-                }
-                Err(e) => return Err(e),
-                Ok(()) => ctx.printer.status(format!("  {:<7}  {} {}", kind.verbs().1, kind.label(), found.name)),
+    // Deleted on the shared applier: each kind waits for the kinds that
+    // use it ([`Kind::after`]); a kind's resources go together, then
+    // what ends asynchronously (instances, training jobs, endpoints) is
+    // waited for before anything they use is deleted.
+    let left = std::sync::Mutex::new(Vec::new());
+    let work: Vec<Work<Step>> = ORDER
+        .iter()
+        .map(|kind| {
+            let mut steps: Vec<Step> = report.delete.iter().filter(|f| f.kind == *kind).cloned().map(Step::Delete).collect();
+            if !steps.is_empty() {
+                steps.push(Step::Settle(*kind));
             }
-        }
-        let of_kind: Vec<&Found> = report.delete.iter().filter(|f| f.kind == *kind).collect();
-        let printer = &ctx.printer;
-        kind.settle(&cx, &of_kind, &|m| printer.status(format!("  {m}"))).await?;
+            Work { key: kind.label().to_string(), after: kind.after().iter().map(|k| k.label().to_string()).collect(), steps }
+        })
+        .collect();
+    let (printer, delete, left_ref, cx_ref) = (&ctx.printer, &report.delete, &left, &cx);
+    let outcome = reconcile::apply(
+        work,
+        PARALLEL,
+        |step: Step| async move {
+            match step {
+                Step::Delete(found) => match found.kind.delete(cx_ref, &found).await {
+                    // The boundary is an administrator's to delete: a user who
+                    // could delete it could re-create it wider. Everything else
+                    // is gone; say what is left and who can remove it.
+                    Err(e) if found.kind == Kind::Boundary && is_denied(&e) => {
+                        printer.status(format!(
+                            "  kept     boundary {}: deleting it needs an administrator (iam:DeletePolicy); it grants nothing by itself",
+                            found.name
+                        ));
+                        left_ref.lock().expect("not poisoned").push(found.name.clone());
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                    Ok(()) => {
+                        printer.status(format!("  {:<7}  {} {}", found.kind.verbs().1, found.kind.label(), found.name));
+                        Ok(())
+                    }
+                },
+                Step::Settle(kind) => {
+                    let of_kind: Vec<&Found> = delete.iter().filter(|f| f.kind == kind).collect();
+                    kind.settle(cx_ref, &of_kind, &|m| printer.status(format!("  {m}"))).await
+                }
+            }
+        },
+        |_| {},
+    )
+    .await?;
+    for kind in &outcome.skipped {
+        ctx.printer.status(format!("  not started  {kind}: what must go before it could not be deleted"));
     }
+    let mut failures: Vec<anyhow::Error> = outcome.failed.into_iter().map(|(_, e)| e).collect();
+    if !failures.is_empty() {
+        for e in &failures[1..] {
+            ctx.printer.status(format!("error: {e:#}"));
+        }
+        return Err(failures.remove(0).context("destroy did not finish; re-run `hoist destroy` after fixing the cause"));
+    }
+    let left = left.into_inner().expect("not poisoned");
     report.delete.retain(|f| !left.contains(&f.name));
     report.skipped.extend(left.into_iter().map(|name| Skipped {
         kind: Kind::Boundary,

@@ -29,7 +29,8 @@ pub struct Applier<'a> {
     pub session: &'a Session,
     pub bucket: &'a str,
     pub printer: &'a Printer,
-    /// Set by Ctrl-C: no step starts after it (the one under way ends).
+    /// Set by Ctrl-C: no step starts after it (the call under way ends; a
+    /// wait stops at once).
     pub stop: &'a AtomicBool,
 }
 
@@ -103,7 +104,15 @@ impl Applier<'_> {
             if started.elapsed() > BUDGET {
                 return Err(anyhow!("endpoint {name} still {last} after {} min: `hoist endpoints` shows it; apply again to keep waiting", BUDGET.as_secs() / 60));
             }
-            tokio::time::sleep(interval).await;
+            // A wait is the one step Ctrl-C need not let finish: nothing is
+            // half-done, and the next apply waits again.
+            let deadline = Instant::now() + interval;
+            while Instant::now() < deadline {
+                if self.stop.load(Ordering::SeqCst) {
+                    bail!("interrupted while waiting for endpoint {name} ({last})");
+                }
+                tokio::time::sleep((deadline - Instant::now()).min(Duration::from_millis(100))).await;
+            }
             interval = (interval * 3 / 2).min(MAX_POLL);
         }
     }

@@ -58,7 +58,9 @@ pub enum Kind {
     Bucket,
 }
 
-/// Deletion order: users before what they use.
+/// The order resources are discovered and listed in: each kind after the
+/// kinds that use it. Deletion follows [`Kind::after`], which this order
+/// respects (a test checks it).
 pub const ORDER: &[Kind] = &[
     Kind::Instance,
     Kind::TrainingJob,
@@ -108,6 +110,23 @@ impl Kind {
             Kind::LogGroup => "log group",
             Kind::SecurityGroup => "security group",
             Kind::Bucket => "bucket",
+        }
+    }
+
+    /// The kinds whose resources must be gone before this kind's are
+    /// deleted: what uses it (an instance its security group, profile, log
+    /// group and placement group; a job or endpoint the role, secrets and
+    /// bucket; an endpoint its configuration and model).
+    pub fn after(self) -> &'static [Kind] {
+        match self {
+            Kind::Instance | Kind::TrainingJob | Kind::Endpoint => &[],
+            Kind::EndpointConfig | Kind::Model => &[Kind::Endpoint],
+            Kind::Secret => &[Kind::Instance, Kind::TrainingJob, Kind::Endpoint],
+            Kind::PlacementGroup | Kind::LogGroup | Kind::SecurityGroup => &[Kind::Instance],
+            Kind::InstanceProfile => &[Kind::Instance],
+            Kind::Role => &[Kind::Instance, Kind::TrainingJob, Kind::Endpoint, Kind::EndpointConfig, Kind::Model, Kind::InstanceProfile],
+            Kind::Boundary => &[Kind::Role],
+            Kind::Bucket => &[Kind::Instance, Kind::TrainingJob, Kind::Endpoint, Kind::Model],
         }
     }
 
@@ -404,4 +423,20 @@ pub async fn discover(cx: &Ctx<'_>) -> Result<(Vec<Found>, Vec<Skipped>)> {
         skipped.push(Skipped { kind: Kind::Boundary, name: b.name, reason: format!("still the permissions boundary of role {role}, which stays") });
     }
     Ok((found, skipped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_listed_once_and_after_what_uses_it() {
+        for (i, kind) in ORDER.iter().enumerate() {
+            assert_eq!(ORDER.iter().filter(|k| *k == kind).count(), 1, "{kind:?}");
+            for before in kind.after() {
+                let j = ORDER.iter().position(|k| k == before).expect("listed");
+                assert!(j < i, "{kind:?} waits for {before:?}, which ORDER lists later");
+            }
+        }
+    }
 }
