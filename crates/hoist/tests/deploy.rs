@@ -538,3 +538,110 @@ async fn watch_follows_the_file_and_repairs_drift_until_interrupted() {
     assert_eq!(status.code(), Some(0), "{said}");
     assert!(said.contains("stopped watching"), "{said}");
 }
+
+/// Actions AWS requires that the emulator does not check, so removing one
+/// cannot fail the scenario: proven on the wire with hoist-iam instead
+/// (`endpoints_are_created_..._with_least_privilege`).
+const UNCHECKED_BY_EMULATOR: &[(&str, &str)] = &[
+    ("iam:PassRole", "AWS checks it when CreateModel names the role; moto does not"),
+    ("s3:AbortMultipartUpload", "sent only when a multipart upload of a model file fails"),
+    ("sagemaker:AddTags", "AWS checks it for tags given at creation; moto does not"),
+];
+
+/// Minimal: for each action in `hoist policy deploy`, a user holding the
+/// policy without it fails the deploy scenario (create from a local model
+/// file, list, update, invoke, delete) with hoist's AccessDenied message
+/// naming the action and `hoist check deploy`. One emulator; each user
+/// works on an endpoint of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_action_in_the_deploy_policy_is_needed() {
+    let w = world(false).await;
+    let docs = match hoist(&w.admin, &["policy", "deploy", "--account", ACCOUNT, "--region", REGION, "-o", "json"]).expect_code(0).json() {
+        Value::Array(d) => d,
+        d => vec![d],
+    };
+    let statements: Vec<Value> = docs.iter().flat_map(|d| d["Statement"].as_array().unwrap().clone()).collect();
+    let mut actions: Vec<String> = statements
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()))
+        .collect();
+    actions.sort();
+    actions.dedup();
+    // The emulator judges only with enforcement on: a second one, where
+    // the workspace is set up by its administrator.
+    let emu = Emulator::start_with(EmulatorOptions { enforce_iam: true, ..Default::default() }).await;
+    let mut admin = emu.env();
+    admin.set("HOIST_WORKSPACE", WS);
+    hoist(&admin, &["init", "--yes", "-q"]).expect_code(0);
+    let started = Instant::now();
+    // Each scenario blocks a thread on the hoist binary: a few at a time.
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(3));
+    let emu = std::sync::Arc::new(emu);
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let runs: Vec<_> = actions
+        .iter()
+        .enumerate()
+        .map(|(i, action)| {
+            let policy = serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": statements.iter().filter_map(|s| {
+                    let kept: Vec<Value> = s["Action"].as_array().unwrap().iter().filter(|a| a.as_str() != Some(action.as_str())).cloned().collect();
+                    (!kept.is_empty()).then(|| { let mut s = s.clone(); s["Action"] = Value::Array(kept); s })
+                }).collect::<Vec<_>>(),
+            });
+            let (action, slots, emu, dir) = (action.clone(), slots.clone(), emu.clone(), dir.clone());
+            tokio::spawn(async move {
+                let _slot = slots.acquire_owned().await.expect("not closed");
+                let keys = emu.create_user_with_managed_policies(&format!("user{i}"), &[policy]).await;
+                let result = tokio::task::spawn_blocking(move || deploy_scenario(&emu, &keys, dir.path(), i)).await.expect("scenario");
+                (action, result)
+            })
+        })
+        .collect();
+    let mut unneeded = Vec::new();
+    let mut unclear = Vec::new();
+    for run in runs {
+        let (action, result) = run.await.expect("scenario task");
+        match result {
+            Ok(()) => unneeded.push(action),
+            Err(e) if e.contains("was denied") && e.contains(&action) && e.contains("`hoist check deploy`") => {}
+            Err(e) => unclear.push(format!("{action}: {e}")),
+        }
+    }
+    eprintln!("deploy minimality: {} of {} actions shown needed, {} scenarios in {:.1} s", actions.len() - unneeded.len(), actions.len(), actions.len(), started.elapsed().as_secs_f64());
+    let unchecked: Vec<String> = UNCHECKED_BY_EMULATOR.iter().map(|(a, _)| a.to_string()).collect();
+    assert_eq!(unneeded, unchecked, "actions the scenario succeeds without (beyond those the emulator cannot check)");
+    assert!(unclear.is_empty(), "failures without hoist's AccessDenied message naming the action:\n{}", unclear.join("\n"));
+}
+
+/// Create, list, update, invoke and delete endpoint `m<i>` as the user with
+/// `keys`. Ok, or the failing step's output.
+fn deploy_scenario(emu: &Emulator, keys: &hoist_testkit::Keys, dir: &Path, i: usize) -> Result<(), String> {
+    let mut env = emu.env_for(keys);
+    env.set("HOIST_WORKSPACE", WS);
+    let name = format!("m{i}");
+    // A model file of its own: its upload is this scenario's.
+    let model = dir.join(format!("model-{i}.tar.gz"));
+    std::fs::write(&model, format!("weights {i}")).unwrap();
+    let file = dir.join(format!("serve-{i}.yaml"));
+    let write = |level: &str| {
+        let yaml = format!(
+            "endpoints:\n  - name: {name}\n    model: {{image: {IMAGE}, data: {}, env: {{LEVEL: {level}}}}}\n    instance_type: ml.m5.large\n",
+            model.display()
+        );
+        std::fs::write(&file, yaml).unwrap();
+    };
+    let f = file.to_str().unwrap().to_string();
+    let step = |args: &[&str]| {
+        let run = hoist(&env, args);
+        if run.code == 0 { Ok(run) } else { Err(format!("hoist {}: exit {}\n{}", args.join(" "), run.code, run.stderr)) }
+    };
+    write("info");
+    step(&["deploy", "apply", &f])?;
+    step(&["endpoints"])?;
+    write("debug");
+    step(&["deploy", "apply", &f])?;
+    step(&["invoke", &name, "--body", "x"])?;
+    step(&["endpoints", "delete", &name, "--yes"])?;
+    Ok(())
+}

@@ -114,20 +114,35 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        let mut failed = 0;
+        let mut failures = Vec::new();
         if to_do {
             let applied = applier.apply(&report.changes).await?;
-            for (key, e) in &applied.failed {
-                ctx.printer.status(format!("error: {key}: {e:#}"));
-            }
             for key in &applied.skipped {
                 ctx.printer.status(format!("  not started  {key}"));
             }
-            failed = applied.failed.len();
+            failures = applied.failed;
         }
         if stop.load(Ordering::SeqCst) {
-            ctx.printer.status("hoist: interrupted: the step under way finished, no other started; apply again to go on");
+            ctx.printer.status("hoist: interrupted: the call under way finished, no other started; apply again to go on");
             return Ok(ExitCode::from(INTERRUPTED));
+        }
+        let failed = failures.len();
+        // Applying once, a failure is the command's error (its exit code,
+        // and for a denial the permission and how to get it); the other
+        // endpoints' failures are printed first. Watching, all are printed
+        // and the watch goes on.
+        if !args.watch && failed > 0 {
+            let (key, first) = failures.remove(0);
+            for (key, e) in &failures {
+                ctx.printer.status(format!("error: {key}: {e:#}"));
+            }
+            return Err(first.context(format!(
+                "{key}: not applied{}; the other endpoints are as planned. Apply again after fixing the cause",
+                if failed > 1 { format!(" ({failed} endpoints failed)") } else { String::new() }
+            )));
+        }
+        for (key, e) in &failures {
+            ctx.printer.status(format!("error: {key}: {e:#}"));
         }
         let summary = report.summary();
         let done = DeployReport { applied: failed == 0, ..report };
