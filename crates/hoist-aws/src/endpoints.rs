@@ -209,7 +209,9 @@ impl<'a> Endpoints<'a> {
     pub async fn create_endpoint(&self, name: &str, config: &str, tag: &BTreeMap<String, String>) -> Result<(), AwsError> {
         let req =
             self.client.create_endpoint().endpoint_name(name).endpoint_config_name(config).set_tags(Some(tags(tag))).send();
-        self.session.call(ops::CREATE_ENDPOINT, Some(name), req).await.map(drop)
+        // Created only when the listing showed none of this name: one that
+        // exists now is this create's own first attempt, retried.
+        already_exists_is_ok(self.session.call(ops::CREATE_ENDPOINT, Some(name), req).await.map(drop))
     }
 
     /// Switch a live endpoint to another configuration: SageMaker brings

@@ -2,7 +2,7 @@
 //! `hoist_testkit::proxy::FaultProxy` between the `hoist` binary and the
 //! emulator:
 //!
-//! - a crash after any request of `init` or `destroy` (the proxy answers
+//! - a crash after any request of `init`, `destroy` or `deploy apply` (the proxy answers
 //!   requests 1..=N, then refuses everything, as if hoist had been killed):
 //!   a plain re-run converges to exactly the footprint a clean run makes,
 //!   or to nothing, with nothing duplicated and nothing leaked;
@@ -192,6 +192,18 @@ async fn state(emu: &Emulator) -> Vec<String> {
             sorted_tags(g.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()))),
         ));
     }
+    let sm = aws_sdk_sagemaker::Client::new(&sdk);
+    for e in sm.list_endpoints().max_results(100).send().await.unwrap().endpoints() {
+        let Some(name) = e.endpoint_name().filter(|n| ours(n)) else { continue };
+        let d = sm.describe_endpoint().endpoint_name(name).send().await.unwrap();
+        let tags = sm.list_tags().resource_arn(d.endpoint_arn().unwrap_or_default()).send().await.unwrap();
+        out.push(format!(
+            "endpoint {name}: status={:?} config={:?} tags={}",
+            d.endpoint_status().map(|s| s.as_str().to_string()),
+            d.endpoint_config_name(),
+            sorted_tags(tags.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()))),
+        ));
+    }
     out.sort();
     out
 }
@@ -225,15 +237,45 @@ fn excerpt(run: &Run) -> String {
 enum Cmd {
     Init,
     Destroy,
+    /// `deploy apply` of [`deploy_file`]: two endpoints, one with a model
+    /// file uploaded from this machine.
+    Deploy,
 }
 
 impl Cmd {
-    fn args(self) -> [&'static str; 2] {
+    fn args(self) -> Vec<&'static str> {
         match self {
-            Cmd::Init => ["init", "--yes"],
-            Cmd::Destroy => ["destroy", "--yes"],
+            Cmd::Init => vec!["init", "--yes"],
+            Cmd::Destroy => vec!["destroy", "--yes"],
+            Cmd::Deploy => vec!["deploy", "apply", deploy_file(), "--yes"],
         }
     }
+
+    /// What must exist before the command runs: nothing for init, the
+    /// footprint for the others.
+    fn needs_footprint(self) -> bool {
+        self != Cmd::Init
+    }
+}
+
+/// The deploy file of [`Cmd::Deploy`], written once per test process.
+fn deploy_file() -> &'static str {
+    static FILE: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
+    &FILE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("model.tar.gz"), b"weights").unwrap();
+            let file = dir.path().join("serve.yaml");
+            std::fs::write(
+                &file,
+                "endpoints:\n  - name: a\n    model: {image: serve:1, data: ./model.tar.gz}\n    instance_type: ml.m5.large\n  \
+                 - name: b\n    model: {image: serve:1, data: s3://elsewhere/model.tar.gz}\n    serverless: {memory_mb: 2048}\n",
+            )
+            .unwrap();
+            let path = file.to_str().unwrap().to_string();
+            (dir, path)
+        })
+        .1
 }
 
 /// A fault put on one run of a command.
@@ -347,7 +389,7 @@ fn untagged_bucket_defect(o: &Outcome) -> bool {
 /// reach.
 async fn clean_run(emu: &Emulator, cmd: Cmd) -> (Vec<Exchange>, Vec<String>) {
     reset(emu).await;
-    if cmd == Cmd::Destroy {
+    if cmd.needs_footprint() {
         hoist(&direct(emu), &["init", "--yes"]).await.expect_code(0);
     }
     let proxy = FaultProxy::start(emu.endpoint(), FaultConfig::default());
@@ -382,7 +424,7 @@ async fn each_case(cmd: Cmd, workers: usize, cases: impl FnOnce(&[Exchange]) -> 
                 let Some(case) = cases.get(i).cloned() else { return done };
                 if !ready {
                     reset(&emu).await;
-                    if cmd == Cmd::Destroy {
+                    if cmd.needs_footprint() {
                         hoist(&direct(&emu), &["init", "--yes"]).await.expect_code(0);
                     }
                 }
@@ -484,6 +526,33 @@ async fn destroy_interrupted_after_any_request_converges_on_rerun() {
     let summary = report("destroy, interrupted", &clean, &outcomes, started);
     eprintln!("{summary}");
     let problems = check_crashes(&outcomes);
+    assert!(problems.is_empty(), "{}\n\n{summary}", problems.join("\n"));
+}
+
+/// `deploy apply` interrupted at any request, or losing the response to
+/// any write: a plain re-run converges to what a clean apply makes (the
+/// endpoints InService on their configurations, one model and
+/// configuration each, the model file uploaded once), nothing duplicated.
+/// The clean apply's requests include its waits' polls, whose number
+/// varies with timing; every crash point is tried all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deploy_apply_interrupted_or_losing_a_response_converges_on_rerun() {
+    let started = Instant::now();
+    let ((crash_clean, crashes), (lost_clean, lost)) =
+        tokio::join!(each_case(Cmd::Deploy, 2, crash_cases), each_case(Cmd::Deploy, 2, lost_write_cases));
+    let summary = format!(
+        "{}\n{}",
+        report("deploy apply, interrupted", &crash_clean, &crashes, started),
+        report("deploy apply, a response lost", &lost_clean, &lost, started)
+    );
+    eprintln!("{summary}");
+    let mut problems = check_crashes(&crashes);
+    problems.extend(check_converged(&lost));
+    for o in &lost {
+        if o.faulted.code != 0 {
+            problems.push(format!("{}: the faulted apply failed", o.describe()));
+        }
+    }
     assert!(problems.is_empty(), "{}\n\n{summary}", problems.join("\n"));
 }
 

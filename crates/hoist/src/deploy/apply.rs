@@ -66,7 +66,17 @@ impl Applier<'_> {
             Step::CreateModel(spec) => sm.create_model(&spec).await?,
             Step::CreateConfig(spec) => sm.create_config(&spec).await?,
             Step::CreateEndpoint { name, config, tags } => sm.create_endpoint(&name, &config, &tags).await?,
-            Step::UpdateEndpoint { name, config } => sm.update_endpoint(&name, &config).await?,
+            Step::UpdateEndpoint { name, config } => {
+                if let Err(e) = sm.update_endpoint(&name, &config).await {
+                    // A retried update whose first attempt went through
+                    // meets its own update in progress: that is done.
+                    let ours = e.code() == Some("ValidationException")
+                        && sm.describe_endpoint(&name).await?.is_some_and(|i| i.config == config);
+                    if !ours {
+                        return Err(e.into());
+                    }
+                }
+            }
             Step::DeleteEndpoint(name) => sm.delete_endpoint(&name).await?,
             Step::DeleteConfig(name) => sm.delete_config(&name).await?,
             Step::DeleteModel(name) => sm.delete_model(&name).await?,
