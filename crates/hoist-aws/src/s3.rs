@@ -21,6 +21,48 @@ pub struct Bucket {
     part_size: u64,
 }
 
+/// Told of uploads of files as they go (a CLI shows a progress bar).
+pub trait TransferObserver: Send + Sync {
+    fn started(&self, key: &str, total: u64);
+    /// `bytes` more of `key` were sent.
+    fn advanced(&self, key: &str, bytes: u64);
+    fn finished(&self, key: &str);
+}
+
+static OBSERVER: std::sync::OnceLock<Box<dyn TransferObserver>> = std::sync::OnceLock::new();
+
+/// Tell `observer` of every file upload this process makes (once; later
+/// calls are ignored).
+pub fn observe_transfers(observer: Box<dyn TransferObserver>) {
+    let _ = OBSERVER.set(observer);
+}
+
+/// Reports an upload's end to the observer however it ends.
+struct Observed<'a>(&'a str);
+
+impl<'a> Observed<'a> {
+    fn start(key: &'a str, total: u64) -> Self {
+        if let Some(o) = OBSERVER.get() {
+            o.started(key, total);
+        }
+        Self(key)
+    }
+
+    fn advance(&self, bytes: u64) {
+        if let Some(o) = OBSERVER.get() {
+            o.advanced(self.0, bytes);
+        }
+    }
+}
+
+impl Drop for Observed<'_> {
+    fn drop(&mut self) {
+        if let Some(o) = OBSERVER.get() {
+            o.finished(self.0);
+        }
+    }
+}
+
 /// Parts of a multipart upload sent at once.
 pub const PART_CONCURRENCY: usize = 4;
 /// The default part size: 64 MiB (S3's minimum is 5 MiB, its maximum
@@ -109,15 +151,18 @@ impl Bucket {
             .map_err(|e| self.local_error(ops::PUT_OBJECT, key, format!("cannot read {}: {e}", path.display())))?
             .len();
         let part_size = part_size_for(size, self.part_size);
+        let observed = Observed::start(key, size);
         if size <= part_size {
             let body = self.file_part(ops::PUT_OBJECT, key, path, 0, size).await?;
             let req = self.client.put_object().bucket(&self.name).key(key).body(body).send();
-            return self.session.call(ops::PUT_OBJECT, Some(&self.arn(key)), req).await.map(drop);
+            self.session.call(ops::PUT_OBJECT, Some(&self.arn(key)), req).await?;
+            observed.advance(size);
+            return Ok(());
         }
         let req = self.client.create_multipart_upload().bucket(&self.name).key(key).send();
         let upload = self.session.call(ops::CREATE_MULTIPART_UPLOAD, Some(&self.arn(key)), req).await?;
         let upload_id = upload.upload_id().unwrap_or_default().to_string();
-        match self.upload_parts(key, path, size, part_size, &upload_id).await {
+        match self.upload_parts(key, path, size, part_size, &upload_id, &observed).await {
             Ok(parts) => {
                 let done = aws_sdk_s3::types::CompletedMultipartUpload::builder().set_parts(Some(parts)).build();
                 let req = self
@@ -147,6 +192,7 @@ impl Bucket {
         size: u64,
         part_size: u64,
         upload_id: &str,
+        observed: &Observed<'_>,
     ) -> Result<Vec<aws_sdk_s3::types::CompletedPart>, AwsError> {
         use futures_util::StreamExt as _;
         let count = size.div_ceil(part_size);
@@ -166,6 +212,7 @@ impl Bucket {
                 .body(body)
                 .send();
             let out = self.session.call(ops::UPLOAD_PART, Some(&self.arn(key)), req).await?;
+            observed.advance(len);
             Ok::<_, AwsError>(aws_sdk_s3::types::CompletedPart::builder().part_number(number).set_e_tag(out.e_tag().map(str::to_string)).build())
         });
         let mut parts: Vec<aws_sdk_s3::types::CompletedPart> =

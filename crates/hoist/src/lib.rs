@@ -18,6 +18,7 @@ pub mod humanize;
 pub mod jobs;
 pub mod permissions;
 pub mod printer;
+pub mod progress;
 pub mod reconcile;
 pub mod resolve;
 pub mod settings;

@@ -45,7 +45,11 @@ impl Printer {
     /// A progress line or notice, on stderr, unless `-q`.
     pub fn status(&self, message: impl std::fmt::Display) {
         if !self.quiet {
-            let _ = writeln!(io::stderr(), "{message}");
+            let line = message.to_string();
+            // Above a progress bar when one is on screen.
+            if !crate::progress::println(&line) {
+                let _ = writeln!(io::stderr(), "{line}");
+            }
         }
     }
 }

@@ -411,3 +411,38 @@ async fn destroy_leaves_a_stacks_resources_to_the_stack() {
     run(&env, &["destroy", "--yes"]).expect_code(0);
     assert_eq!(emu.hoist_resources("us-east-1").await, vec!["policy hoist-default-boundary", "role hoist-default-sagemaker"]);
 }
+
+/// `cmd` run at a terminal (util-linux `script` gives it a pseudo-terminal):
+/// what the terminal showed.
+fn at_terminal(env: &IsolatedEnv, args: &str) -> String {
+    let out = env
+        .command("script")
+        // A terminal's own setting (the isolated environment has none).
+        .env("TERM", "xterm-256color")
+        .args(["-qec", &format!("{} {args}", env!("CARGO_BIN_EXE_hoist")), "/dev/null"])
+        .output()
+        .expect("util-linux `script`");
+    assert!(out.status.success(), "{args}: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn progress_shows_at_a_terminal_only_and_never_with_q() {
+    let emu = Emulator::start();
+    let env = emu.env();
+    // At a terminal: init's and destroy's bars, drawn and then cleared.
+    let shown = at_terminal(&env, "init --yes");
+    assert!(shown.contains("setting up [") && shown.contains("/8 ("), "{shown}");
+    assert!(shown.contains("\u{1b}[2K"), "the bar is cleared: {shown:?}");
+    assert!(shown.contains("set up: 7 created"), "{shown}");
+    let shown = at_terminal(&env, "destroy --yes");
+    assert!(shown.contains("deleting ["), "{shown}");
+    // With -q at a terminal, or with stderr not a terminal: no bar, no
+    // escape codes.
+    let quiet = at_terminal(&env, "init --yes -q");
+    assert!(!quiet.contains("setting up") && !quiet.contains('\u{1b}'), "{quiet:?}");
+    let piped = run(&env, &["destroy", "--yes"]);
+    piped.expect_code(0);
+    assert!(!piped.stderr.contains("deleting [") && !piped.stderr.contains('\u{1b}'), "{:?}", piped.stderr);
+    assert!(piped.stderr.contains("deleted  bucket"), "{}", piped.stderr);
+}

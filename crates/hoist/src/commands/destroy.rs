@@ -125,7 +125,8 @@ pub async fn run(ctx: &Context, args: &DestroyArgs) -> Result<ExitCode> {
             Work { key: kind.label().to_string(), after: kind.after().iter().map(|k| k.label().to_string()).collect(), steps }
         })
         .collect();
-    let (printer, delete, left_ref, cx_ref) = (&ctx.printer, &report.delete, &left, &cx);
+    let bar = crate::progress::Progress::steps(&ctx.printer, report.delete.len() as u64, "deleting");
+    let (printer, delete, left_ref, cx_ref, bar_ref) = (&ctx.printer, &report.delete, &left, &cx, &bar);
     let outcome = reconcile::apply(
         work,
         PARALLEL,
@@ -146,6 +147,7 @@ pub async fn run(ctx: &Context, args: &DestroyArgs) -> Result<ExitCode> {
                     Err(e) => Err(e),
                     Ok(()) => {
                         printer.status(format!("  {:<7}  {} {}", found.kind.verbs().1, found.kind.label(), found.name));
+                        bar_ref.inc(1);
                         Ok(())
                     }
                 },
@@ -158,6 +160,7 @@ pub async fn run(ctx: &Context, args: &DestroyArgs) -> Result<ExitCode> {
         |_| {},
     )
     .await?;
+    drop(bar);
     for kind in &outcome.skipped {
         ctx.printer.status(format!("  not started  {kind}: what must go before it could not be deleted"));
     }

@@ -80,6 +80,10 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
     let settings = Settings::resolve(&cli.global)?;
     let printer = Printer { format: settings.output.value, quiet: cli.global.quiet };
+    // Large uploads show a bar on a terminal (never the agent's).
+    if !matches!(cli.command, Command::Agent(_)) {
+        crate::progress::observe_transfers(printer.quiet);
+    }
     let ctx = Context { settings, printer };
     match cli.command {
         Command::Whoami => whoami::run(&ctx).await,

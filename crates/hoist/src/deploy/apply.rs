@@ -12,6 +12,7 @@ use hoist_aws::s3::Bucket;
 
 use super::plan::{Change, Step, work};
 use crate::printer::Printer;
+use crate::progress::Progress;
 use crate::reconcile;
 
 /// Endpoints changed at once: SageMaker's control plane throttles well
@@ -42,10 +43,14 @@ pub struct Applied {
 
 impl Applier<'_> {
     pub async fn apply(&self, changes: &[Change]) -> Result<Applied> {
-        let outcome = reconcile::apply(work(changes), PARALLEL, |step: Step| self.step(step), |key| {
-            self.printer.status(format!("  done  {key}"))
+        let work = work(changes);
+        let bar = Progress::steps(self.printer, work.len() as u64, "applying");
+        let outcome = reconcile::apply(work, PARALLEL, |step: Step| self.step(step), |key| {
+            self.printer.status(format!("  done  {key}"));
+            bar.inc(1);
         })
         .await?;
+        drop(bar);
         Ok(Applied { failed: outcome.failed, skipped: outcome.skipped })
     }
 

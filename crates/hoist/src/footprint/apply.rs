@@ -14,16 +14,22 @@ use super::plan::{Change, Step};
 use crate::reconcile;
 use super::policies::INLINE_POLICY;
 use crate::printer::Printer;
+use crate::progress::Progress;
 
 pub async fn apply(session: &Session, n: &Names, changes: &[Change], printer: &Printer) -> Result<()> {
     let work = super::plan::work(n, changes);
+    let bar = Progress::steps(printer, work.iter().filter(|w| !w.steps.is_empty()).count() as u64, "setting up");
     let outcome = reconcile::apply(
         work,
         PARALLEL,
         |step: Step| async move { execute(session, n, &step).await },
-        |key| printer.status(format!("  done  {key}")),
+        |key| {
+            printer.status(format!("  done  {key}"));
+            bar.inc(1);
+        },
     )
     .await?;
+    drop(bar);
     for key in &outcome.skipped {
         printer.status(format!("  skipped  {key}: what it needs failed"));
     }
