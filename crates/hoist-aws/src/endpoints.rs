@@ -360,6 +360,7 @@ pub fn is_not_found(e: &AwsError) -> bool {
 
 /// A create whose name is taken: a retried create whose first answer was
 /// lost. The name carries the content's hash, so the resource is this one.
+#[allow(clippy::result_large_err)] // the errors every call here returns
 fn already_exists_is_ok(r: Result<(), AwsError>) -> Result<(), AwsError> {
     match r {
         Err(e) if e.code() == Some("ValidationException") && e.message().is_some_and(|m| m.contains("already existing")) => Ok(()),
@@ -367,6 +368,7 @@ fn already_exists_is_ok(r: Result<(), AwsError>) -> Result<(), AwsError> {
     }
 }
 
+#[allow(clippy::result_large_err)]
 fn gone_is_ok(r: Result<(), AwsError>) -> Result<(), AwsError> {
     match r {
         Err(e) if is_not_found(&e) => Ok(()),

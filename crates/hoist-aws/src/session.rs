@@ -75,6 +75,19 @@ async fn check_profile(name: &str) -> Result<(), SessionError> {
     Err(SessionError::NoProfile { name: name.to_string(), known })
 }
 
+/// Requests this process sent through [`Session::call`], and the time
+/// spent waiting on them (overlapping calls add up), for `-v`.
+static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static CALL_NANOS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many AWS requests this process has sent, and their summed time.
+pub fn call_stats() -> (u64, std::time::Duration) {
+    (
+        CALLS.load(std::sync::atomic::Ordering::Relaxed),
+        std::time::Duration::from_nanos(CALL_NANOS.load(std::sync::atomic::Ordering::Relaxed)),
+    )
+}
+
 /// A ready-to-use SDK configuration plus what hoist needs to explain
 /// failures (which endpoint it was talking to). Cheap to clone: every
 /// store and client holds one.
@@ -243,6 +256,8 @@ impl Session {
         let started = Instant::now();
         let result = request.await;
         let elapsed = started.elapsed();
+        CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        CALL_NANOS.fetch_add(elapsed.as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
         match result {
             Ok(out) => {
                 tracing::debug!(op = %op, resource, ?elapsed, "aws call ok");

@@ -304,7 +304,8 @@ async fn endpoints_are_created_updated_pruned_invoked_and_destroyed_with_least_p
     for action in ["sagemaker:CreateModel", "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DeleteEndpoint", "iam:PassRole", "sagemaker:AddTags"] {
         assert!(authz.iter().any(|(_, a)| a.action == action), "no {action} was proven");
     }
-    let variants: Vec<(&str, Box<dyn Fn(&Authz) -> Option<Authz>>)> = vec![
+    type Variant = Box<dyn Fn(&Authz) -> Option<Authz>>;
+    let variants: Vec<(&str, Variant)> = vec![
         ("another workspace's names", Box::new(|a: &Authz| {
             (a.action.starts_with("sagemaker:") && a.resource.contains(&format!("/hoist-{WS}--"))).then(|| Authz { resource: a.resource.replace(&format!("/hoist-{WS}--"), &format!("/hoist-{WS}-b--")), ..a.clone() })
         })),
@@ -524,7 +525,7 @@ async fn watch_follows_the_file_and_repairs_drift_until_interrupted() {
     let model = w.sm.describe_model().model_name(&second).send().await.unwrap();
     assert_eq!(model.primary_container().unwrap().image(), Some(IMAGE2));
     let (_, configs, _) = w.names().await;
-    assert_eq!(configs, [second.clone()], "the old configuration is deleted");
+    assert_eq!(configs, std::slice::from_ref(&second), "the old configuration is deleted");
 
     // Drift: the endpoint deleted behind hoist's back is made again.
     w.sm.delete_endpoint().endpoint_name(full("a")).send().await.unwrap();

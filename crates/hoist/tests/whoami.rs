@@ -106,3 +106,34 @@ fn no_region_anywhere_is_a_usage_error() {
     assert!(run.stderr.contains("no AWS region is configured"), "{}", run.stderr);
     assert!(run.stderr.contains("--region"), "{}", run.stderr);
 }
+
+/// `-v` says where each setting came from and what talking to AWS cost;
+/// without it, stderr stays empty. (status and run print the same.)
+#[test]
+fn verbose_names_the_settings_sources_and_the_requests_sent() {
+    let emu = Emulator::start();
+    let mut env = emu.env();
+    env.set("AWS_REGION", "us-east-1");
+    let plain = hoist(&env, &["whoami"]);
+    plain.expect_code(0);
+    assert_eq!(plain.stderr, "", "without -v");
+    for command in [&["whoami", "-v"][..], &["status", "-v"][..]] {
+        let run = hoist(&env, command);
+        assert!(run.code == 0 || run.code == 1, "{command:?}: {}", run.stderr);
+        assert!(run.stderr.contains("region us-east-1 (from environment AWS_REGION)"), "{command:?}: {}", run.stderr);
+        assert!(run.stderr.contains("workspace default (from default)"), "{command:?}: {}", run.stderr);
+        let requests = run.stderr.lines().find(|l| l.contains("AWS requests")).unwrap_or_else(|| panic!("{command:?}: {}", run.stderr));
+        let n: u64 = requests.split_whitespace().find_map(|w| w.parse().ok()).expect("a count");
+        assert!(n >= 1, "{requests}");
+        assert!(!run.stderr.contains('\u{1b}'), "no colour off a terminal: {:?}", run.stderr);
+    }
+    // A local run: how its code was bundled and stored.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("code")).unwrap();
+    std::fs::write(dir.path().join("code/train.py"), "print(1)\n").unwrap();
+    std::fs::write(dir.path().join("task.yaml"), "workdir: code\nrun: cat train.py\n").unwrap();
+    let run = hoist(&env, &["run", dir.path().join("task.yaml").to_str().unwrap(), "-v"]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("bundle: ") && run.stderr.contains("compressed, packed in"), "{}", run.stderr);
+    assert!(run.stderr.contains("stored at file://"), "{}", run.stderr);
+}

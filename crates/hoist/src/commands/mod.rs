@@ -42,7 +42,20 @@ impl Context {
     /// The AWS session for commands that talk to AWS. Reads profile files
     /// but sends nothing; read-only local commands never call this.
     pub async fn session(&self) -> Result<Session> {
-        Ok(Session::connect(&self.settings.connect_options()).await?)
+        let s = &self.settings;
+        let shown = |v: &Option<crate::settings::Sourced<String>>| match v {
+            Some(v) => format!("{} (from {})", v.value, v.source),
+            None => "not set".into(),
+        };
+        tracing::info!(
+            "region {}, profile {}, endpoint {}, workspace {} (from {})",
+            shown(&s.region),
+            shown(&s.profile),
+            shown(&s.endpoint_url),
+            s.workspace.value,
+            s.workspace.source
+        );
+        Ok(Session::connect(&s.connect_options()).await?)
     }
 }
 
@@ -85,23 +98,33 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         crate::progress::observe_transfers(printer.quiet);
     }
     let ctx = Context { settings, printer };
-    match cli.command {
-        Command::Whoami => whoami::run(&ctx).await,
-        Command::Init(args) => init::run(&ctx, &args).await,
-        Command::Status => status::run(&ctx).await,
-        Command::Destroy(args) => destroy::run(&ctx, &args).await,
-        Command::Policy(args) => policy::run(&ctx, &args).await,
-        Command::Check(args) => check::run(&ctx, &args).await,
-        Command::Config(ConfigCommand::Show) => config::show(&ctx).await,
-        Command::Run(args) => run::run(&ctx, &args).await,
-        Command::Jobs => jobs::run(&ctx).await,
-        Command::Logs(args) => logs::run(&ctx, &args).await,
-        Command::Cancel(args) => cancel::run(&ctx, &args).await,
-        Command::Secret(cmd) => secret::run(&ctx, &cmd).await,
-        Command::Deploy(cmd) => deploy::run(&ctx, &cmd).await,
-        Command::Endpoints(args) => endpoints::run(&ctx, &args).await,
-        Command::Invoke(args) => invoke::run(&ctx, &args).await,
-        Command::Agent(args) => agent::run(&ctx, &args).await,
+    let started = std::time::Instant::now();
+    let result = run_command(&ctx, cli.command).await;
+    let (calls, waited) = hoist_aws::session::call_stats();
+    if calls > 0 {
+        tracing::info!("{calls} AWS requests, {} ms waiting on AWS, {} ms in all", waited.as_millis(), started.elapsed().as_millis());
+    }
+    result
+}
+
+async fn run_command(ctx: &Context, command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Whoami => whoami::run(ctx).await,
+        Command::Init(args) => init::run(ctx, &args).await,
+        Command::Status => status::run(ctx).await,
+        Command::Destroy(args) => destroy::run(ctx, &args).await,
+        Command::Policy(args) => policy::run(ctx, &args).await,
+        Command::Check(args) => check::run(ctx, &args).await,
+        Command::Config(ConfigCommand::Show) => config::show(ctx).await,
+        Command::Run(args) => run::run(ctx, &args).await,
+        Command::Jobs => jobs::run(ctx).await,
+        Command::Logs(args) => logs::run(ctx, &args).await,
+        Command::Cancel(args) => cancel::run(ctx, &args).await,
+        Command::Secret(cmd) => secret::run(ctx, &cmd).await,
+        Command::Deploy(cmd) => deploy::run(ctx, &cmd).await,
+        Command::Endpoints(args) => endpoints::run(ctx, &args).await,
+        Command::Invoke(args) => invoke::run(ctx, &args).await,
+        Command::Agent(args) => agent::run(ctx, &args).await,
         Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     }
 }

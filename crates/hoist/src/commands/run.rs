@@ -130,8 +130,13 @@ pub(super) async fn upload_bundle(ctx: &Context, store: &Store, record: &JobReco
     let Some(workdir) = &record.task.workdir else { return Ok(()) };
     let tmp = tempfile::Builder::new().prefix("hoist-bundle-").tempdir()?;
     let bundle = tmp.path().join("bundle.tar.gz");
+    let started = std::time::Instant::now();
     let stats = crate::jobs::bundle::create(workdir, &bundle)?;
+    let packed = std::fs::metadata(&bundle).map(|m| m.len()).unwrap_or(0);
+    tracing::info!("bundle: {} compressed, packed in {} ms", crate::agent::human_bytes(packed), started.elapsed().as_millis());
+    let started = std::time::Instant::now();
     store.put_file(&job_key(&record.id, "bundle.tar.gz"), &bundle).await?;
+    tracing::info!("bundle: stored at {} in {} ms", store.url(), started.elapsed().as_millis());
     ctx.printer.status(format!(
         "hoist: bundled {} ({}, {})",
         workdir.display(),

@@ -64,7 +64,7 @@ impl Applier<'_> {
                 let bucket = Bucket::new(self.session, self.bucket);
                 if !bucket.exists(&key).await? {
                     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                    self.printer.status(format!("  upload  {} ({}) to s3://{}/{key}", path.display(), crate::humanize::bytes(size), self.bucket));
+                    self.printer.status(format!("  upload  {} ({}) to s3://{}/{key}", path.display(), crate::agent::human_bytes(size), self.bucket));
                     bucket.put_file(&key, &path).await?;
                 }
             }
