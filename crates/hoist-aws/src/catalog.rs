@@ -739,6 +739,11 @@ pub mod endpoints {
     /// The runtime API (`hoist invoke`).
     pub const INVOKE_ENDPOINT: Op = op!("sagemaker", "InvokeEndpoint", ["sagemaker:InvokeEndpoint"], ENDPOINT);
 
+    /// `data: job:<id>`: the job's record names the model it trained.
+    pub const GET_JOB_RECORD: Op = op!("s3", "GetObject", ["s3:GetObject"], &["arn:{partition}:s3:::{bucket}/jobs/*/job.json"]);
+    /// The SageMaker role must exist (its ARN goes into each model).
+    pub const GET_SAGEMAKER_ROLE: Op = op!("iam", "GetRole", ["iam:GetRole"], &["arn:{partition}:iam::{account}:role/{sagemaker_role}"]);
+
     /// A model file from this machine, uploaded to the bucket's `models/`.
     pub const PUT_MODEL_OBJECT: Op = op!("s3", "PutObject", ["s3:PutObject"], MODELS);
     pub const HEAD_MODEL_OBJECT: Op = op!("s3", "HeadObject", ["s3:GetObject"], MODELS);
@@ -764,6 +769,8 @@ pub mod kms {
 pub const ALL: &[Op] = &[
     sts::GET_CALLER_IDENTITY,
     endpoints::CREATE_MODEL,
+    endpoints::GET_JOB_RECORD,
+    endpoints::GET_SAGEMAKER_ROLE,
     endpoints::DESCRIBE_MODEL,
     endpoints::DELETE_MODEL,
     endpoints::CREATE_ENDPOINT_CONFIG,

@@ -170,8 +170,8 @@ const RUN: &[Op] = &[
 const DEPLOY: &[Op] = &[
     sts::GET_CALLER_IDENTITY,
     s3::HEAD_BUCKET,
-    iam::GET_ROLE,
-    jobs::GET_OBJECT,
+    endpoints::GET_SAGEMAKER_ROLE,
+    endpoints::GET_JOB_RECORD,
     endpoints::CREATE_MODEL,
     endpoints::DESCRIBE_MODEL,
     endpoints::DELETE_MODEL,

@@ -294,7 +294,7 @@ pub struct PolicyArgs {
     #[command(subcommand)]
     pub action: Option<PolicyAction>,
 
-    /// Commands to cover: init, status, run, secret, destroy, check, all [default: all, which leaves out check]
+    /// Commands to cover: init, status, run, deploy (also endpoints, invoke), secret, destroy, check, all [default: all, which leaves out check]
     #[arg(value_name = "COMMAND")]
     pub commands: Vec<String>,
 
@@ -543,8 +543,20 @@ const DEPLOY_HELP: &str = "A deploy file lists the endpoints that should exist:\
 #[derive(Debug, Subcommand)]
 pub enum DeployCommand {
     /// Show what apply would do, per endpoint (reads only)
+    #[command(after_help = "Per endpoint: create, update (and which fields change: image, data, env +added\n\
+        -removed ~changed, capacity), recreate (a Failed endpoint whose spec changed), delete (with\n\
+        --prune), kept (not in the file, without --prune), failed, busy, or ok. Exits 2 on a bad file.\n\n\
+        Examples:\n  hoist deploy plan serve.yaml\n  hoist deploy plan serve.yaml --prune -o json | jq '.changes[] | select(.action != \"ok\")'")]
     Plan(DeployPlanArgs),
     /// Make the workspace's endpoints what the file says
+    #[command(after_help = "Waits until each endpoint is InService (progress on a terminal), then deletes the models and\n\
+        configurations it replaced. Deleting or recreating an endpoint asks first (--yes for scripts).\n\
+        Ctrl-C lets the call under way finish and starts no other (exit 130); apply again to go on.\n\
+        Exit status: 0 when every endpoint is as the file says, 1 when one is Failed, 2 for a bad file,\n\
+        4 when an AWS request failed.\n\n\
+        Examples:\n  hoist deploy apply serve.yaml\n  hoist deploy apply serve.yaml --prune --yes\n  \
+        hoist deploy apply serve.yaml --no-wait        return once SageMaker has the request\n  \
+        hoist deploy apply serve.yaml --watch --interval 1m")]
     Apply(DeployApplyArgs),
 }
 
@@ -606,7 +618,7 @@ pub struct InvokeArgs {
     /// The endpoint's name, as the deploy file gives it
     #[arg(value_name = "NAME")]
     pub name: String,
-    /// The request: text, or @FILE for a file's bytes (@- for stdin)
+    /// The request: text, @FILE for a file's bytes, @- for stdin, @@TEXT for text starting with @
     #[arg(long, value_name = "TEXT|@FILE")]
     pub body: String,
     /// The request's content type

@@ -260,9 +260,12 @@ async fn endpoints_are_created_updated_pruned_invoked_and_destroyed_with_least_p
     let (invoked, _) = w.run(&["invoke", "local", "--body", &at, "--content-type", "text/csv"]);
     let echo = invoked.expect_code(0).json();
     assert_eq!((echo["Body"].as_str(), echo["ContentType"].as_str()), (Some("1,2,3\n"), Some("text/csv")));
-    let (missing, _) = w.run(&["invoke", "nope", "--body", "x"]);
-    assert_ne!(missing.code, 0);
-    assert!(missing.stderr.contains("InvokeEndpoint") && missing.stderr.contains("nope"), "{}", missing.stderr);
+    let (missing, _) = w.run(&["invoke", "sentimnet", "--body", "x"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(missing.stderr.contains(r#"no endpoint "sentimnet""#) && missing.stderr.contains(r#"did you mean "sentiment"?"#), "{}", missing.stderr);
+    // The name in SageMaker works too.
+    let (invoked, _) = w.run(&["invoke", &full("sentiment"), "--body", "@@x"]);
+    assert_eq!(invoked.expect_code(0).json()["Body"], "@x");
 
     // `hoist endpoints`: each with its status and capacity.
     let (listed, _) = w.run(&["endpoints", "-o", "json"]);
@@ -381,10 +384,10 @@ async fn bad_files_change_nothing_and_failed_endpoints_are_reported_then_recreat
     let (plan, _) = w.run(&["deploy", "plan", f, "-o", "json"]);
     let plan = plan.expect_code(0).json();
     assert_eq!(plan["changes"][0]["action"], "failed", "{plan}");
-    assert!(plan["changes"][0]["details"].to_string().contains(reason), "{plan}");
+    assert!(plan["changes"][0]["details"].to_string().contains(reason.trim_end_matches('.')), "{plan}");
     let (apply, calls) = w.run(&["deploy", "apply", f]);
     assert_eq!(apply.code, 1, "{}", apply.stderr);
-    assert!(apply.stderr.contains(reason), "{}", apply.stderr);
+    assert!(apply.stderr.contains(reason.trim_end_matches('.')), "{}", apply.stderr);
     assert!(mutating(&calls).is_empty(), "{:?}", mutating(&calls));
     // Its spec changes: deleted and created again on the new model.
     let file = w.file("serve.yaml", &one("a", IMAGE2));
@@ -415,6 +418,30 @@ async fn bad_files_change_nothing_and_failed_endpoints_are_reported_then_recreat
     });
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("CUDA out of memory"), "{}", run.stderr);
+
+    // Ctrl-C while apply waits for an endpoint that does not come up: it
+    // stops waiting at once (exit 130); the endpoint goes on in AWS.
+    hoist_testkit::set_endpoint_status(w.emu.endpoint(), &full("a"), "InService", None, false);
+    let file = w.file("serve.yaml", &one("a", IMAGE2));
+    w.run(&["deploy", "apply", f, "--no-wait"]).0.expect_code(0);
+    hoist_testkit::set_endpoint_status(w.emu.endpoint(), &full("a"), "Updating", None, true);
+    let child = w
+        .env
+        .command(env!("CARGO_BIN_EXE_hoist"))
+        .args(["deploy", "apply", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    unsafe { assert_eq!(libc::kill(child.id() as i32, libc::SIGINT), 0) };
+    let signalled = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{said}");
+    assert!(signalled.elapsed().as_secs() < 3, "took {:?} to stop: {said}", signalled.elapsed());
+    assert!(said.contains("interrupted"), "{said}");
+    hoist_testkit::set_endpoint_status(w.emu.endpoint(), &full("a"), "InService", None, false);
 
     // `hoist endpoints delete`: the endpoint, its configurations and models.
     let (deleted, _) = w.run(&["endpoints", "delete", "a", "--yes"]);
@@ -506,12 +533,13 @@ async fn watch_follows_the_file_and_repairs_drift_until_interrupted() {
             e.filter(|e| e.endpoint_status().map(|s| s.as_str()) == Some("InService")).and_then(|e| e.endpoint_config_name().map(str::to_string))
         }
     };
-    // Each round of the watch ends with one "hoist: applied" line.
+    // Each round of the watch that changes something ends with one
+    // "hoist: [time] applied" line.
     let rounds = |n: usize| {
         let log = log.clone();
         move || {
             let log = log.clone();
-            async move { std::fs::read_to_string(&log).unwrap_or_default().matches("hoist: applied").count() >= n }
+            async move { std::fs::read_to_string(&log).unwrap_or_default().lines().filter(|l| l.starts_with("hoist: [") && l.contains("] applied ")).count() >= n }
         }
     };
     eventually("the endpoint is created", &log, rounds(1)).await;
@@ -532,11 +560,12 @@ async fn watch_follows_the_file_and_repairs_drift_until_interrupted() {
     eventually("the endpoint is made again", &log, rounds(3)).await;
     assert_eq!(in_service(&w).await.as_deref(), Some(second.as_str()));
 
-    // Ctrl-C: it stops watching, cleanly.
+    // Ctrl-C: it stops watching, cleanly, with the exit status of an
+    // interrupted command (as an interrupted apply).
     unsafe { assert_eq!(libc::kill(child.id() as i32, libc::SIGINT), 0) };
     let status = child.wait().unwrap();
     let said = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(status.code(), Some(0), "{said}");
+    assert_eq!(status.code(), Some(130), "{said}");
     assert!(said.contains("stopped watching"), "{said}");
 }
 

@@ -48,7 +48,7 @@ async fn throttled_batches_are_retried_until_they_land() {
 
     let mut writer = store.writer("job-1", 1, 0).await.unwrap();
     for i in 0..100 {
-        writer.write(LogLine { t: i, s: Stream::Out, l: format!("line {i}"), cr: false }).await.unwrap();
+        writer.write(LogLine::text(i, Stream::Out, format!("line {i}"))).await.unwrap();
     }
     writer.flush().await.expect("shipped despite throttling");
 

@@ -489,3 +489,29 @@ fn plan_says_whether_a_local_run_would_start_and_creates_nothing() {
     assert!(plan.stderr.contains("PLAN_TOKEN"), "{}", plan.stderr);
     assert!(!jobs.data.join("default/jobs").exists(), "a plan created a job");
 }
+
+/// Output that is not text (a job printing raw bytes) comes back exactly
+/// as written, live and from `hoist logs`, and a secret inside it is
+/// still masked.
+#[test]
+fn binary_output_is_kept_byte_for_byte_and_still_masked() {
+    let jobs = Jobs::new();
+    let task = jobs.task(
+        "bin",
+        "name: bin\nsecrets: [API_TOKEN]\nrun: |\n  printf 'text line\\n'\n  printf '\\377\\376bin\\000ary\\n'\n  printf '\\377 %s\\n' \"$API_TOKEN\"\n",
+        &[],
+    );
+    let run = |args: &[&str]| {
+        let out = jobs.env.command(env!("CARGO_BIN_EXE_hoist")).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let want: &[u8] = b"text line\n\xff\xfebin\x00ary\n\xff ***\n";
+    assert_eq!(run(&["run", "-q", task.to_str().unwrap(), "--secret", "API_TOKEN=s3cr3t-value"]), want);
+    let id = jobs.job_ids().pop().unwrap();
+    assert_eq!(run(&["logs", &id, "-q"]), want);
+    for entry in walk(&jobs.job_dir(&id)) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(!bytes.windows(12).any(|w| w == b"s3cr3t-value"), "secret value written to {}", entry.display());
+    }
+}

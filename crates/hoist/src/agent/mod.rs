@@ -243,7 +243,7 @@ impl Agent {
     }
 
     async fn note(&mut self, message: impl Into<String>) {
-        let line = LogLine { t: now_ms(), s: Stream::Hoist, l: message.into(), cr: false };
+        let line = LogLine::text(now_ms(), Stream::Hoist, message);
         if let Err(e) = self.write_line(line).await {
             tracing::warn!("could not write to the job log: {e:#}");
         }
@@ -256,6 +256,14 @@ impl Agent {
             if line.l.contains(secret.as_str()) {
                 line.l = line.l.replace(secret.as_str(), "***");
             }
+        }
+        // The raw bytes of a line that is not text are masked as bytes.
+        if let Some(b) = &line.b {
+            let mut raw = aws_smithy_types::base64::decode(b).unwrap_or_default();
+            for secret in &self.masks {
+                raw = replace_bytes(&raw, secret.as_bytes(), b"***");
+            }
+            line.b = Some(aws_smithy_types::base64::encode(&raw));
         }
         self.log.write(line).await
     }
@@ -841,4 +849,23 @@ pub fn human_bytes(n: u64) -> String {
         unit += 1;
     }
     if unit == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[unit]) }
+}
+
+/// `haystack` with every `needle` replaced by `with`.
+fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    if needle.is_empty() {
+        return haystack.to_vec();
+    }
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut i = 0;
+    while i < haystack.len() {
+        if haystack[i..].starts_with(needle) {
+            out.extend_from_slice(with);
+            i += needle.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
 }

@@ -67,7 +67,8 @@ pub fn spawn(script: &str, cwd: &Path, env: &BTreeMap<String, String>) -> Result
 /// Read a stream to its end as the job writes it: a line ends at a newline
 /// or at a carriage return (a progress bar redrawing itself, which must
 /// show live, not only at the next newline). Bytes, so invalid UTF-8
-/// cannot stop it; lines longer than one log event can hold are split.
+/// cannot stop it (and is kept: see [`LogLine::b`]); lines longer than one
+/// log event can hold are split.
 async fn pump(stream: impl AsyncRead + Unpin, s: Stream, tx: mpsc::UnboundedSender<LogLine>) {
     let mut reader = BufReader::with_capacity(64 * 1024, stream);
     let mut line: Vec<u8> = Vec::new();
@@ -75,9 +76,17 @@ async fn pump(stream: impl AsyncRead + Unpin, s: Stream, tx: mpsc::UnboundedSend
     let mut after_cr = false;
     let emit = |line: &mut Vec<u8>, cr: bool| -> bool {
         let t = now_ms();
-        let text = String::from_utf8_lossy(line).into_owned();
+        let sent = match std::str::from_utf8(line) {
+            Ok(text) => split_message(text, MAX_EVENT_BYTES).into_iter().all(|piece| tx.send(LogLine { t, s, l: piece.to_string(), cr, b: None }).is_ok()),
+            // Not text: the bytes themselves go along, so the log keeps
+            // them (pieces small enough that their base64 fits an event).
+            Err(_) => line.chunks(MAX_EVENT_BYTES / 2).all(|piece| {
+                let l = String::from_utf8_lossy(piece).into_owned();
+                tx.send(LogLine { t, s, l, cr, b: Some(aws_smithy_types::base64::encode(piece)) }).is_ok()
+            }),
+        };
         line.clear();
-        split_message(&text, MAX_EVENT_BYTES).into_iter().all(|piece| tx.send(LogLine { t, s, l: piece.to_string(), cr }).is_ok())
+        sent
     };
     loop {
         let chunk = match reader.fill_buf().await {
@@ -89,7 +98,7 @@ async fn pump(stream: impl AsyncRead + Unpin, s: Stream, tx: mpsc::UnboundedSend
             }
             Ok(chunk) => chunk,
             Err(e) => {
-                let _ = tx.send(LogLine { t: now_ms(), s: Stream::Hoist, l: format!("error reading job output: {e}"), cr: false });
+                let _ = tx.send(LogLine::text(now_ms(), Stream::Hoist, format!("error reading job output: {e}")));
                 return;
             }
         };

@@ -25,6 +25,10 @@ use crate::jobs::store::Store;
 use crate::printer::{Report, count};
 
 pub async fn run(ctx: &Context, cmd: &DeployCommand) -> Result<ExitCode> {
+    // The file is checked before hoist talks to AWS: a mistake in it is
+    // found offline, without credentials.
+    let (DeployCommand::Plan(crate::cli::DeployPlanArgs { file: path, .. }) | DeployCommand::Apply(DeployApplyArgs { file: path, .. })) = cmd;
+    file::load(path, crate::footprint::names::max_endpoint_name(ctx.settings.workspace.value.as_str()))?;
     match cmd {
         DeployCommand::Plan(args) => {
             let (session, names) = connect(ctx).await?;
@@ -71,6 +75,10 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
     let applier = Applier { session: &session, bucket: &names.bucket, printer: &ctx.printer, stop: &stop };
     let mut seen_file = modified(&args.file);
     let mut rounds = 0u32;
+    // Watching, what a round that changed nothing says is said once, until
+    // it changes (a broken file, kept endpoints).
+    let mut last_said = String::new();
+    let when = || if args.watch { format!("[{}] ", humantime::format_rfc3339_seconds(SystemTime::now())) } else { String::new() };
     loop {
         rounds += 1;
         let started = Instant::now();
@@ -92,8 +100,13 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
             // Watching, a bad edit of the file (or AWS failing) is reported
             // and the endpoints are left as they are until the next change.
             Err(e) if args.watch && rounds > 1 => {
-                ctx.printer.status(format!("hoist: {e:#}; endpoints left as they are"));
+                let said = format!("{e:#}");
+                if said != last_said {
+                    ctx.printer.status(format!("hoist: {}{said}; endpoints left as they are", when()));
+                    last_said = said;
+                }
                 if wait_for_change(&args.file, &mut seen_file, *args.interval, &interrupted, &stop).await {
+                    ctx.printer.status("hoist: stopped watching");
                     return Ok(ExitCode::from(INTERRUPTED));
                 }
                 continue;
@@ -102,13 +115,21 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
         };
         let report = DeployReport::new(&names, &args.file, changes, false);
         let to_do = report.changes.iter().any(|c| !c.steps.is_empty());
-        if to_do && !ctx.printer.is_json() {
+        if to_do && !ctx.printer.is_json() && !ctx.printer.quiet {
             ctx.printer.report(&report)?;
         }
         let destructive: Vec<&Change> =
             report.changes.iter().filter(|c| matches!(c.action, Action::Delete | Action::Recreate) && c.steps.iter().any(|s| matches!(s, plan::Step::DeleteEndpoint(_)))).collect();
         if !destructive.is_empty() {
-            let question = format!("Delete {} ({})", count(destructive.len(), "endpoint"), destructive.iter().map(|c| c.endpoint.as_str()).collect::<Vec<_>>().join(", "));
+            let names = |a: Action| destructive.iter().filter(|c| c.action == a).map(|c| c.endpoint.as_str()).collect::<Vec<_>>();
+            let mut parts = Vec::new();
+            if !names(Action::Delete).is_empty() {
+                parts.push(format!("delete {} ({})", count(names(Action::Delete).len(), "endpoint"), names(Action::Delete).join(", ")));
+            }
+            if !names(Action::Recreate).is_empty() {
+                parts.push(format!("delete and recreate {} ({})", count(names(Action::Recreate).len(), "endpoint"), names(Action::Recreate).join(", ")));
+            }
+            let question = format!("{}{}", parts.join(" and ")[..1].to_uppercase(), &parts.join(" and ")[1..]);
             if !super::confirm::confirm(args.yes, &question)? {
                 ctx.printer.status("hoist: nothing was changed");
                 return Ok(ExitCode::FAILURE);
@@ -149,25 +170,38 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
         if ctx.printer.is_json() && !args.watch {
             ctx.printer.report(&done)?;
         }
-        if to_do {
-            ctx.printer.status(format!("hoist: applied {} ({:.1} s){}", summary, started.elapsed().as_secs_f64(), if failed > 0 { format!("; {failed} failed") } else { String::new() }));
-        } else {
-            for c in done.changes.iter().filter(|c| c.action == Action::Kept) {
-                ctx.printer.status(format!("  kept  {}: {}", c.endpoint, c.details.join("; ")));
-            }
-            ctx.printer.status(format!("hoist: nothing to change ({summary})"));
-        }
         // A Failed endpoint the file still asks for is not what the file says.
         let broken: Vec<&Change> = done.changes.iter().filter(|c| c.action == Action::Failed).collect();
-        for c in &broken {
-            ctx.printer.status(format!("hoist: endpoint {} is Failed; {}", c.endpoint, c.details.join("; ")));
+        if to_do {
+            ctx.printer.status(format!(
+                "hoist: {}applied {} ({:.1} s){}",
+                when(),
+                summary,
+                started.elapsed().as_secs_f64(),
+                if failed > 0 { format!("; {failed} failed") } else { String::new() }
+            ));
+            for c in &broken {
+                ctx.printer.status(format!("hoist: endpoint {} is Failed: {}", c.endpoint, c.details.join("; ")));
+            }
+            last_said.clear();
+        } else {
+            let mut said: Vec<String> = done.changes.iter().filter(|c| c.action == Action::Kept).map(|c| format!("  kept  {}: {}", c.endpoint, c.details.join("; "))).collect();
+            said.extend(broken.iter().map(|c| format!("hoist: endpoint {} is Failed: {}", c.endpoint, c.details.join("; "))));
+            let text = said.join("\n");
+            if !args.watch || rounds == 1 || text != last_said {
+                for line in &said {
+                    ctx.printer.status(line);
+                }
+                ctx.printer.status(format!("hoist: {}nothing to change ({summary})", when()));
+                last_said = text;
+            }
         }
         if !args.watch {
             return Ok(if failed == 0 && broken.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
         }
         if wait_for_change(&args.file, &mut seen_file, *args.interval, &interrupted, &stop).await {
             ctx.printer.status("hoist: stopped watching");
-            return Ok(ExitCode::SUCCESS);
+            return Ok(ExitCode::from(INTERRUPTED));
         }
     }
 }
@@ -244,11 +278,11 @@ impl DeployReport {
         let n = |a: Action| self.changes.iter().filter(|c| c.action == a).count();
         let mut parts = vec![
             format!("{} to create", n(Action::Create)),
-            format!("{} to update", n(Action::Update) + n(Action::Recreate)),
+            format!("{} to update", n(Action::Update)),
             format!("{} to delete", n(Action::Delete)),
             format!("{} unchanged", n(Action::Unchanged)),
         ];
-        for (a, label) in [(Action::Kept, "kept"), (Action::Failed, "failed"), (Action::Busy, "busy")] {
+        for (a, label) in [(Action::Recreate, "to recreate"), (Action::Kept, "kept"), (Action::Failed, "failed"), (Action::Busy, "busy")] {
             if n(a) > 0 {
                 parts.push(format!("{} {label}", n(a)));
             }

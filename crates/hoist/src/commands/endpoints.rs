@@ -50,15 +50,17 @@ impl Report for ListReport {
         if self.0.is_empty() {
             return writeln!(out, "no endpoints in this workspace (`hoist deploy apply FILE` creates them)");
         }
-        writeln!(out, "{:<24} {:<14} {:<28} CHANGED", "ENDPOINT", "STATUS", "CAPACITY")?;
+        let capacity = |r: &Row| match &r.capacity {
+            Some(Capacity::Instances { instance_type, count }) => format!("{instance_type} × {count}"),
+            Some(Capacity::Serverless { memory_mb, max_concurrency }) => format!("serverless {memory_mb} MiB ×{max_concurrency}"),
+            None => "-".into(),
+        };
+        let name_w = self.0.iter().map(|r| r.endpoint.len()).max().unwrap_or(0).max("ENDPOINT".len());
+        let cap_w = self.0.iter().map(|r| capacity(r).chars().count()).max().unwrap_or(0).max("CAPACITY".len());
+        writeln!(out, "{:<name_w$}  {:<14} {:<cap_w$}  CHANGED", "ENDPOINT", "STATUS", "CAPACITY")?;
         for r in &self.0 {
-            let capacity = match &r.capacity {
-                Some(Capacity::Instances { instance_type, count }) => format!("{instance_type} × {count}"),
-                Some(Capacity::Serverless { memory_mb, max_concurrency }) => format!("serverless {memory_mb} MiB ×{max_concurrency}"),
-                None => "-".into(),
-            };
             let changed = r.modified.as_deref().map(crate::humanize::age).unwrap_or_else(|| "-".into());
-            writeln!(out, "{:<24} {:<14} {:<28} {changed}", r.endpoint, r.status, capacity)?;
+            writeln!(out, "{:<name_w$}  {:<14} {:<cap_w$}  {changed}", r.endpoint, r.status, capacity(r))?;
             if let Some(reason) = &r.failure_reason {
                 writeln!(out, "  {reason}")?;
             }
@@ -110,6 +112,8 @@ async fn list(ctx: &Context) -> Result<ExitCode> {
     .await
     .into_iter()
     .collect::<Result<Vec<_>>>()?;
+    let mut rows = rows;
+    rows.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
     ctx.printer.report(&ListReport(rows))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -118,6 +122,8 @@ async fn delete(ctx: &Context, name: &str, yes: bool) -> Result<ExitCode> {
     let session = ctx.session().await?;
     let opts = crate::footprint::plan::Options::from_settings(&ctx.settings);
     let n = crate::footprint::names(&session, ctx.settings.workspace.value.as_str(), &opts).await?;
+    // The file's name, or the name in SageMaker (`hoist endpoints -o json`).
+    let name = name.strip_prefix(&n.endpoint_prefix()).unwrap_or(name);
     let full = n.endpoint(name);
     let sm = Endpoints::new(&session);
     let seen = Observed::read(&sm, &n).await?;
@@ -129,6 +135,15 @@ async fn delete(ctx: &Context, name: &str, yes: bool) -> Result<ExitCode> {
         let known: Vec<String> = seen.endpoints.iter().map(|e| e.name.strip_prefix(&n.endpoint_prefix()).unwrap_or(&e.name).to_string()).collect();
         let hint = crate::suggest::did_you_mean(name, known.iter().map(String::as_str)).map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default();
         return Err(UsageError(format!("no endpoint {name:?} in workspace {}{hint}", n.workspace)).into());
+    }
+    if !yes {
+        let mut what: Vec<String> = Vec::new();
+        if exists {
+            what.push(format!("  - endpoint {full}"));
+        }
+        what.extend(configs.iter().map(|c| format!("  - endpoint configuration {c}")));
+        what.extend(models.iter().map(|m| format!("  - model {m}")));
+        ctx.printer.status(format!("to delete:\n{}", what.join("\n")));
     }
     if !super::confirm::confirm(yes, &format!("Delete endpoint {name} ({full}) and its models and configurations"))? {
         ctx.printer.status("hoist: nothing was deleted");

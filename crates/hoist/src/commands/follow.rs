@@ -41,13 +41,21 @@ pub fn print_line(line: &LogLine, format: LineFormat) -> std::io::Result<()> {
     // A progress bar's redraw ends in `\r`, as the job wrote it, so a
     // terminal redraws it in place; flushed, so it shows at once.
     let end = if line.cr { "\r" } else { "\n" };
+    // The job's own bytes, exactly as written (not text included).
     match line.s {
         Stream::Out => {
             let mut out = std::io::stdout().lock();
-            write!(out, "{stamp}{}{end}", line.l)?;
+            write!(out, "{stamp}")?;
+            out.write_all(&line.bytes())?;
+            write!(out, "{end}")?;
             out.flush()
         }
-        Stream::Err => write!(std::io::stderr().lock(), "{stamp}{}{end}", line.l),
+        Stream::Err => {
+            let mut err = std::io::stderr().lock();
+            write!(err, "{stamp}")?;
+            err.write_all(&line.bytes())?;
+            write!(err, "{end}")
+        }
         Stream::Hoist if format.quiet => Ok(()),
         Stream::Hoist => writeln!(std::io::stderr().lock(), "{stamp}hoist: {}", line.l),
     }

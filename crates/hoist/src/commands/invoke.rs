@@ -11,19 +11,46 @@ use super::Context;
 use crate::cli::InvokeArgs;
 use crate::exit::UsageError;
 
-/// SageMaker's limit on a real-time request's payload.
-const MAX_BODY: usize = 25 << 20;
+/// SageMaker's limit on a real-time request's payload (6 MB).
+const MAX_BODY: usize = 6_000_000;
 
 pub async fn run(ctx: &Context, args: &InvokeArgs) -> Result<ExitCode> {
     let body = read_body(&args.body)?;
+    if body.is_empty() {
+        return Err(UsageError("--body: the request is empty; give its text, or @FILE".into()).into());
+    }
     if body.len() > MAX_BODY {
-        return Err(UsageError(format!("the request is {} bytes; SageMaker takes at most 25 MiB in one invocation", body.len())).into());
+        return Err(UsageError(format!(
+            "--body: the request is {} bytes; a real-time endpoint takes at most 6 MB in one invocation",
+            body.len()
+        ))
+        .into());
     }
     let session = ctx.session().await?;
     let opts = crate::footprint::plan::Options::from_settings(&ctx.settings);
     let n = crate::footprint::names(&session, ctx.settings.workspace.value.as_str(), &opts).await?;
-    crate::deploy::file::check_name(&args.name, n.max_endpoint_name()).map_err(UsageError)?;
-    let answer = Endpoints::new(&session).invoke(&n.endpoint(&args.name), body, &args.content_type, args.accept.as_deref()).await?;
+    // The file's name, or the name in SageMaker (`hoist endpoints -o json`).
+    let name = args.name.strip_prefix(&n.endpoint_prefix()).unwrap_or(&args.name);
+    crate::deploy::file::check_name(name, n.max_endpoint_name()).map_err(UsageError)?;
+    let sm = Endpoints::new(&session);
+    let answer = match sm.invoke(&n.endpoint(name), body, &args.content_type, args.accept.as_deref()).await {
+        Ok(answer) => answer,
+        // An endpoint that is not there: say so in the workspace's terms.
+        Err(e) if e.code() == Some("ValidationError") && e.message().is_some_and(|m| m.contains("not found")) => {
+            let known: Vec<String> = sm
+                .list_endpoints(&n.endpoint_prefix())
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.name.trim_start_matches(&n.endpoint_prefix()).to_string())
+                .collect();
+            let hint = crate::suggest::did_you_mean(name, known.iter().map(String::as_str))
+                .map(|s| format!(" (did you mean {s:?}?)"))
+                .unwrap_or_default();
+            return Err(UsageError(format!("no endpoint {name:?} in workspace {}{hint}; `hoist endpoints` lists them", n.workspace)).into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     if let Some(variant) = &answer.variant {
         tracing::info!("answered by variant {variant} ({})", answer.content_type.as_deref().unwrap_or("no content type"));
     }
@@ -38,9 +65,13 @@ pub async fn run(ctx: &Context, args: &InvokeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `TEXT`, `@FILE`, or `@-` (stdin).
+/// `TEXT`, `@FILE`, `@-` (stdin), or `@@TEXT` for text that starts with `@`.
 fn read_body(given: &str) -> Result<Vec<u8>> {
+    if let Some(text) = given.strip_prefix("@@") {
+        return Ok(format!("@{text}").into_bytes());
+    }
     match given.strip_prefix('@') {
+        Some("") => Err(UsageError("--body @: expected @FILE (a path), @- for stdin, or @@TEXT for text starting with @".into()).into()),
         Some("-") => {
             let mut buf = Vec::new();
             std::io::stdin().read_to_end(&mut buf).context("reading the request from stdin")?;

@@ -64,6 +64,8 @@ pub async fn run(ctx: &Context, args: &PolicyArgs) -> Result<ExitCode> {
     for c in &args.commands {
         match c.as_str() {
             "all" => asked.extend(COMMANDS),
+            // What `deploy` needs covers them.
+            "endpoints" | "invoke" => asked.push("deploy"),
             "check" => asked.push("check"),
             c if COMMANDS.contains(&c) => asked.push(COMMANDS.iter().find(|x| **x == c).expect("listed")),
             other => {

@@ -26,6 +26,9 @@ const BUDGET: Duration = Duration::from_secs(3600);
 const FIRST_POLL: Duration = Duration::from_millis(200);
 const MAX_POLL: Duration = Duration::from_secs(15);
 
+/// How often a long wait says it is still waiting.
+const STILL_EVERY: Duration = Duration::from_secs(60);
+
 pub struct Applier<'a> {
     pub session: &'a Session,
     pub bucket: &'a str,
@@ -44,9 +47,25 @@ pub struct Applied {
 impl Applier<'_> {
     pub async fn apply(&self, changes: &[Change]) -> Result<Applied> {
         let work = work(changes);
+        // What finishing means for each: serving, deleted, or only asked for
+        // (--no-wait).
+        let verbs: std::collections::BTreeMap<String, &str> = work
+            .iter()
+            .map(|w| {
+                let verb = match w.steps.last() {
+                    Some(Step::AwaitInService(_)) => "ready",
+                    Some(Step::AwaitGone(_) | Step::DeleteEndpoint(_)) if w.steps.iter().all(|s| !matches!(s, Step::CreateEndpoint { .. })) => "deleted",
+                    Some(Step::DeleteConfig(_) | Step::DeleteModel(_)) if w.steps.iter().any(|s| matches!(s, Step::AwaitInService(_))) => "ready",
+                    Some(Step::DeleteConfig(_) | Step::DeleteModel(_)) if w.steps.iter().any(|s| matches!(s, Step::DeleteEndpoint(_))) => "deleted",
+                    Some(Step::DeleteConfig(_) | Step::DeleteModel(_)) => "cleaned up",
+                    _ => "requested",
+                };
+                (w.key.clone(), verb)
+            })
+            .collect();
         let bar = Progress::steps(self.printer, work.len() as u64, "applying");
         let outcome = reconcile::apply(work, PARALLEL, |step: Step| self.step(step), |key| {
-            self.printer.status(format!("  done  {key}"));
+            self.printer.status(format!("  {:<9} {key}", verbs.get(key).copied().unwrap_or("done")));
             bar.inc(1);
         })
         .await?;
@@ -97,6 +116,7 @@ impl Applier<'_> {
         let started = Instant::now();
         let mut interval = FIRST_POLL;
         let mut last = String::new();
+        let mut said = Instant::now();
         loop {
             let info = sm.describe_endpoint(name).await?;
             match (&info, in_service) {
@@ -112,9 +132,12 @@ impl Applier<'_> {
                 _ => {}
             }
             let status = info.map(|i| i.status).unwrap_or_default();
-            if status != last {
-                self.printer.status(format!("  {name}: {status} ({:.0} s)", started.elapsed().as_secs_f64()));
+            // Each change of status, and every minute that none comes.
+            if status != last || said.elapsed() >= STILL_EVERY {
+                let still = if status == last { "still " } else { "" };
+                self.printer.status(format!("  {name}: {still}{status} ({})", crate::humanize::duration(started.elapsed())));
                 last = status;
+                said = Instant::now();
             }
             if started.elapsed() > BUDGET {
                 return Err(anyhow!("endpoint {name} still {last} after {} min: `hoist endpoints` shows it; apply again to keep waiting", BUDGET.as_secs() / 60));

@@ -150,8 +150,12 @@ pub fn parse(path: &Path, text: &str, max_name: usize) -> Result<Vec<Endpoint>, 
         };
         let (nl, nc) = pos(&name.referenced);
         check_name(&name.value, max_name).map_err(|m| at(nl, nc, "endpoints.name", m))?;
-        if !seen.insert(name.value.clone()) {
-            return Err(at(nl, nc, "endpoints.name", format!("endpoint {:?} is declared twice: names are unique", name.value)));
+        // SageMaker's names are unique regardless of case.
+        if !seen.insert(name.value.to_ascii_lowercase()) {
+            return Err(at(nl, nc, "endpoints.name", format!(
+                "endpoint {:?} is declared twice (SageMaker's names ignore case): names are unique",
+                name.value
+            )));
         }
         for (field, given) in [("variants", &e.variants), ("autoscaling", &e.autoscaling)] {
             if let Some(g) = given {
@@ -335,10 +339,10 @@ pub fn check_name(name: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// The nearest valid name: other characters become hyphens, runs of
-/// hyphens one, none at either end.
+/// The nearest valid name: lower case (SageMaker ignores case), other
+/// characters become hyphens, runs of hyphens one, none at either end.
 pub fn sanitize(name: &str) -> String {
-    let mapped: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let mapped: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     mapped.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
 }
 
@@ -415,13 +419,15 @@ mod tests {
         let e = parse_err("endpoints:\n  - name: a\n    model: {image: i}\n    instance_typ: ml.g5.xlarge\n");
         assert!(e.contains("deploy.yaml:4") && e.contains("unknown field `instance_typ`") && e.contains("did you mean `instance_type`"), "{e}");
         let e = parse_err("endpoints:\n  - name: My_Model\n    model: {image: i}\n    instance_type: ml.m5.large\n");
-        assert!(e.contains("deploy.yaml:2") && e.contains("\"My-Model\""), "{e}");
+        assert!(e.contains("deploy.yaml:2") && e.contains("\"my-model\""), "{e}");
         let e = parse_err("endpoints:\n  - name: a\n    model: {data: s3://b/k}\n    instance_type: ml.m5.large\n");
         assert!(e.contains("`endpoints.model.image`") && e.contains("serving container"), "{e}");
         let e = parse_err("endpoints:\n  - name: a\n    model: {image: i}\n    serverless: {memory_mb: 1000}\n");
         assert!(e.contains("`endpoints.serverless.memory_mb`") && e.contains("1024"), "{e}");
         let e = parse_err("endpoints:\n  - name: a\n    model: {image: i}\n    instance_type: ml.m5.large\n  - name: a\n    model: {image: i}\n    instance_type: ml.m5.large\n");
         assert!(e.contains("deploy.yaml:5") && e.contains("declared twice"), "{e}");
+        let e = parse_err("endpoints:\n  - name: Abc\n    model: {image: i}\n    instance_type: ml.m5.large\n  - name: abc\n    model: {image: i}\n    instance_type: ml.m5.large\n");
+        assert!(e.contains("deploy.yaml:5") && e.contains("ignore case"), "{e}");
         let e = parse_err("endpoints:\n  - name: a\n    model: {huggingface: gpt2, task: text-generaton}\n    instance_type: ml.g5.xlarge\n");
         assert!(e.contains("did you mean `text-generation`"), "{e}");
         let e = parse_err("endpoints:\n  - name: a\n    model: {image: i, data: ./nope.tar.gz}\n    instance_type: ml.m5.large\n");
@@ -437,7 +443,7 @@ mod tests {
 
     #[test]
     fn names_are_sanitised_deterministically() {
-        assert_eq!(sanitize("My_Model.v2"), "My-Model-v2");
+        assert_eq!(sanitize("My_Model.v2"), "my-model-v2");
         assert_eq!(sanitize("--a__b--"), "a-b");
         assert!(check_name("a-b-1", 10).is_ok());
         assert!(check_name("a--b", 10).is_err());

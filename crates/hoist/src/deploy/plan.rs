@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 use hoist_aws::endpoints::{Capacity, ConfigSpec, EndpointSummary, Endpoints, Listed, ModelSpec, is_in_progress};
 use serde::Serialize;
 
@@ -163,11 +163,12 @@ fn default_image(e: &Endpoint, region: &str) -> Result<String, String> {
 pub async fn resolve(n: &Names, role_arn: &str, store: &Store, decls: &[Endpoint], file: &std::path::Path) -> Result<Vec<Desired>> {
     let mut out = Vec::new();
     for e in decls {
-        let at = || format!("{}:{}: endpoint {:?}", file.display(), e.line, e.name);
+        // As the file's own errors are given: file:line, the field.
+        let at = |field: &str, m: String| anyhow::anyhow!(crate::exit::UsageError(format!("{}:{}: `endpoints.{field}`: {m}", file.display(), e.line)));
         let endpoint = n.endpoint(&e.name);
         let image = match &e.model.image {
             Some(i) => i.clone(),
-            None => default_image(e, &n.region).map_err(|m| anyhow::anyhow!(crate::exit::UsageError(format!("{}: {m}", at()))))?,
+            None => default_image(e, &n.region).map_err(|m| at("model.image", m))?,
         };
         let mut environment = e.model.env.clone();
         if let Some((id, task)) = &e.model.huggingface {
@@ -183,7 +184,11 @@ pub async fn resolve(n: &Names, role_arn: &str, store: &Store, decls: &[Endpoint
                 let key = format!("models/{endpoint}/{hash}/{file_name}");
                 (Some(format!("s3://{}/{key}", n.bucket)), Some((path.clone(), key)))
             }
-            Some(Data::Job(id)) => (Some(job_model(store, id).await.with_context(at)?), None),
+            Some(Data::Job(id)) => match job_model(store, id).await {
+                Ok(uri) => (Some(uri), None),
+                Err(err) if err.is::<crate::exit::UsageError>() => return Err(at("model.data", err.to_string())),
+                Err(err) => return Err(err),
+            },
         };
         let tags = crate::deploy::tags(n, &e.name);
         let part = n.endpoint_part(&endpoint, &content_hash(&endpoint, role_arn, &image, data.as_deref(), &environment, &e.capacity));
@@ -246,7 +251,13 @@ pub struct Options {
 pub async fn plan(sm: &Endpoints<'_>, n: &Names, desired: &[Desired], seen: &Observed, opts: Options) -> Result<Vec<Change>> {
     let mut changes = Vec::new();
     for d in desired {
-        changes.push(plan_one(sm, d, seen, opts).await?);
+        let mut change = plan_one(sm, d, seen, opts).await?;
+        if !change.steps.is_empty()
+            && let Some(note) = foreign_data_note(d, &n.bucket)
+        {
+            change.details.push(note);
+        }
+        changes.push(change);
     }
     // The workspace's endpoints the file does not list, and what is left
     // of endpoints that are gone (an interrupted delete).
@@ -268,18 +279,18 @@ pub async fn plan(sm: &Endpoints<'_>, n: &Names, desired: &[Desired], seen: &Obs
         if !opts.prune {
             change.details.push(match exists {
                 true => "not in the file: kept (`--prune` deletes it)".into(),
-                false => format!("left-over model/configuration {}: kept (`--prune` deletes them)", parts.0.join(", ")),
+                false => format!("left-over model and configuration {}: kept (`--prune` deletes them)", parts.0.join(", ")),
             });
         } else {
             change.action = Action::Delete;
             if exists {
-                change.details.push("not in the file: deleted (--prune)".into());
+                change.details.push("not in the file: to delete (--prune)".into());
                 change.steps.push(Step::DeleteEndpoint(name.clone()));
                 if opts.wait {
                     change.steps.push(Step::AwaitGone(name.clone()));
                 }
             } else {
-                change.details.push("left-over model and configuration: deleted (--prune)".into());
+                change.details.push("left-over model and configuration: to delete (--prune)".into());
             }
             change.steps.extend(parts.0.into_iter().map(Step::DeleteConfig));
             change.steps.extend(parts.1.into_iter().map(Step::DeleteModel));
@@ -300,6 +311,19 @@ fn owner_of(part: &str) -> Option<&str> {
 fn parts_of(seen: &Observed, endpoint: &str) -> (Vec<String>, Vec<String>) {
     let of = |list: &[Listed]| list.iter().filter(|p| owner_of(&p.name) == Some(endpoint)).map(|p| p.name.clone()).collect::<Vec<_>>();
     (of(&seen.configs), of(&seen.models))
+}
+
+/// A model's data in another bucket: the SageMaker role cannot read it
+/// unless an administrator grants it (the role's policy and the boundary
+/// name the workspace's bucket only).
+fn foreign_data_note(d: &Desired, bucket: &str) -> Option<String> {
+    let data = d.model.data.as_deref()?;
+    let other = data.strip_prefix("s3://")?.split('/').next()?;
+    (other != bucket).then(|| {
+        format!(
+            "note: the SageMaker role reads only s3://{bucket}/jobs/ and models/: SageMaker will fail to load {data} unless an administrator lets the role (and its boundary) read it; a local file (`data: ./model.tar.gz`) is uploaded where it can"
+        )
+    })
 }
 
 async fn plan_one(sm: &Endpoints<'_>, d: &Desired, seen: &Observed, opts: Options) -> Result<Change> {
@@ -323,13 +347,7 @@ async fn plan_one(sm: &Endpoints<'_>, d: &Desired, seen: &Observed, opts: Option
         make.push(Step::CreateConfig(d.config.clone()));
     }
     let Some(listed) = seen.endpoint(&d.endpoint) else {
-        change.action = Action::Create;
-        change.details = describe_spec(d);
-        change.steps = make;
-        change.steps.push(Step::CreateEndpoint { name: d.endpoint.clone(), config: d.part.clone(), tags: d.model.tags.clone() });
-        if opts.wait {
-            change.steps.push(Step::AwaitInService(d.endpoint.clone()));
-        }
+        create(&mut change, d, make, opts);
         // Parts of an earlier, never-created endpoint of this name.
         cleanup(&mut change, opts, configs.iter().chain(&models).filter(|p| **p != d.part), &configs, &models);
         return Ok(change);
@@ -346,13 +364,7 @@ async fn plan_one(sm: &Endpoints<'_>, d: &Desired, seen: &Observed, opts: Option
     let info = sm.describe_endpoint(&d.endpoint).await?;
     let Some(info) = info else {
         // Deleted since it was listed: made anew.
-        change.action = Action::Create;
-        change.details = describe_spec(d);
-        change.steps = make;
-        change.steps.push(Step::CreateEndpoint { name: d.endpoint.clone(), config: d.part.clone(), tags: d.model.tags.clone() });
-        if opts.wait {
-            change.steps.push(Step::AwaitInService(d.endpoint.clone()));
-        }
+        create(&mut change, d, make, opts);
         return Ok(change);
     };
     let stale = configs.iter().chain(&models).filter(|p| **p != d.part && **p != info.config).cloned().collect::<Vec<_>>();
@@ -360,8 +372,11 @@ async fn plan_one(sm: &Endpoints<'_>, d: &Desired, seen: &Observed, opts: Option
         if info.status == "Failed" {
             change.action = Action::Failed;
             change.details.push(format!(
-                "Failed: {}; the file asks for what failed: change it to recreate the endpoint, or `hoist endpoints delete {}`",
-                info.failure_reason.as_deref().unwrap_or("(SageMaker gave no reason)"),
+                "SageMaker's reason: {}",
+                info.failure_reason.as_deref().unwrap_or("none given").trim_end_matches('.')
+            ));
+            change.details.push(format!(
+                "the file asks for what failed: change it to recreate the endpoint, or `hoist endpoints delete {}`",
                 d.decl.name
             ));
         } else if info.status != "InService" {
@@ -383,7 +398,10 @@ async fn plan_one(sm: &Endpoints<'_>, d: &Desired, seen: &Observed, opts: Option
         change.action = Action::Recreate;
         change.details.insert(
             0,
-            format!("was Failed: {}; deleted and created again", info.failure_reason.as_deref().unwrap_or("(SageMaker gave no reason)")),
+            format!(
+                "Failed ({}): to delete and create again",
+                info.failure_reason.as_deref().unwrap_or("SageMaker gave no reason").trim_end_matches('.')
+            ),
         );
         change.steps.push(Step::DeleteEndpoint(d.endpoint.clone()));
         change.steps.push(Step::AwaitGone(d.endpoint.clone()));
@@ -400,6 +418,17 @@ async fn plan_one(sm: &Endpoints<'_>, d: &Desired, seen: &Observed, opts: Option
         cleanup(&mut change, opts, old.into_iter(), &configs, &models);
     }
     Ok(change)
+}
+
+/// A new endpoint: its model and configuration (`make`), then the endpoint.
+fn create(change: &mut Change, d: &Desired, make: Vec<Step>, opts: Options) {
+    change.action = Action::Create;
+    change.details = describe_spec(d);
+    change.steps = make;
+    change.steps.push(Step::CreateEndpoint { name: d.endpoint.clone(), config: d.part.clone(), tags: d.model.tags.clone() });
+    if opts.wait {
+        change.steps.push(Step::AwaitInService(d.endpoint.clone()));
+    }
 }
 
 /// Delete steps for these parts (each a configuration, a model, or both).
@@ -429,7 +458,7 @@ fn describe_spec(d: &Desired) -> Vec<String> {
     let mut out = vec![format!("image {}", d.model.image)];
     if let Some(data) = &d.model.data {
         let from = match &d.upload {
-            Some((path, _)) => format!(" (uploaded from {})", path.display()),
+            Some((path, _)) => format!(" (from {}, uploaded by apply)", path.display()),
             None => String::new(),
         };
         out.push(format!("data {data}{from}"));

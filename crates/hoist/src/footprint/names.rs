@@ -149,7 +149,7 @@ impl Names {
     /// The longest name a deploy file may give: the endpoint's model and
     /// configuration (`<endpoint>-<8 hex>`) must fit SageMaker's 63.
     pub fn max_endpoint_name(&self) -> usize {
-        hoist_aws::endpoints::MAX_NAME.saturating_sub(self.endpoint_prefix().len() + 9)
+        max_endpoint_name(&self.workspace)
     }
 
     /// The model and endpoint configuration serving `endpoint` as `hash`.
@@ -188,6 +188,12 @@ fn iam_resource<'a>(name_or_arn: &'a str, kind: &str) -> &'a str {
         Some((_, rest)) if name_or_arn.starts_with("arn:") => rest,
         _ => name_or_arn,
     }
+}
+
+/// [`Names::max_endpoint_name`] for a workspace, known before any AWS call
+/// (a deploy file is checked before hoist talks to AWS).
+pub fn max_endpoint_name(workspace: &str) -> usize {
+    hoist_aws::endpoints::MAX_NAME.saturating_sub(format!("hoist-{workspace}--").len() + 9)
 }
 
 #[cfg(test)]
@@ -265,3 +271,4 @@ mod tests {
         assert!(err.0.contains("over S3's limit of 63"), "{}", err.0);
     }
 }
+

@@ -359,7 +359,7 @@ fn plan_boundary(n: &Names, opts: &Options, seen: Option<&PolicyState>, tags: &T
     let Some(b) = seen else {
         return change.create(
             vec![
-                "permissions boundary for the workspace's roles: its bucket's jobs/, its log groups, SageMaker's logs and images".into(),
+                "permissions boundary for the workspace's roles: its bucket's jobs/ and models/, its log groups, SageMaker's logs and images".into(),
                 "needs an administrator's credentials (users may never create or change it)".into(),
             ],
             vec![Step::CreateBoundary { doc: want, tags: tags.clone() }],

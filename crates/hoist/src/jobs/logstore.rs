@@ -35,6 +35,26 @@ pub struct LogLine {
     /// printed to a terminal.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cr: bool,
+    /// The line's bytes (base64) when they are not UTF-8 (`l` then holds
+    /// them with U+FFFD in place of what is not text): `hoist logs` writes
+    /// these bytes back exactly. CloudWatch Logs holds text only, so a
+    /// job's log there keeps `l`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub b: Option<String>,
+}
+
+impl LogLine {
+    pub fn text(t: i64, s: Stream, l: impl Into<String>) -> Self {
+        Self { t, s, l: l.into(), cr: false, b: None }
+    }
+
+    /// The bytes the job wrote.
+    pub fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self.b.as_deref().and_then(|b| aws_smithy_types::base64::decode(b).ok()) {
+            Some(raw) => std::borrow::Cow::Owned(raw),
+            None => std::borrow::Cow::Borrowed(self.l.as_bytes()),
+        }
+    }
 }
 
 /// In CloudWatch, hoist's own lines carry this prefix; the job's stdout
@@ -326,7 +346,7 @@ async fn read_stream(stream: &LogStream, token: &mut Option<String>) -> Result<V
                 Some(rest) => (Stream::Hoist, rest.to_string()),
                 None => (Stream::Out, e.message),
             };
-            lines.push(LogLine { t: e.timestamp_ms, s, l, cr: false });
+            lines.push(LogLine { t: e.timestamp_ms, s, l, cr: false, b: None });
         }
         if page.next_token.is_some() {
             *token = page.next_token;
