@@ -8,10 +8,12 @@ enforced, and checks that models, endpoint configurations and endpoints
 behave as AWS documents them: the statuses an endpoint goes through
 (UpdateEndpoint, and the control endpoint standing in for SageMaker's
 machines), names already taken, ListModels / ListEndpointConfigs /
-ListEndpoints, deletes of what is not there, tags, and InvokeEndpoint.
-Then starts a second server that enforces IAM and checks that
-UpdateEndpoint and InvokeEndpoint are authorized as those actions, with
-denials the SDKs can parse. Needs boto3 in the same Python. Exits non-zero
+ListEndpoints, deletes of what is not there, tags, InvokeEndpoint and
+InvokeEndpointWithResponseStream (its event stream decoded by boto3 and,
+frame by frame, here). Then starts a second server that enforces IAM and
+checks that UpdateEndpoint and InvokeEndpoint are authorized as those
+actions (InvokeEndpointWithResponseStream as sagemaker:InvokeEndpoint),
+with denials the SDKs can parse. Needs boto3 in the same Python. Exits non-zero
 on any mismatch.
 """
 
@@ -25,6 +27,7 @@ import time
 import traceback
 import urllib.error
 import urllib.request
+import zlib
 from pathlib import Path
 
 import boto3
@@ -130,8 +133,9 @@ class Harness:
         got = self.error(call)
         self.check(what, got == (status, code, message), f"got {got}, want {(status, code, message)}")
 
-    def raw(self, path, body, headers, keys=KEYS, region="us-east-1"):
-        """A signed request: (status, headers, body text)."""
+    def raw(self, path, body, headers, keys=KEYS, region="us-east-1", text=True):
+        """A signed request: (status, headers, body text, or bytes if not
+        `text`)."""
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         url = self.endpoint + path
         req = AWSRequest(method="POST", url=url, data=data, headers=headers)
@@ -139,9 +143,10 @@ class Harness:
         http = urllib.request.Request(url, data=data, headers=dict(req.headers), method="POST")
         try:
             with urllib.request.urlopen(http) as r:
-                return r.status, dict(r.headers), r.read().decode()
+                status, headers, data = r.status, dict(r.headers), r.read()
         except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read().decode()
+            status, headers, data = e.code, dict(e.headers), e.read()
+        return status, headers, data.decode() if text else data
 
     def raw_sagemaker(self, target, body, keys=KEYS):
         return self.raw("/", body, {"Content-Type": "application/x-amz-json-1.1",
@@ -149,6 +154,10 @@ class Harness:
 
     def raw_invoke(self, name, body, keys=KEYS):
         return self.raw(f"/endpoints/{name}/invocations", body, {"Content-Type": "application/json"}, keys)
+
+    def raw_stream(self, name, body, keys=KEYS, text=True):
+        return self.raw(f"/endpoints/{name}/invocations-response-stream", body,
+                        {"Content-Type": "application/json"}, keys, text=text)
 
     def control(self, body, method="POST"):
         """The unsigned control endpoint: (status, parsed JSON body, or the
@@ -168,6 +177,32 @@ class Harness:
 
 def header(headers, name):
     return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+def event_messages(data):
+    """The messages of an AWS event stream body, [(headers, payload)],
+    each length and CRC32 verified (ValueError if one is wrong)."""
+    messages = []
+    while data:
+        if len(data) < 16:
+            raise ValueError(f"{len(data)} bytes left, less than a message")
+        total, headers_length = int.from_bytes(data[0:4], "big"), int.from_bytes(data[4:8], "big")
+        if zlib.crc32(data[:8]) != int.from_bytes(data[8:12], "big"):
+            raise ValueError("prelude CRC")
+        if total > len(data) or zlib.crc32(data[:total - 4]) != int.from_bytes(data[total - 4:total], "big"):
+            raise ValueError("message CRC (or length)")
+        raw_headers, headers = data[12:12 + headers_length], {}
+        while raw_headers:
+            n = raw_headers[0]
+            name, kind = raw_headers[1:1 + n].decode(), raw_headers[1 + n]
+            if kind != 7:
+                raise ValueError(f"header {name}: type {kind}, not 7 (string)")
+            length = int.from_bytes(raw_headers[2 + n:4 + n], "big")
+            headers[name] = raw_headers[4 + n:4 + n + length].decode()
+            raw_headers = raw_headers[4 + n + length:]
+        messages.append((headers, data[12 + headers_length:total - 4]))
+        data = data[total:]
+    return messages
 
 
 def model_request(name, image="123456789012.dkr.ecr.us-east-1.amazonaws.com/hoist-serve:1", **extra):
@@ -438,14 +473,15 @@ def run(endpoint):
     r = rt.invoke_endpoint(EndpointName="hoist-endpoint-a", Body=b'{"inputs": "hello"}',
                            ContentType="application/json", Accept="application/json")
     answer = json.loads(r["Body"].read())
+    echo = {"EndpointName": "hoist-endpoint-a", "ContentType": "application/json", "Accept": "application/json",
+            "Body": '{"inputs": "hello"}', "Variant": "second",
+            "Model": {"ModelName": "hoist-model-b", "Image": m2["PrimaryContainer"]["Image"],
+                      "ModelDataUrl": m2["PrimaryContainer"]["ModelDataUrl"],
+                      "Environment": {"HOIST_MODEL": "hoist-model-b"}}}
     check("InvokeEndpoint answers JSON", r["ContentType"] == "application/json", r["ContentType"])
     check("... naming the variant that served it", r.get("InvokedProductionVariant") == "second", r)
-    check("... echoing what reached the endpoint and what serves it (the updated configuration's model)", answer == {
-        "EndpointName": "hoist-endpoint-a", "ContentType": "application/json", "Accept": "application/json",
-        "Body": '{"inputs": "hello"}', "Variant": "second",
-        "Model": {"ModelName": "hoist-model-b", "Image": m2["PrimaryContainer"]["Image"],
-                  "ModelDataUrl": m2["PrimaryContainer"]["ModelDataUrl"],
-                  "Environment": {"HOIST_MODEL": "hoist-model-b"}}}, answer)
+    check("... echoing what reached the endpoint and what serves it (the updated configuration's model)",
+          answer == echo, answer)
     r = rt.invoke_endpoint(EndpointName="hoist-endpoint-a", Body=b"\x89PNG\r\n\x1a\n\xff", ContentType="image/png")
     answer = json.loads(r["Body"].read())
     check("a body that is not UTF-8 is echoed as base64",
@@ -454,6 +490,61 @@ def run(endpoint):
     expect_error("InvokeEndpoint of a missing endpoint",
                  lambda: rt.invoke_endpoint(EndpointName="no-such-endpoint", Body=b"{}", ContentType="application/json"),
                  400, "ValidationError", f"Endpoint no-such-endpoint of account {ACCOUNT} not found.")
+
+    # 7b. InvokeEndpointWithResponseStream: InvokeEndpoint's answer, as events.
+    r = rt.invoke_endpoint_with_response_stream(EndpointName="hoist-endpoint-a", Body=b'{"inputs": "hello"}',
+                                                ContentType="application/json", Accept="application/json")
+    http_headers = r["ResponseMetadata"]["HTTPHeaders"]
+    check("InvokeEndpointWithResponseStream answers an event stream",
+          http_headers.get("content-type") == "application/vnd.amazon.eventstream", http_headers)
+    check("... the answer's content type in X-Amzn-SageMaker-Content-Type, the variant that served it",
+          (r.get("ContentType"), r.get("InvokedProductionVariant")) == ("application/json", "second"), r)
+    events = list(r["Body"])
+    parts = [e["PayloadPart"]["Bytes"] for e in events if list(e) == ["PayloadPart"]]
+    check("... of PayloadPart events only, several of them (boto3 decodes them)",
+          len(parts) == len(events) and len(parts) >= 2, events)
+    try:
+        answer = json.loads(b"".join(parts))
+    except ValueError as e:
+        answer = e
+    check("... whose bytes concatenate to InvokeEndpoint's echo (the Accept of X-Amzn-SageMaker-Accept)",
+          answer == echo, answer)
+    status, headers, data = h.raw_stream("hoist-endpoint-a", b'{"inputs": "hello"}', text=False)
+    try:
+        messages = event_messages(data)
+    except ValueError as e:
+        messages = e
+    check("... framed as AWS event stream messages (lengths and CRC32s verified here)",
+          status == 200 and isinstance(messages, list) and len(messages) == 3, (status, messages))
+    if isinstance(messages, list):
+        check("... each an event, PayloadPart, application/octet-stream, with the raw bytes as payload",
+              all(m[0] == {":event-type": "PayloadPart", ":content-type": "application/octet-stream",
+                           ":message-type": "event"} for m in messages)
+              and json.loads(b"".join(m[1] for m in messages)) == {**echo, "Accept": None}, messages)
+    r = rt.invoke_endpoint_with_response_stream(EndpointName="hoist-endpoint-a", Body=b"\x89PNG\r\n\x1a\n\xff",
+                                                ContentType="image/png")
+    answer = json.loads(b"".join(e["PayloadPart"]["Bytes"] for e in r["Body"]))
+    check("... a body that is not UTF-8 is echoed as base64",
+          (answer["Body"], answer.get("BodyEncoding"), answer["ContentType"], answer["Accept"])
+          == ("iVBORw0KGgr/", "base64", "image/png", None), answer)
+    expect_error("InvokeEndpointWithResponseStream of a missing endpoint",
+                 lambda: rt.invoke_endpoint_with_response_stream(EndpointName="no-such-endpoint", Body=b"{}",
+                                                                 ContentType="application/json"),
+                 400, "ValidationError", f"Endpoint no-such-endpoint of account {ACCOUNT} not found.")
+    status, headers, body = h.raw_stream("no-such-endpoint", b"{}")
+    check("... a restJson error: 400, x-amzn-ErrorType ValidationError:<namespace>, {Message}",
+          status == 400 and (header(headers, "x-amzn-ErrorType") or "").startswith("ValidationError:")
+          and header(headers, "Content-Type") == "application/json"
+          and json.loads(body) == {"Message": f"Endpoint no-such-endpoint of account {ACCOUNT} not found."},
+          (status, headers, body))
+    h.control({"EndpointName": "hoist-endpoint-held", "EndpointStatus": "Creating", "Hold": True})
+    expect_error("InvokeEndpointWithResponseStream of a Creating endpoint",
+                 lambda: rt.invoke_endpoint_with_response_stream(EndpointName="hoist-endpoint-held", Body=b"{}",
+                                                                 ContentType="application/json"),
+                 400, "ValidationError",
+                 f"Endpoint hoist-endpoint-held of account {ACCOUNT} is not in service (status Creating).")
+    h.control({"EndpointName": "hoist-endpoint-held", "EndpointStatus": "InService"})
+
     expect_error("InvokeEndpoint matches the name's case",
                  lambda: rt.invoke_endpoint(EndpointName="HOIST-endpoint-a", Body=b"{}", ContentType="application/json"),
                  400, "ValidationError", f"Endpoint HOIST-endpoint-a of account {ACCOUNT} not found.")
@@ -597,7 +688,8 @@ def run(endpoint):
 
 def run_enforced(endpoint):
     """Under IAM enforcement: UpdateEndpoint and InvokeEndpoint are judged
-    as those actions, and denials parse."""
+    as those actions (InvokeEndpointWithResponseStream as InvokeEndpoint),
+    and denials parse."""
     h = Harness(endpoint)
     check = h.check
     bootstrap = h.client("iam")
@@ -660,6 +752,22 @@ def run_enforced(endpoint):
         EndpointName="guarded", Body=b"\x00\xff binary", ContentType="application/octet-stream")
     answer = json.loads(r["Body"].read())
     check("a user with sagemaker:InvokeEndpoint invokes it (a binary body's signature verifies)",
+          answer["Variant"] == "two" and answer["BodyEncoding"] == "base64", answer)
+
+    got = h.error(lambda: h.client("sagemaker-runtime", keys=reader).invoke_endpoint_with_response_stream(
+        EndpointName="guarded", Body=b"{}", ContentType="application/json"))
+    check("InvokeEndpointWithResponseStream: a user without sagemaker:InvokeEndpoint is denied "
+          "(403 AccessDeniedException naming sagemaker:InvokeEndpoint)",
+          got[:2] == (403, "AccessDeniedException") and got[2].endswith("sagemaker:InvokeEndpoint"), got)
+    status, headers, body = h.raw_stream("guarded", b"{}", keys=reader)
+    check("... answered as restJson: x-amzn-ErrorType AccessDeniedException:<namespace>, {Message}",
+          status == 403 and (header(headers, "x-amzn-ErrorType") or "").startswith("AccessDeniedException:")
+          and json.loads(body) == {"Message": f"User: arn:aws:iam::{ACCOUNT}:user/reader is not authorized to "
+                                              "perform: sagemaker:InvokeEndpoint"}, (status, headers, body))
+    r = h.client("sagemaker-runtime", keys=invoker).invoke_endpoint_with_response_stream(
+        EndpointName="guarded", Body=b"\x00\xff binary", ContentType="application/octet-stream")
+    answer = json.loads(b"".join(e["PayloadPart"]["Bytes"] for e in r["Body"]))
+    check("... a user with sagemaker:InvokeEndpoint streams the answer (a binary body's signature verifies)",
           answer["Variant"] == "two" and answer["BodyEncoding"] == "base64", answer)
     return h.failures
 

@@ -157,6 +157,19 @@ Patches:
    under IAM enforcement included (judged as `sagemaker:InvokeEndpoint`,
    from the path: moto would take an `Action` form field from the body),
    are restJson: `x-amzn-ErrorType: CODE:<namespace>` and `{"Message": ...}`.
+   InvokeEndpointWithResponseStream (`POST /endpoints/NAME/invocations-
+   response-stream`) moto neither routes (a `sagemaker`-signed path not
+   ending in "invocations" goes to the control plane) nor implements. AWS
+   judges it as `sagemaker:InvokeEndpoint`, reads Accept from
+   `X-Amzn-SageMaker-Accept` and answers `application/vnd.amazon.eventstream`
+   (the model's content type in `X-Amzn-SageMaker-Content-Type`): event
+   stream messages, each `PayloadPart` carrying raw bytes of the answer
+   (its `Bytes` member is the event payload). Here it makes the checks and
+   errors of InvokeEndpoint and streams InvokeEndpoint's JSON echo split in
+   three `PayloadPart` events (`:message-type` event, `:event-type`
+   PayloadPart, `:content-type` application/octet-stream), concatenated
+   exactly the JSON; no model runs, so no `ModelStreamError` or
+   `InternalStreamFailure` event is ever sent.
 """
 
 import json
@@ -744,10 +757,14 @@ DomainDispatcherApplication.__call__ = _dispatch
 import base64
 import datetime
 import os
+import re
+import struct
+import zlib
 from urllib.parse import unquote
 
 from moto.sagemaker.models import FakeEndpointConfig
 from moto.sagemaker.utils import arn_formatter
+from moto.sagemakerruntime import urls as sagemakerruntime_urls
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
 _ENDPOINTS_LOCK = threading.RLock()
@@ -1086,9 +1103,10 @@ def _invocation_model(backend, variant):
             "ModelDataUrl": container.get("ModelDataUrl"), "Environment": container.get("Environment")}
 
 
-def _invoke_endpoint(self):
+def _invocation(self, accept):
     """No container runs here: the answer shows what reached the endpoint
-    and what serves it, so a test can check both."""
+    and what serves it, so a test can check both. `accept` is the request
+    header the operation reads the Accept member from."""
     name = unquote(self.path.split("/")[2])
     account = self.current_account
     backend = sagemaker_backends[account][self.region]
@@ -1109,17 +1127,97 @@ def _invoke_endpoint(self):
     except UnicodeDecodeError:
         echoed = {"Body": base64.b64encode(body).decode(), "BodyEncoding": "base64"}
     answer = {"EndpointName": name, "ContentType": self.headers.get("Content-Type"),
-              "Accept": self.headers.get("Accept"), **echoed, "Variant": variant.get("VariantName"), "Model": model}
+              "Accept": self.headers.get(accept), **echoed, "Variant": variant.get("VariantName"), "Model": model}
     headers = {"Content-Type": "application/json"}
     if variant.get("VariantName"):
         headers["x-Amzn-Invoked-Production-Variant"] = variant["VariantName"]
     return 200, headers, json.dumps(answer)
 
 
+def _invoke_endpoint(self):
+    return _invocation(self, "Accept")
+
+
+# InvokeEndpointWithResponseStream answers with the AWS event stream
+# encoding (application/vnd.amazon.eventstream): each message is a prelude
+# (total length, headers length: u32 big-endian; the CRC32 of those 8
+# bytes), the headers (name length u8, name, type 7 = string, value length
+# u16 big-endian, value), the payload and the CRC32 of all before it.
+_STREAM_PARTS = 3  # a client that streams sees several parts
+
+
+def _event_message(headers, payload):
+    encoded = b"".join(bytes([len(n)]) + n + b"\x07" + struct.pack(">H", len(v)) + v
+                       for n, v in ((n.encode(), v.encode()) for n, v in headers))
+    prelude = struct.pack(">II", 12 + len(encoded) + len(payload) + 4, len(encoded))
+    message = prelude + struct.pack(">I", zlib.crc32(prelude)) + encoded + payload
+    return message + struct.pack(">I", zlib.crc32(message))
+
+
+def _payload_part(data):
+    # PayloadPart's one member, Bytes, is its event payload: the raw bytes.
+    return _event_message((
+        (":event-type", "PayloadPart"),
+        (":content-type", "application/octet-stream"),
+        (":message-type", "event"),
+    ), data)
+
+
+def _invoke_endpoint_with_response_stream(self):
+    """The same answer as InvokeEndpoint, in PayloadPart events; errors
+    (before any event) are InvokeEndpoint's. Accept comes in
+    X-Amzn-SageMaker-Accept here, and the answer's content type goes out in
+    X-Amzn-SageMaker-Content-Type (Content-Type is the stream's)."""
+    status, headers, body = _invocation(self, "X-Amzn-SageMaker-Accept")
+    if "status" in headers:  # an error
+        return status, headers, body
+    data = body.encode()
+    size = -(-len(data) // _STREAM_PARTS)
+    headers["X-Amzn-SageMaker-Content-Type"] = headers["Content-Type"]
+    headers["Content-Type"] = "application/vnd.amazon.eventstream"
+    return 200, headers, b"".join(_payload_part(data[i:i + size]) for i in range(0, len(data), size))
+
+
+# The IAM action a runtime operation is judged as, where it is not the
+# operation's name (AWS: "your IAM permissions must allow the
+# sagemaker:InvokeEndpoint action").
+_RUNTIME_IAM_ACTIONS = {"InvokeEndpointWithResponseStream": "InvokeEndpoint"}
+
+
 def _runtime_action(self):
     # The operation is the one the path names: moto would first look for an
     # `Action` among the form fields it reads from any body.
-    return self._get_action_from_method_and_request_uri(self.normalized_request)
+    action = self._get_action_from_method_and_request_uri(self.normalized_request)
+    if getattr(self, "_judging", False):
+        return _RUNTIME_IAM_ACTIONS.get(action, action)
+    return action
+
+
+_original_runtime_authorize = SageMakerRuntimeResponse._authenticate_and_authorize_action
+
+
+def _runtime_authorize(self, *args, **kwargs):
+    # moto names the IAM action after the operation (_get_action).
+    self._judging = True
+    try:
+        return _original_runtime_authorize(self, *args, **kwargs)
+    finally:
+        self._judging = False
+
+
+# moto routes a `sagemaker`-signed request to the runtime only when its path
+# ends in "invocations", and its runtime has no route for the stream.
+_STREAM_PATH = re.compile(r"/endpoints/[^/]+/invocations-response-stream")
+sagemakerruntime_urls.url_paths["{0}/endpoints/(?P<name>[^/]+)/invocations-response-stream$"] = \
+    SageMakerRuntimeResponse.dispatch
+_original_infer_host = DomainDispatcherApplication.infer_service_region_host
+
+
+def _infer_host(self, environ, path):
+    host = _original_infer_host(self, environ, path)
+    if host and host.startswith("api.sagemaker.") and _STREAM_PATH.fullmatch(environ.get("PATH_INFO", "")):
+        host = "runtime." + host[len("api."):]
+    return host
 
 
 _original_runtime_call_action = SageMakerRuntimeResponse.call_action
@@ -1130,8 +1228,6 @@ def _runtime_call_action(self):
     text = body.decode(errors="replace") if isinstance(body, bytes) else body
     if int(status) >= 400 and isinstance(text, str) and text.lstrip().startswith("<"):
         # A denial or a bad signature, rendered as moto renders them (XML).
-        import re
-
         def element(name):
             m = re.search(rf"<{name}>(.*?)</{name}>", text, re.S)
             return m.group(1) if m else ""
@@ -1165,6 +1261,9 @@ SageMakerResponse.list_endpoints = _list_endpoints
 SageMakerRuntimeResponse.use_raw_body = True
 SageMakerRuntimeResponse._get_action = _runtime_action
 SageMakerRuntimeResponse.invoke_endpoint = _invoke_endpoint
+SageMakerRuntimeResponse.invoke_endpoint_with_response_stream = _invoke_endpoint_with_response_stream
+SageMakerRuntimeResponse._authenticate_and_authorize_action = _runtime_authorize
+DomainDispatcherApplication.infer_service_region_host = _infer_host
 SageMakerRuntimeResponse.call_action = _runtime_call_action
 DomainDispatcherApplication.__call__ = _dispatch_12
 

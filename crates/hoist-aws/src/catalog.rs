@@ -738,6 +738,9 @@ pub mod endpoints {
     pub const LIST_MODELS: Op = op!("sagemaker", "ListModels", ["sagemaker:ListModels"], &["*"]);
     /// The runtime API (`hoist invoke`).
     pub const INVOKE_ENDPOINT: Op = op!("sagemaker", "InvokeEndpoint", ["sagemaker:InvokeEndpoint"], ENDPOINT);
+    /// `hoist invoke --stream`: the same permission.
+    pub const INVOKE_ENDPOINT_WITH_RESPONSE_STREAM: Op =
+        op!("sagemaker", "InvokeEndpointWithResponseStream", ["sagemaker:InvokeEndpoint"], ENDPOINT);
 
     /// `data: job:<id>`: the job's record names the model it trained.
     pub const GET_JOB_RECORD: Op = op!("s3", "GetObject", ["s3:GetObject"], &["arn:{partition}:s3:::{bucket}/jobs/*/job.json"]);
@@ -784,6 +787,7 @@ pub const ALL: &[Op] = &[
     endpoints::LIST_ENDPOINT_CONFIGS,
     endpoints::LIST_MODELS,
     endpoints::INVOKE_ENDPOINT,
+    endpoints::INVOKE_ENDPOINT_WITH_RESPONSE_STREAM,
     endpoints::PUT_MODEL_OBJECT,
     endpoints::HEAD_MODEL_OBJECT,
     endpoints::CREATE_MULTIPART_MODEL,

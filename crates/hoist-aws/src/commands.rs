@@ -96,7 +96,6 @@ const DESTROY_JOBS: &[Op] = &[
     // Endpoints bill by the hour: deleted with their configs and models.
     endpoints::LIST_ENDPOINTS,
     endpoints::DELETE_ENDPOINT,
-    endpoints::DESCRIBE_ENDPOINT,
     endpoints::LIST_ENDPOINT_CONFIGS,
     endpoints::DELETE_ENDPOINT_CONFIG,
     endpoints::LIST_MODELS,
@@ -186,6 +185,7 @@ const DEPLOY: &[Op] = &[
     endpoints::LIST_ENDPOINT_CONFIGS,
     endpoints::LIST_MODELS,
     endpoints::INVOKE_ENDPOINT,
+    endpoints::INVOKE_ENDPOINT_WITH_RESPONSE_STREAM,
     endpoints::PUT_MODEL_OBJECT,
     endpoints::HEAD_MODEL_OBJECT,
     endpoints::CREATE_MULTIPART_MODEL,

@@ -340,6 +340,53 @@ impl<'a> Endpoints<'a> {
     }
 }
 
+impl Endpoints<'_> {
+    /// Send `body` to the endpoint and hand each part of its answer to
+    /// `part` as it arrives (InvokeEndpointWithResponseStream: for
+    /// containers that stream, such as text generation). Returns the variant
+    /// that answered.
+    pub async fn invoke_stream(
+        &self,
+        name: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        accept: Option<&str>,
+        mut part: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Result<Option<String>, AwsError> {
+        use aws_sdk_sagemakerruntime::types::ResponseStream;
+        let client = self.session.sagemaker_runtime_client();
+        let req = client
+            .invoke_endpoint_with_response_stream()
+            .endpoint_name(name)
+            .content_type(content_type)
+            .set_accept(accept.map(str::to_string))
+            .body(Blob::new(body))
+            .send();
+        let mut out = self.session.call(ops::INVOKE_ENDPOINT_WITH_RESPONSE_STREAM, Some(name), req).await?;
+        let failed = |message: String| AwsError {
+            op: ops::INVOKE_ENDPOINT_WITH_RESPONSE_STREAM,
+            resource: Some(name.to_string()),
+            endpoint: self.session.endpoint_description("sagemaker"),
+            kind: crate::error::ErrorKind::Other(message),
+        };
+        loop {
+            match out.body.recv().await {
+                Ok(Some(ResponseStream::PayloadPart(p))) => {
+                    if let Some(bytes) = p.bytes() {
+                        part(bytes.as_ref()).map_err(|e| failed(format!("writing the answer: {e}")))?;
+                    }
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => return Ok(out.invoked_production_variant().map(str::to_string)),
+                Err(e) => {
+                    let detail = aws_smithy_types::error::display::DisplayErrorContext(&e).to_string();
+                    return Err(failed(format!("the endpoint's answer broke off: {detail}")));
+                }
+            }
+        }
+    }
+}
+
 /// Whether an endpoint in this status is on its way somewhere (wait for it).
 pub fn is_in_progress(status: &str) -> bool {
     matches!(status, "Creating" | "Updating" | "SystemUpdating" | "RollingBack" | "Deleting")

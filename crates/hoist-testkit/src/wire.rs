@@ -1188,8 +1188,9 @@ fn json_tags(v: &serde_json::Value) -> Vec<(String, String)> {
 /// RoleArn, passed to sagemaker.amazonaws.com. ListTrainingJobs supports
 /// no resource.
 fn sagemaker(call: &Call, req: &WireRequest, cx: &Cx) -> Result<Vec<Authz>, String> {
-    // The runtime API (restJson): POST /endpoints/<name>/invocations.
-    if call.operation == "InvokeEndpoint" {
+    // The runtime API (restJson): POST /endpoints/<name>/invocations, or
+    // /invocations-response-stream; both are sagemaker:InvokeEndpoint.
+    if call.operation == "InvokeEndpoint" || call.operation == "InvokeEndpointWithResponseStream" {
         let path = req.uri.splitn(4, '/').nth(3).unwrap_or_default();
         let name = path.strip_prefix("endpoints/").and_then(|p| p.split('/').next()).ok_or("sagemaker:InvokeEndpoint without /endpoints/<name>")?;
         let name = percent_decode(name, false);

@@ -117,7 +117,8 @@ pub enum Command {
     #[command(after_help = "The answer goes to stdout as the endpoint sent it (bytes, not re-encoded).\n\n\
         Examples:\n  hoist invoke sentiment --body '{\"inputs\": \"I love it\"}'\n  \
         hoist invoke sentiment --body @request.json\n  \
-        hoist invoke resnet --body @cat.jpg --content-type image/jpeg > answer.json")]
+        hoist invoke resnet --body @cat.jpg --content-type image/jpeg > answer.json\n  \
+        hoist invoke llm --stream --body '{\"inputs\": \"Once\", \"stream\": true}'")]
     Invoke(InvokeArgs),
     /// Set up (or repair) the workspace's footprint in your AWS account
     #[command(after_help = INIT_HELP)]
@@ -627,6 +628,9 @@ pub struct InvokeArgs {
     /// The content type asked for in the answer
     #[arg(long, value_name = "TYPE")]
     pub accept: Option<String>,
+    /// Print the answer as the endpoint streams it (a container that streams, such as text generation)
+    #[arg(long)]
+    pub stream: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -263,6 +263,12 @@ async fn endpoints_are_created_updated_pruned_invoked_and_destroyed_with_least_p
     let (missing, _) = w.run(&["invoke", "sentimnet", "--body", "x"]);
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     assert!(missing.stderr.contains(r#"no endpoint "sentimnet""#) && missing.stderr.contains(r#"did you mean "sentiment"?"#), "{}", missing.stderr);
+    // Streamed: the parts arrive as the endpoint sends them, and make the
+    // same answer.
+    let (streamed, calls) = w.run(&["invoke", "sentiment", "--stream", "--body", r#"{"inputs": "I love it"}"#]);
+    let echo = streamed.expect_code(0).json();
+    assert_eq!((echo["Body"].as_str(), echo["Model"]["Image"].as_str()), (Some(r#"{"inputs": "I love it"}"#), Some(IMAGE2)));
+    assert!(calls.iter().any(|c| c.operation == "InvokeEndpointWithResponseStream"), "{calls:?}");
     // The name in SageMaker works too.
     let (invoked, _) = w.run(&["invoke", &full("sentiment"), "--body", "@@x"]);
     assert_eq!(invoked.expect_code(0).json()["Body"], "@x");

@@ -188,6 +188,32 @@ async fn scenario(emu: &Emulator, keys: &Keys) -> Result<(), String> {
         .send()
         .await
         .unwrap();
+    // ...and an endpoint serving a model, which destroy deletes with its
+    // configuration and model.
+    let part = "hoist-default--serve-0123abcd";
+    sagemaker
+        .create_model()
+        .model_name(part)
+        .execution_role_arn(format!("arn:aws:iam::{ACCOUNT}:role/hoist-default-sagemaker"))
+        .primary_container(aws_sdk_sagemaker::types::ContainerDefinition::builder().image("123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1").build())
+        .send()
+        .await
+        .unwrap();
+    sagemaker
+        .create_endpoint_config()
+        .endpoint_config_name(part)
+        .production_variants(
+            aws_sdk_sagemaker::types::ProductionVariant::builder()
+                .variant_name("main")
+                .model_name(part)
+                .instance_type(aws_sdk_sagemaker::types::ProductionVariantInstanceType::MlM5Large)
+                .initial_instance_count(1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    sagemaker.create_endpoint().endpoint_name("hoist-default--serve").endpoint_config_name(part).send().await.unwrap();
     // A thread of its own: the steps block this test's runtime while hoist
     // runs.
     let endpoint = emu.endpoint().to_string();

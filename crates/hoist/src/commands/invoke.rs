@@ -33,23 +33,33 @@ pub async fn run(ctx: &Context, args: &InvokeArgs) -> Result<ExitCode> {
     let name = args.name.strip_prefix(&n.endpoint_prefix()).unwrap_or(&args.name);
     crate::deploy::file::check_name(name, n.max_endpoint_name()).map_err(UsageError)?;
     let sm = Endpoints::new(&session);
+    if args.stream {
+        let stdout = std::io::stdout();
+        let mut ends_line = true;
+        let streamed = sm
+            .invoke_stream(&n.endpoint(name), body, &args.content_type, args.accept.as_deref(), |part| {
+                let mut out = stdout.lock();
+                out.write_all(part)?;
+                ends_line = part.ends_with(b"\n");
+                out.flush()
+            })
+            .await;
+        return match streamed {
+            Ok(variant) => {
+                if let Some(v) = variant {
+                    tracing::info!("answered by variant {v}");
+                }
+                if std::io::IsTerminal::is_terminal(&std::io::stdout()) && !ends_line {
+                    std::io::stdout().write_all(b"\n")?;
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => Err(not_found(&sm, &n, name, e).await),
+        };
+    }
     let answer = match sm.invoke(&n.endpoint(name), body, &args.content_type, args.accept.as_deref()).await {
         Ok(answer) => answer,
-        // An endpoint that is not there: say so in the workspace's terms.
-        Err(e) if e.code() == Some("ValidationError") && e.message().is_some_and(|m| m.contains("not found")) => {
-            let known: Vec<String> = sm
-                .list_endpoints(&n.endpoint_prefix())
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .map(|e| e.name.trim_start_matches(&n.endpoint_prefix()).to_string())
-                .collect();
-            let hint = crate::suggest::did_you_mean(name, known.iter().map(String::as_str))
-                .map(|s| format!(" (did you mean {s:?}?)"))
-                .unwrap_or_default();
-            return Err(UsageError(format!("no endpoint {name:?} in workspace {}{hint}; `hoist endpoints` lists them", n.workspace)).into());
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(not_found(&sm, &n, name, e).await),
     };
     if let Some(variant) = &answer.variant {
         tracing::info!("answered by variant {variant} ({})", answer.content_type.as_deref().unwrap_or("no content type"));
@@ -63,6 +73,23 @@ pub async fn run(ctx: &Context, args: &InvokeArgs) -> Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// An endpoint that is not there, said in the workspace's terms (with the
+/// nearest name); any other error as it is.
+async fn not_found(sm: &Endpoints<'_>, n: &crate::footprint::names::Names, name: &str, e: hoist_aws::AwsError) -> anyhow::Error {
+    if !(e.code() == Some("ValidationError") && e.message().is_some_and(|m| m.contains("not found"))) {
+        return e.into();
+    }
+    let known: Vec<String> = sm
+        .list_endpoints(&n.endpoint_prefix())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.name.trim_start_matches(&n.endpoint_prefix()).to_string())
+        .collect();
+    let hint = crate::suggest::did_you_mean(name, known.iter().map(String::as_str)).map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default();
+    UsageError(format!("no endpoint {name:?} in workspace {}{hint}; `hoist endpoints` lists them", n.workspace)).into()
 }
 
 /// `TEXT`, `@FILE`, `@-` (stdin), or `@@TEXT` for text that starts with `@`.
