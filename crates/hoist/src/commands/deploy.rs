@@ -61,7 +61,8 @@ async fn prepare(session: &Session, n: &Names, path: &Path, opts: Options) -> Re
 async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
     let (session, names) = connect(ctx).await?;
     let opts = Options { prune: args.prune, wait: !args.no_wait };
-    // Ctrl-C (or SIGTERM) lets the step under way finish and starts no other.
+    // Ctrl-C (or SIGTERM) lets the call under way finish and starts no
+    // other; a wait stops at once.
     let stop = Arc::new(AtomicBool::new(false));
     let interrupted = Arc::new(tokio::sync::Notify::new());
     {
@@ -70,6 +71,10 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
             interrupted_by_signal().await;
             stop.store(true, Ordering::SeqCst);
             interrupted.notify_waiters();
+            // A second one does not wait for the call under way.
+            interrupted_by_signal().await;
+            eprintln!("hoist: interrupted again: exiting now; apply again to go on");
+            std::process::exit(INTERRUPTED.into());
         });
     }
     let applier = Applier { session: &session, bucket: &names.bucket, printer: &ctx.printer, stop: &stop };
