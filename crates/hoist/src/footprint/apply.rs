@@ -11,10 +11,10 @@ use hoist_aws::security_group::SecurityGroups;
 
 use super::names::Names;
 use super::plan::{Change, Step};
-use crate::reconcile;
 use super::policies::INLINE_POLICY;
 use crate::printer::Printer;
 use crate::progress::Progress;
+use crate::reconcile;
 
 pub async fn apply(session: &Session, n: &Names, changes: &[Change], printer: &Printer) -> Result<()> {
     let work = super::plan::work(n, changes);
@@ -30,8 +30,8 @@ pub async fn apply(session: &Session, n: &Names, changes: &[Change], printer: &P
     )
     .await?;
     drop(bar);
-    for key in &outcome.skipped {
-        printer.status(format!("  skipped  {key}: what it needs failed"));
+    if !outcome.skipped.is_empty() {
+        printer.status(format!("  not started (what they wait for failed): {}", outcome.skipped.join(", ")));
     }
     let mut failures: Vec<hoist_aws::AwsError> = outcome.failed.into_iter().map(|(_, e)| e).collect();
     match failures.len() {
