@@ -161,8 +161,12 @@ pub async fn run(ctx: &Context, args: &DestroyArgs) -> Result<ExitCode> {
     )
     .await?;
     drop(bar);
-    for kind in &outcome.skipped {
-        ctx.printer.status(format!("  not started  {kind}: what must go before it could not be deleted"));
+    // Kinds with something to delete that never started.
+    let waiting: Vec<&String> =
+        outcome.skipped.iter().filter(|k| report.delete.iter().any(|f| f.kind.label() == k.as_str())).collect();
+    if !waiting.is_empty() {
+        let list: Vec<&str> = waiting.iter().map(|k| k.as_str()).collect();
+        ctx.printer.status(format!("  not started (what must go first could not be deleted): {}", list.join(", ")));
     }
     let mut failures: Vec<anyhow::Error> = outcome.failed.into_iter().map(|(_, e)| e).collect();
     if !failures.is_empty() {
