@@ -42,7 +42,9 @@ Patches:
 
 6. DeleteObjects: AWS authorizes s3:DeleteObject on each key deleted; moto
    checks it once, against the bucket's ARN, which no object-scoped policy
-   matches. It is judged against the bucket's objects (`bucket/*`) instead.
+   matches. It is judged as AWS does: against each key the request's XML
+   body names (a policy scoped to `bucket/models/*` may delete there and
+   nowhere else); a body with no key is judged against `bucket/*`.
 
 7. Policy variables: moto does not substitute `${aws:username}` in an IAM
    user's policies, so a statement letting each user read only their own
@@ -288,9 +290,23 @@ from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
 _original_s3_authorize = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
 
 
+def _deleted_keys(body):
+    """The <Key> elements of a DeleteObjects request body."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(body)
+    except (ET.ParseError, TypeError, ValueError):
+        return []
+    return [e.text for e in root.iter() if e.tag.rsplit("}", 1)[-1] == "Key" and e.text]
+
+
 def _s3_authorize(self, bucket_name=None, key_name=None):
     if key_name is None and bucket_name and self.data.get("Action") == "DeleteObject":
-        key_name = "*"
+        keys = _deleted_keys(self.body) or ["*"]
+        for key in keys:
+            _original_s3_authorize(self, bucket_name=bucket_name, key_name=key)
+        return None
     return _original_s3_authorize(self, bucket_name=bucket_name, key_name=key_name)
 
 

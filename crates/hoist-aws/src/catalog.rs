@@ -750,6 +750,8 @@ pub mod endpoints {
     /// A model file from this machine, uploaded to the bucket's `models/`.
     pub const PUT_MODEL_OBJECT: Op = op!("s3", "PutObject", ["s3:PutObject"], MODELS);
     pub const HEAD_MODEL_OBJECT: Op = op!("s3", "HeadObject", ["s3:GetObject"], MODELS);
+    /// A model file uploaded for an endpoint, once nothing serves it.
+    pub const DELETE_MODEL_OBJECTS: Op = op!("s3", "DeleteObjects", ["s3:DeleteObject"], MODELS);
     /// Model files larger than a part go up in parts.
     pub const CREATE_MULTIPART_MODEL: Op = op!("s3", "CreateMultipartUpload", ["s3:PutObject"], MODELS);
     pub const UPLOAD_MODEL_PART: Op = op!("s3", "UploadPart", ["s3:PutObject"], MODELS);
@@ -790,6 +792,7 @@ pub const ALL: &[Op] = &[
     endpoints::INVOKE_ENDPOINT_WITH_RESPONSE_STREAM,
     endpoints::PUT_MODEL_OBJECT,
     endpoints::HEAD_MODEL_OBJECT,
+    endpoints::DELETE_MODEL_OBJECTS,
     endpoints::CREATE_MULTIPART_MODEL,
     endpoints::UPLOAD_MODEL_PART,
     endpoints::COMPLETE_MULTIPART_MODEL,

@@ -188,6 +188,7 @@ const DEPLOY: &[Op] = &[
     endpoints::INVOKE_ENDPOINT_WITH_RESPONSE_STREAM,
     endpoints::PUT_MODEL_OBJECT,
     endpoints::HEAD_MODEL_OBJECT,
+    endpoints::DELETE_MODEL_OBJECTS,
     endpoints::CREATE_MULTIPART_MODEL,
     endpoints::UPLOAD_MODEL_PART,
     endpoints::COMPLETE_MULTIPART_MODEL,

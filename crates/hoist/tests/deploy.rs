@@ -248,6 +248,19 @@ async fn endpoints_are_created_updated_pruned_invoked_and_destroyed_with_least_p
     assert!(!configs.contains(&config_a) && !models.contains(&config_a), "the old configuration and model are left: {configs:?} {models:?}");
     assert!(configs.contains(&config_b) && models.contains(&config_b));
 
+    // A new local model file: the endpoint switches to it, and the file it
+    // replaced is deleted from the bucket.
+    let old_key = key.to_string();
+    std::fs::write(w.dir.path().join("model.tar.gz"), b"weights v2").unwrap();
+    let (relocal, relocal_calls) = w.run(&["deploy", "apply", f]);
+    relocal.expect_code(0);
+    assert!(w.s3.head_object().bucket(bucket()).key(&old_key).send().await.is_err(), "the replaced model file is left: {old_key}");
+    let local = w.endpoint("local").await.unwrap();
+    let new_data = w.sm.describe_model().model_name(local.endpoint_config_name().unwrap()).send().await.unwrap();
+    let new_key = new_data.primary_container().unwrap().model_data_url().unwrap().strip_prefix(&format!("s3://{}/", bucket())).unwrap().to_string();
+    assert_ne!(new_key, old_key);
+    assert!(w.s3.head_object().bucket(bucket()).key(&new_key).send().await.is_ok());
+
     // Invoke: the body and content type reach the runtime API; the answer
     // (the emulator's echo) comes back as sent.
     let (invoked, _) = w.run(&["invoke", "sentiment", "--body", r#"{"inputs": "I love it"}"#, "--content-type", "application/json"]);
@@ -298,19 +311,26 @@ async fn endpoints_are_created_updated_pruned_invoked_and_destroyed_with_least_p
     assert_eq!(endpoints, [full("local"), full("sentiment")]);
     assert!(!configs.iter().chain(&models).any(|n| n.starts_with(&full("summarize"))), "{configs:?} {models:?}");
 
+    // `endpoints delete`: the endpoint, its configuration, model and the
+    // model file hoist uploaded for it.
+    let (deleted, delete_calls) = w.run(&["endpoints", "delete", "local", "--yes"]);
+    deleted.expect_code(0);
+    assert!(w.endpoint("local").await.is_none());
+    assert!(w.s3.head_object().bucket(bucket()).key(&new_key).send().await.is_err(), "the model file is left: {new_key}");
+
     // Proof on the wire: `hoist policy deploy` allows every authorization
     // of what deploy and invoke sent, and nothing out of the workspace.
     let policies = common::proof::generated(&w.admin, "deploy", REGION);
     let mut known = Known::default();
     let mut authz = Vec::new();
-    for c in create_calls.iter().chain(&update_calls).chain(&prune_calls) {
+    for c in create_calls.iter().chain(&update_calls).chain(&relocal_calls).chain(&prune_calls).chain(&delete_calls) {
         known.apply(c, ACCOUNT, REGION, "aws");
         authz.extend(authorizations(std::slice::from_ref(c), REGION, &known));
     }
     for (op, a) in &authz {
         assert_eq!(decide(&policies, None, REGION, a), Decision::Allow, "{op}: {a:?} is denied by `hoist policy deploy`");
     }
-    for action in ["sagemaker:CreateModel", "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DeleteEndpoint", "iam:PassRole", "sagemaker:AddTags"] {
+    for action in ["sagemaker:CreateModel", "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DeleteEndpoint", "iam:PassRole", "sagemaker:AddTags", "s3:DeleteObject"] {
         assert!(authz.iter().any(|(_, a)| a.action == action), "no {action} was proven");
     }
     type Variant = Box<dyn Fn(&Authz) -> Option<Authz>>;

@@ -136,6 +136,7 @@ async fn delete(ctx: &Context, name: &str, yes: bool) -> Result<ExitCode> {
         let hint = crate::suggest::did_you_mean(name, known.iter().map(String::as_str)).map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default();
         return Err(UsageError(format!("no endpoint {name:?} in workspace {}{hint}", n.workspace)).into());
     }
+    let uploads = crate::deploy::plan::uploads_of(&sm, &n, &full, &models).await?;
     if !yes {
         let mut what: Vec<String> = Vec::new();
         if exists {
@@ -143,6 +144,7 @@ async fn delete(ctx: &Context, name: &str, yes: bool) -> Result<ExitCode> {
         }
         what.extend(configs.iter().map(|c| format!("  - endpoint configuration {c}")));
         what.extend(models.iter().map(|m| format!("  - model {m}")));
+        what.extend(uploads.iter().map(|k| format!("  - model file s3://{}/{k} (uploaded by hoist)", n.bucket)));
         ctx.printer.status(format!("to delete:\n{}", what.join("\n")));
     }
     if !super::confirm::confirm(yes, &format!("Delete endpoint {name} ({full}) and its models and configurations"))? {
@@ -156,6 +158,7 @@ async fn delete(ctx: &Context, name: &str, yes: bool) -> Result<ExitCode> {
     }
     steps.extend(configs.into_iter().map(Step::DeleteConfig));
     steps.extend(models.into_iter().map(Step::DeleteModel));
+    steps.extend(uploads.into_iter().map(Step::DeleteUpload));
     let change = Change { endpoint: name.to_string(), name: full.clone(), action: Action::Delete, details: Vec::new(), steps };
     let stop = AtomicBool::new(false);
     let applier = Applier { session: &session, bucket: &n.bucket, printer: &ctx.printer, stop: &stop };

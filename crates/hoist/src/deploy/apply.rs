@@ -55,9 +55,9 @@ impl Applier<'_> {
                 let verb = match w.steps.last() {
                     Some(Step::AwaitInService(_)) => "ready",
                     Some(Step::AwaitGone(_) | Step::DeleteEndpoint(_)) if w.steps.iter().all(|s| !matches!(s, Step::CreateEndpoint { .. })) => "deleted",
-                    Some(Step::DeleteConfig(_) | Step::DeleteModel(_)) if w.steps.iter().any(|s| matches!(s, Step::AwaitInService(_))) => "ready",
-                    Some(Step::DeleteConfig(_) | Step::DeleteModel(_)) if w.steps.iter().any(|s| matches!(s, Step::DeleteEndpoint(_))) => "deleted",
-                    Some(Step::DeleteConfig(_) | Step::DeleteModel(_)) => "cleaned up",
+                    Some(Step::DeleteConfig(_) | Step::DeleteModel(_) | Step::DeleteUpload(_)) if w.steps.iter().any(|s| matches!(s, Step::AwaitInService(_))) => "ready",
+                    Some(Step::DeleteConfig(_) | Step::DeleteModel(_) | Step::DeleteUpload(_)) if w.steps.iter().any(|s| matches!(s, Step::DeleteEndpoint(_))) => "deleted",
+                    Some(Step::DeleteConfig(_) | Step::DeleteModel(_) | Step::DeleteUpload(_)) => "cleaned up",
                     _ => "requested",
                 };
                 (w.key.clone(), verb)
@@ -104,6 +104,7 @@ impl Applier<'_> {
             Step::DeleteEndpoint(name) => sm.delete_endpoint(&name).await?,
             Step::DeleteConfig(name) => sm.delete_config(&name).await?,
             Step::DeleteModel(name) => sm.delete_model(&name).await?,
+            Step::DeleteUpload(key) => Bucket::new(self.session, self.bucket).delete(&[key]).await?,
             Step::AwaitInService(name) => self.await_status(&sm, &name, true).await?,
             Step::AwaitGone(name) => self.await_status(&sm, &name, false).await?,
         }
@@ -166,6 +167,7 @@ fn describe(step: &Step) -> String {
         Step::DeleteEndpoint(n) => format!("deleting endpoint {n}"),
         Step::DeleteConfig(n) => format!("deleting endpoint configuration {n}"),
         Step::DeleteModel(n) => format!("deleting model {n}"),
+        Step::DeleteUpload(k) => format!("deleting the model file {k}"),
         Step::AwaitInService(n) => format!("waiting for {n}"),
         Step::AwaitGone(n) => format!("waiting for {n} to go"),
     }

@@ -103,13 +103,15 @@ pub enum Step {
     AwaitGone(String),
     DeleteConfig(String),
     DeleteModel(String),
+    /// A model file hoist uploaded (its bucket key) that nothing serves any more.
+    DeleteUpload(String),
 }
 
 impl crate::reconcile::Step for Step {
     /// An endpoint's steps run in order; only the final clean-up of its
     /// old configurations and models goes out together.
     fn goes_first(&self) -> bool {
-        !matches!(self, Step::DeleteConfig(_) | Step::DeleteModel(_))
+        !matches!(self, Step::DeleteConfig(_) | Step::DeleteModel(_) | Step::DeleteUpload(_))
     }
 }
 
@@ -251,7 +253,7 @@ pub struct Options {
 pub async fn plan(sm: &Endpoints<'_>, n: &Names, desired: &[Desired], seen: &Observed, opts: Options) -> Result<Vec<Change>> {
     let mut changes = Vec::new();
     for d in desired {
-        let mut change = plan_one(sm, d, seen, opts).await?;
+        let mut change = plan_one(sm, n, d, seen, opts).await?;
         if !change.steps.is_empty()
             && let Some(note) = foreign_data_note(d, &n.bucket)
         {
@@ -292,8 +294,10 @@ pub async fn plan(sm: &Endpoints<'_>, n: &Names, desired: &[Desired], seen: &Obs
             } else {
                 change.details.push("left-over model and configuration: to delete (--prune)".into());
             }
+            let uploads = uploads_of(sm, n, &name, &parts.1).await?;
             change.steps.extend(parts.0.into_iter().map(Step::DeleteConfig));
             change.steps.extend(parts.1.into_iter().map(Step::DeleteModel));
+            change.steps.extend(uploads.into_iter().map(Step::DeleteUpload));
         }
         changes.push(change);
     }
@@ -326,7 +330,7 @@ fn foreign_data_note(d: &Desired, bucket: &str) -> Option<String> {
     })
 }
 
-async fn plan_one(sm: &Endpoints<'_>, d: &Desired, seen: &Observed, opts: Options) -> Result<Change> {
+async fn plan_one(sm: &Endpoints<'_>, n: &Names, d: &Desired, seen: &Observed, opts: Options) -> Result<Change> {
     let mut change =
         Change { endpoint: d.decl.name.clone(), name: d.endpoint.clone(), action: Action::Unchanged, details: Vec::new(), steps: Vec::new() };
     let (configs, models) = parts_of(seen, &d.endpoint);
@@ -392,7 +396,8 @@ async fn plan_one(sm: &Endpoints<'_>, d: &Desired, seen: &Observed, opts: Option
         }
         return Ok(change);
     }
-    change.details = diff(sm, d, &info.config).await?;
+    let (details, old_data) = diff(sm, d, &info.config).await?;
+    change.details = details;
     change.steps = make;
     if info.status == "Failed" {
         change.action = Action::Recreate;
@@ -416,6 +421,12 @@ async fn plan_one(sm: &Endpoints<'_>, d: &Desired, seen: &Observed, opts: Option
         // update that fails rolls back to them).
         let old: Vec<&String> = configs.iter().chain(&models).filter(|p| **p != d.part).collect();
         cleanup(&mut change, opts, old.into_iter(), &configs, &models);
+        // The model file hoist uploaded for what it replaced.
+        if let Some(key) = old_data.as_deref().and_then(|u| upload_key(n, &d.endpoint, u))
+            && d.upload.as_ref().is_none_or(|(_, new)| *new != key)
+        {
+            change.steps.push(Step::DeleteUpload(key));
+        }
     }
     Ok(change)
 }
@@ -470,11 +481,13 @@ fn describe_spec(d: &Desired) -> Vec<String> {
     out
 }
 
-/// Which fields differ between what the endpoint serves and the file.
-async fn diff(sm: &Endpoints<'_>, d: &Desired, current: &str) -> Result<Vec<String>> {
+/// Which fields differ between what the endpoint serves and the file, and
+/// the model data it serves now.
+async fn diff(sm: &Endpoints<'_>, d: &Desired, current: &str) -> Result<(Vec<String>, Option<String>)> {
     let Some((model_name, capacity)) = sm.describe_config(current).await? else {
-        return Ok(vec![format!("its configuration {current} is gone: switch to the file's")]);
+        return Ok((vec![format!("its configuration {current} is gone: switch to the file's")], None));
     };
+    let mut old_data = None;
     let mut out = Vec::new();
     if capacity != d.config.capacity {
         out.push(format!("capacity: {} -> {}", capacity_text(&capacity), capacity_text(&d.config.capacity)));
@@ -482,6 +495,7 @@ async fn diff(sm: &Endpoints<'_>, d: &Desired, current: &str) -> Result<Vec<Stri
     match sm.describe_model(&model_name).await? {
         None => out.push(format!("its model {model_name} is gone: switch to the file's")),
         Some(m) => {
+            old_data = m.data.clone();
             if m.image != d.model.image {
                 out.push(format!("image: {} -> {}", m.image, d.model.image));
             }
@@ -506,7 +520,26 @@ async fn diff(sm: &Endpoints<'_>, d: &Desired, current: &str) -> Result<Vec<Stri
     if out.is_empty() {
         out.push("the model's role or definition changed".into());
     }
-    Ok(out)
+    Ok((out, old_data))
+}
+
+/// The model files hoist uploaded that these models of `endpoint` serve
+/// (one DescribeModel each), to delete with them.
+pub async fn uploads_of(sm: &Endpoints<'_>, n: &Names, endpoint: &str, models: &[String]) -> Result<Vec<String>> {
+    let mut keys = BTreeSet::new();
+    for m in models {
+        if let Some(data) = sm.describe_model(m).await?.and_then(|m| m.data) {
+            keys.extend(upload_key(n, endpoint, &data));
+        }
+    }
+    Ok(keys.into_iter().collect())
+}
+
+/// The bucket key of a model file hoist uploaded for `endpoint`
+/// (`s3://<bucket>/models/<endpoint>/…`), if `uri` is one.
+pub fn upload_key(n: &Names, endpoint: &str, uri: &str) -> Option<String> {
+    let key = uri.strip_prefix(&format!("s3://{}/", n.bucket))?;
+    key.starts_with(&format!("models/{endpoint}/")).then(|| key.to_string())
 }
 
 /// The plan as the applier's work: endpoints are independent of each other.
