@@ -47,22 +47,7 @@ pub struct Applied {
 impl Applier<'_> {
     pub async fn apply(&self, changes: &[Change]) -> Result<Applied> {
         let work = work(changes);
-        // What finishing means for each: serving, deleted, or only asked for
-        // (--no-wait).
-        let verbs: std::collections::BTreeMap<String, &str> = work
-            .iter()
-            .map(|w| {
-                let verb = match w.steps.last() {
-                    Some(Step::AwaitInService(_)) => "ready",
-                    Some(Step::AwaitGone(_) | Step::DeleteEndpoint(_)) if w.steps.iter().all(|s| !matches!(s, Step::CreateEndpoint { .. })) => "deleted",
-                    Some(Step::DeleteConfig(_) | Step::DeleteModel(_) | Step::DeleteUpload(_)) if w.steps.iter().any(|s| matches!(s, Step::AwaitInService(_))) => "ready",
-                    Some(Step::DeleteConfig(_) | Step::DeleteModel(_) | Step::DeleteUpload(_)) if w.steps.iter().any(|s| matches!(s, Step::DeleteEndpoint(_))) => "deleted",
-                    Some(Step::DeleteConfig(_) | Step::DeleteModel(_) | Step::DeleteUpload(_)) => "cleaned up",
-                    _ => "requested",
-                };
-                (w.key.clone(), verb)
-            })
-            .collect();
+        let verbs: std::collections::BTreeMap<String, &str> = work.iter().map(|w| (w.key.clone(), finished(&w.steps))).collect();
         let bar = Progress::steps(self.printer, work.len() as u64, "applying");
         let outcome = reconcile::apply(work, PARALLEL, |step: Step| self.step(step), |key| {
             self.printer.status(format!("  {:<9} {key}", verbs.get(key).copied().unwrap_or("done")));
@@ -154,6 +139,21 @@ impl Applier<'_> {
             }
             interval = (interval * 3 / 2).min(MAX_POLL);
         }
+    }
+}
+
+/// What an endpoint's finished steps mean: serving, gone, only asked for
+/// (`--no-wait`), or its old parts cleaned up.
+fn finished(steps: &[Step]) -> &'static str {
+    let has = |f: fn(&Step) -> bool| steps.iter().any(f);
+    if has(|s| matches!(s, Step::AwaitInService(_))) {
+        "ready"
+    } else if has(|s| matches!(s, Step::CreateEndpoint { .. } | Step::UpdateEndpoint { .. })) {
+        "requested"
+    } else if has(|s| matches!(s, Step::DeleteEndpoint(_))) {
+        "deleted"
+    } else {
+        "cleaned up"
     }
 }
 
