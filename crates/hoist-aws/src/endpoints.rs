@@ -244,81 +244,57 @@ impl<'a> Endpoints<'a> {
 
     /// Every endpoint whose name starts with `prefix` (paginated, 100 a page).
     pub async fn list_endpoints(&self, prefix: &str) -> Result<Vec<EndpointSummary>, AwsError> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let req = self.client.list_endpoints().name_contains(prefix).max_results(100).set_next_token(token.clone()).send();
+        all_pages(|token| async move {
+            let req = self.client.list_endpoints().name_contains(prefix).max_results(100).set_next_token(token).send();
             let page = self.session.call(ops::LIST_ENDPOINTS, Some(prefix), req).await?;
-            out.extend(
-                page.endpoints()
-                    .iter()
-                    .filter(|e| e.endpoint_name().is_some_and(|n| n.starts_with(prefix)))
-                    .map(|e| EndpointSummary {
-                        name: e.endpoint_name().unwrap_or_default().to_string(),
-                        status: e.endpoint_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                        created: time(e.creation_time()),
-                        modified: time(e.last_modified_time()),
-                    }),
-            );
-            match next(page.next_token(), &token) {
-                Some(t) => token = Some(t),
-                None => return Ok(out),
-            }
-        }
+            let items = page
+                .endpoints()
+                .iter()
+                .filter(|e| e.endpoint_name().is_some_and(|n| n.starts_with(prefix)))
+                .map(|e| EndpointSummary {
+                    name: e.endpoint_name().unwrap_or_default().to_string(),
+                    status: e.endpoint_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    created: time(e.creation_time()),
+                    modified: time(e.last_modified_time()),
+                })
+                .collect();
+            Ok((items, page.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     pub async fn list_configs(&self, prefix: &str) -> Result<Vec<Listed>, AwsError> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
+        all_pages(|token| async move {
             let req = self
                 .client
                 .list_endpoint_configs()
                 .name_contains(prefix)
                 .max_results(100)
                 .sort_order(OrderKey::Ascending)
-                .set_next_token(token.clone())
+                .set_next_token(token)
                 .send();
             let page = self.session.call(ops::LIST_ENDPOINT_CONFIGS, Some(prefix), req).await?;
-            out.extend(
-                page.endpoint_configs()
-                    .iter()
-                    .filter_map(|c| Some((c.endpoint_config_name()?, c.creation_time())))
-                    .filter(|(n, _)| n.starts_with(prefix))
-                    .map(|(n, t)| Listed { name: n.to_string(), created: time(t) }),
-            );
-            match next(page.next_token(), &token) {
-                Some(t) => token = Some(t),
-                None => return Ok(out),
-            }
-        }
+            let items = listed(prefix, page.endpoint_configs().iter().map(|c| (c.endpoint_config_name(), c.creation_time())));
+            Ok((items, page.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     pub async fn list_models(&self, prefix: &str) -> Result<Vec<Listed>, AwsError> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
+        all_pages(|token| async move {
             let req = self
                 .client
                 .list_models()
                 .name_contains(prefix)
                 .max_results(100)
                 .sort_order(OrderKey::Ascending)
-                .set_next_token(token.clone())
+                .set_next_token(token)
                 .send();
             let page = self.session.call(ops::LIST_MODELS, Some(prefix), req).await?;
-            out.extend(
-                page.models()
-                    .iter()
-                    .filter_map(|m| Some((m.model_name()?, m.creation_time())))
-                    .filter(|(n, _)| n.starts_with(prefix))
-                    .map(|(n, t)| Listed { name: n.to_string(), created: time(t) }),
-            );
-            match next(page.next_token(), &token) {
-                Some(t) => token = Some(t),
-                None => return Ok(out),
-            }
-        }
+            let items = listed(prefix, page.models().iter().map(|m| (m.model_name(), m.creation_time())));
+            Ok((items, page.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     /// Send `body` to the endpoint and return its answer.
@@ -392,11 +368,33 @@ pub fn is_in_progress(status: &str) -> bool {
     matches!(status, "Creating" | "Updating" | "SystemUpdating" | "RollingBack" | "Deleting")
 }
 
-fn next(token: Option<&str>, previous: &Option<String>) -> Option<String> {
-    match token {
-        Some(t) if !t.is_empty() && Some(t) != previous.as_deref() => Some(t.to_string()),
-        _ => None,
+/// Every page of a listing: `page(token)` fetches one, returning its items
+/// and the next token. Stops at a missing, empty or repeated token.
+async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let (items, next) = page(token.clone()).await?;
+        out.extend(items);
+        match next {
+            Some(t) if !t.is_empty() && Some(&t) != token.as_ref() => token = Some(t),
+            _ => return Ok(out),
+        }
     }
+}
+
+/// Names (with creation times) that start with `prefix`: SageMaker's
+/// NameContains matches anywhere in the name.
+fn listed<'a>(prefix: &str, items: impl Iterator<Item = (Option<&'a str>, Option<&'a aws_smithy_types::DateTime>)>) -> Vec<Listed> {
+    items
+        .filter_map(|(name, created)| Some((name?, created)))
+        .filter(|(name, _)| name.starts_with(prefix))
+        .map(|(name, created)| Listed { name: name.to_string(), created: time(created) })
+        .collect()
 }
 
 /// SageMaker answers a request naming an unknown model, configuration or

@@ -54,15 +54,7 @@ fn dropping_the_handle_stops_the_server() {
 /// server and drives it with boto3.
 #[test]
 fn the_sagemaker_training_patch_behaves_as_aws_documents() {
-    let root = hoist_testkit::emulator::repo_root();
-    let out = std::process::Command::new(hoist_testkit::emulator::emulator_python())
-        .arg(root.join("tests/emulator/check_training_jobs.py"))
-        .current_dir(&root)
-        .output()
-        .expect("running the check");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains("0 mismatch(es)"), "{text}");
+    run_check("check_training_jobs.py");
 }
 
 /// Patch 12 (SageMaker endpoints) behaves as AWS documents: every point of
@@ -70,15 +62,21 @@ fn the_sagemaker_training_patch_behaves_as_aws_documents() {
 /// enforcing IAM) and drives them with boto3.
 #[test]
 fn the_sagemaker_endpoint_patch_behaves_as_aws_documents() {
+    run_check("check_endpoints.py");
+}
+
+/// Run one of `tests/emulator/`'s check scripts (each starts its own
+/// servers) and require it to pass with no mismatch.
+fn run_check(script: &str) {
     let root = hoist_testkit::emulator::repo_root();
     let out = std::process::Command::new(hoist_testkit::emulator::emulator_python())
-        .arg(root.join("tests/emulator/check_endpoints.py"))
+        .arg(root.join("tests/emulator").join(script))
         .current_dir(&root)
         .output()
         .expect("running the check");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains("0 mismatch(es)"), "{text}");
+    assert!(out.status.success(), "{script}: {text}");
+    assert!(text.contains("0 mismatch(es)"), "{script}: {text}");
 }
 
 /// The endpoint helper reaches patch 12's control endpoint, and says what

@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::{EndpointsArgs, EndpointsCommand};
 use crate::deploy::apply::Applier;
-use crate::deploy::plan::{Action, Change, Observed, Step};
+use crate::deploy::plan::{Action, Change, Observed, Step, parts_of};
 use crate::exit::UsageError;
 use crate::printer::Report;
 
@@ -84,9 +84,9 @@ async fn list(ctx: &Context) -> Result<ExitCode> {
         let seen = &seen;
         let prefix = &prefix;
         async move {
-            let own: Vec<&str> = seen.configs.iter().map(|c| c.name.as_str()).filter(|c| c.rsplit_once('-').map(|(o, _)| o) == Some(e.name.as_str())).collect();
+            let (own, _) = parts_of(seen, &e.name);
             let (config, failure_reason) = if own.len() == 1 && e.status != "Failed" {
-                (Some(own[0].to_string()), None)
+                (Some(own[0].clone()), None)
             } else {
                 match sm.describe_endpoint(&e.name).await? {
                     Some(i) => (Some(i.config), i.failure_reason),
@@ -127,9 +127,7 @@ async fn delete(ctx: &Context, name: &str, yes: bool) -> Result<ExitCode> {
     let full = n.endpoint(name);
     let sm = Endpoints::new(&session);
     let seen = Observed::read(&sm, &n).await?;
-    let owned = |p: &str| p.rsplit_once('-').map(|(o, _)| o) == Some(full.as_str());
-    let configs: Vec<String> = seen.configs.iter().map(|c| c.name.clone()).filter(|c| owned(c)).collect();
-    let models: Vec<String> = seen.models.iter().map(|m| m.name.clone()).filter(|m| owned(m)).collect();
+    let (configs, models) = parts_of(&seen, &full);
     let exists = seen.endpoints.iter().any(|e| e.name == full);
     if !exists && configs.is_empty() && models.is_empty() {
         let known: Vec<String> = seen.endpoints.iter().map(|e| e.name.strip_prefix(&n.endpoint_prefix()).unwrap_or(&e.name).to_string()).collect();

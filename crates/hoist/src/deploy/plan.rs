@@ -312,7 +312,7 @@ fn owner_of(part: &str) -> Option<&str> {
 }
 
 /// The configurations and models of an endpoint, by name.
-fn parts_of(seen: &Observed, endpoint: &str) -> (Vec<String>, Vec<String>) {
+pub fn parts_of(seen: &Observed, endpoint: &str) -> (Vec<String>, Vec<String>) {
     let of = |list: &[Listed]| list.iter().filter(|p| owner_of(&p.name) == Some(endpoint)).map(|p| p.name.clone()).collect::<Vec<_>>();
     (of(&seen.configs), of(&seen.models))
 }
