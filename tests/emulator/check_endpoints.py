@@ -320,6 +320,28 @@ def run(endpoint):
     d = describe("hoist-endpoint-a")
     check("after the settle time the update is done: InService", d["EndpointStatus"] == "InService"
           and d["EndpointConfigName"] == "hoist-config-b", d)
+    # An update that fails (FailNextUpdate): AWS's blue/green update keeps
+    # the old fleet, so the endpoint is InService again on the old
+    # configuration, with the reason.
+    status, body = h.control({"EndpointName": "hoist-endpoint-a", "FailNextUpdate": "the new fleet failed its ping health check"})
+    check("control: FailNextUpdate alone answers 200 and changes no status",
+          status == 200 and body.get("EndpointStatus") == "InService", (status, body))
+    sm.update_endpoint(EndpointName="hoist-endpoint-a", EndpointConfigName="hoist-config-a")
+    d = describe("hoist-endpoint-a")
+    check("a failing update is Updating on the new configuration first (or, slow here, rolled back)",
+          (d["EndpointStatus"] == "Updating" and d["EndpointConfigName"] == "hoist-config-a")
+          or d["EndpointConfigName"] == "hoist-config-b", d)
+    time.sleep(AFTER_SETTLE)
+    d = describe("hoist-endpoint-a")
+    check("... then InService on its previous configuration and variants, with the FailureReason",
+          d["EndpointStatus"] == "InService" and d["EndpointConfigName"] == "hoist-config-b"
+          and d["ProductionVariants"][0]["VariantName"] == "second"
+          and d.get("FailureReason") == "the new fleet failed its ping health check", d)
+    sm.update_endpoint(EndpointName="hoist-endpoint-a", EndpointConfigName="hoist-config-b")
+    time.sleep(AFTER_SETTLE)
+    d = describe("hoist-endpoint-a")
+    check("the next update is not failed, and clears the FailureReason",
+          d["EndpointStatus"] == "InService" and d["EndpointConfigName"] == "hoist-config-b" and "FailureReason" not in d, d)
     expect_error("UpdateEndpoint of a missing endpoint",
                  lambda: sm.update_endpoint(EndpointName="no-such-endpoint", EndpointConfigName="hoist-config-a"),
                  400, "ValidationException", f'Could not find endpoint "{arn("endpoint", "no-such-endpoint")}".')

@@ -143,7 +143,11 @@ Patches:
    optional `FailureReason` (kept until the next status), `Hold` (stay in
    the status, no settling), `Region`, `AccountId`) sets it and answers
    DescribeEndpoint's JSON (404 for an unknown endpoint, 400 for bad
-   input); a `Failed` or held endpoint never settles. Refusing an update,
+   input); a `Failed` or held endpoint never settles. With
+   `FailNextUpdate` (a reason; `EndpointStatus` then optional) the
+   endpoint's next update fails as a blue/green update does on AWS: once
+   settled it is `InService` again on its previous configuration, with
+   that `FailureReason`. Refusing an update,
    the message names the status: 'Cannot update in-progress|failed
    endpoint "ARN" (status S).' (the parenthesis is the emulator's). No
    container runs here, so an invocation of a serving endpoint (`InService`,
@@ -859,6 +863,14 @@ def _settle(endpoint):
         endpoint.endpoint_status = "InService"
         endpoint.last_modified_time = ready
         state["since"] = ready
+        # An update a test said would fail: SageMaker's blue/green update
+        # keeps the old fleet, so the endpoint is back InService on its
+        # previous configuration, with the reason (AWS's behaviour when the
+        # new fleet does not pass its health check).
+        failing, previous = state.pop("fail_update", None), state.pop("previous", None)
+        if failing is not None and endpoint.endpoint_status == "InService" and previous is not None:
+            _serve_config(endpoint, previous)
+            endpoint.failure_reason = failing
     return endpoint
 
 
@@ -935,8 +947,10 @@ def _update_endpoint(self, endpoint_name, endpoint_config_name):
             # AWS's wording for the cases it names; the status, for all.
             kind = "failed " if status == "Failed" else "in-progress " if status in _IN_PROGRESS else ""
             raise ValidationError(f'Cannot update {kind}endpoint "{endpoint.arn}" (status {status}).')
+        previous = self.endpoint_configs.get(endpoint.endpoint_config_name)
         _serve_config(endpoint, config)
         _set_endpoint_status(endpoint, "Updating")
+        _ENDPOINTS[endpoint.arn]["previous"] = previous
     return endpoint
 
 
@@ -1069,8 +1083,10 @@ def _endpoint_status(request):
     if not isinstance(body, dict) or not isinstance(body.get("EndpointName"), str):
         return answer(400, {"message": "expected a JSON object with EndpointName"})
     statuses = _sagemaker_model().shape_for("EndpointStatus").enum
-    status = body.get("EndpointStatus")
-    if status not in statuses:
+    status, fail_next = body.get("EndpointStatus"), body.get("FailNextUpdate")
+    if fail_next is not None and not isinstance(fail_next, str):
+        return answer(400, {"message": "FailNextUpdate must be a string (the FailureReason)"})
+    if status not in statuses and not (status is None and fail_next is not None):
         return answer(400, {"message": f"EndpointStatus must be one of {statuses}"})
     failure, hold = body.get("FailureReason"), body.get("Hold", False)
     if failure is not None and not isinstance(failure, str):
@@ -1087,7 +1103,10 @@ def _endpoint_status(request):
             endpoint = None
         if endpoint is None:
             return answer(404, {"message": f"no endpoint {name!r} in account {account}, region {region}"})
-        _set_endpoint_status(endpoint, status, failure, hold)
+        if fail_next is not None:
+            _ENDPOINTS.setdefault(endpoint.arn, {"since": utcnow(), "hold": False, "variants": []})["fail_update"] = fail_next
+        if status is not None:
+            _set_endpoint_status(endpoint, status, failure, hold)
         return answer(200, _endpoint_body(endpoint))
 
 
