@@ -732,6 +732,16 @@ pub mod endpoints {
     pub const UPDATE_ENDPOINT: Op = op!("sagemaker", "UpdateEndpoint", ["sagemaker:UpdateEndpoint"], ENDPOINT_AND_CONFIG);
     pub const DESCRIBE_ENDPOINT: Op = op!("sagemaker", "DescribeEndpoint", ["sagemaker:DescribeEndpoint"], ENDPOINT);
     pub const DELETE_ENDPOINT: Op = op!("sagemaker", "DeleteEndpoint", ["sagemaker:DeleteEndpoint"], ENDPOINT);
+    /// After an update, the endpoint's tags say what it now serves (an
+    /// MLflow model's name and version). The request carries the
+    /// workspace's tag, so only the workspace's endpoints can be retagged.
+    pub const TAG_ENDPOINT: Op = op!(
+        "sagemaker",
+        "AddTags",
+        grants: &[Grant { actions: &["sagemaker:AddTags"], resources: ENDPOINT, conditions: REQUEST_TAGGED }]
+    );
+    /// `hoist endpoints`: what each endpoint serves, from its tags.
+    pub const LIST_ENDPOINT_TAGS: Op = op!("sagemaker", "ListTags", ["sagemaker:ListTags"], ENDPOINT);
     /// The list actions support no resource-level permission.
     pub const LIST_ENDPOINTS: Op = op!("sagemaker", "ListEndpoints", ["sagemaker:ListEndpoints"], &["*"]);
     pub const LIST_ENDPOINT_CONFIGS: Op = op!("sagemaker", "ListEndpointConfigs", ["sagemaker:ListEndpointConfigs"], &["*"]);

@@ -61,6 +61,7 @@ pub struct ConfigSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointSummary {
     pub name: String,
+    pub arn: String,
     pub status: String,
     pub created: Option<SystemTime>,
     pub modified: Option<SystemTime>,
@@ -216,9 +217,29 @@ impl<'a> Endpoints<'a> {
 
     /// Switch a live endpoint to another configuration: SageMaker brings
     /// the new one up, moves traffic, then retires the old (no downtime).
-    pub async fn update_endpoint(&self, name: &str, config: &str) -> Result<(), AwsError> {
+    /// Returns the endpoint's ARN.
+    pub async fn update_endpoint(&self, name: &str, config: &str) -> Result<String, AwsError> {
         let req = self.client.update_endpoint().endpoint_name(name).endpoint_config_name(config).send();
-        self.session.call(ops::UPDATE_ENDPOINT, Some(name), req).await.map(drop)
+        let out = self.session.call(ops::UPDATE_ENDPOINT, Some(name), req).await?;
+        Ok(out.endpoint_arn().unwrap_or_default().to_string())
+    }
+
+    /// Add or replace tags on an endpoint (what an update now serves:
+    /// tags given at creation cannot change with UpdateEndpoint).
+    pub async fn tag_endpoint(&self, arn: &str, tag: &BTreeMap<String, String>) -> Result<(), AwsError> {
+        let req = self.client.add_tags().resource_arn(arn).set_tags(Some(tags(tag))).send();
+        self.session.call(ops::TAG_ENDPOINT, Some(arn), req).await.map(drop)
+    }
+
+    /// An endpoint's tags (one page: hoist's are a handful).
+    pub async fn endpoint_tags(&self, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+        let req = self.client.list_tags().resource_arn(arn).max_results(100).send();
+        let out = match self.session.call(ops::LIST_ENDPOINT_TAGS, Some(arn), req).await {
+            Ok(out) => out,
+            Err(e) if is_not_found(&e) => return Ok(BTreeMap::new()),
+            Err(e) => return Err(e),
+        };
+        Ok(out.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect())
     }
 
     pub async fn describe_endpoint(&self, name: &str) -> Result<Option<EndpointInfo>, AwsError> {
@@ -253,6 +274,7 @@ impl<'a> Endpoints<'a> {
                 .filter(|e| e.endpoint_name().is_some_and(|n| n.starts_with(prefix)))
                 .map(|e| EndpointSummary {
                     name: e.endpoint_name().unwrap_or_default().to_string(),
+                    arn: e.endpoint_arn().unwrap_or_default().to_string(),
                     status: e.endpoint_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
                     created: time(e.creation_time()),
                     modified: time(e.last_modified_time()),

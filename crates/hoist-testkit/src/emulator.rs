@@ -267,7 +267,7 @@ fn allow_all_policy() -> serde_json::Value {
     })
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -299,7 +299,7 @@ fn wait_until_listening(child: &mut Child, port: u16) -> Result<(), String> {
 /// Whether process `pid` holds the socket listening on loopback `port`:
 /// the LISTEN entry's inode in /proc/net/tcp among the process's open
 /// sockets.
-fn listens(pid: u32, port: u16) -> bool {
+pub(crate) fn listens(pid: u32, port: u16) -> bool {
     let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else { return true };
     let want = format!(":{port:04X}");
     let inodes: Vec<String> = table
@@ -379,6 +379,13 @@ pub fn set_endpoint_status(endpoint: &str, name: &str, status: &str, failure: Op
         body["FailureReason"] = f.into();
     }
     post_control(endpoint, "/hoist-emulator/sagemaker/endpoint-status", &body);
+}
+
+/// Make the endpoint's next update fail as a blue/green update does on
+/// AWS: once settled it is InService again on its previous configuration,
+/// with `reason` as its FailureReason (patch 12's `FailNextUpdate`).
+pub fn fail_next_endpoint_update(endpoint: &str, name: &str, reason: &str) {
+    post_control(endpoint, "/hoist-emulator/sagemaker/endpoint-status", &serde_json::json!({"EndpointName": name, "FailNextUpdate": reason}));
 }
 
 /// POST `body` to one of the emulator's (unsigned) control endpoints;

@@ -1,5 +1,6 @@
-//! Test support for hoist: a real AWS emulator (moto) per test, and an
-//! isolated environment for running the `hoist` binary against it.
+//! Test support for hoist: a real AWS emulator (moto) per test, a real
+//! MLflow tracking server backed by it, and an isolated environment for
+//! running the `hoist` binary against them.
 //!
 //! Integration tests talk to a real server over loopback, never to mocks,
 //! so the production code path (SDK, signing, endpoint resolution, error
@@ -10,8 +11,10 @@ pub mod emulator;
 mod env;
 pub mod imds;
 mod leaks;
+pub mod mlflow;
 pub mod proxy;
 pub mod wire;
 
-pub use emulator::{Emulator, EmulatorOptions, Keys, ACCOUNT, set_endpoint_status, set_training_job_status};
+pub use emulator::{Emulator, EmulatorOptions, Keys, ACCOUNT, fail_next_endpoint_update, set_endpoint_status, set_training_job_status};
 pub use env::IsolatedEnv;
+pub use mlflow::MlflowServer;

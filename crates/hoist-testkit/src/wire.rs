@@ -132,6 +132,12 @@ impl Known {
                     set(self.tags.entry(arn).or_default(), &json_tags(&body["Tags"]));
                 }
             }
+            "sagemaker" if call.operation == "AddTags" => {
+                let body: serde_json::Value = req.body.as_deref().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
+                if let Some(arn) = body["ResourceArn"].as_str() {
+                    set(self.tags.entry(arn.to_string()).or_default(), &json_tags(&body["Tags"]));
+                }
+            }
             "iam" => {
                 let Ok(p) = form(req) else { return };
                 let tags: Vec<(String, String)> = members(&p, "Tags.member.")
@@ -1274,6 +1280,18 @@ fn sagemaker_endpoints(op: &str, body: &serde_json::Value, cx: &Cx) -> Result<Op
             out
         }
         "UpdateEndpoint" => vec![existing(arn("endpoint", "EndpointName")?), existing(arn("endpoint-config", "EndpointConfigName")?)],
+        // On the resource the ARN names, with its tags (and, adding, the
+        // request's).
+        "AddTags" | "ListTags" => {
+            let target = body["ResourceArn"].as_str().ok_or_else(|| format!("sagemaker:{op} without ResourceArn"))?.to_string();
+            let mut context = cx.known.resource_tags(&target);
+            if op == "AddTags" {
+                let tags = json_tags(&body["Tags"]);
+                context.extend(request_tag_context(&tags));
+                context.extend(tag_keys_context(&tags.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()));
+            }
+            vec![Authz::new(&action, &target, context)]
+        }
         "DescribeModel" | "DeleteModel" => vec![existing(arn("model", "ModelName")?)],
         "DescribeEndpointConfig" | "DeleteEndpointConfig" => vec![existing(arn("endpoint-config", "EndpointConfigName")?)],
         "DescribeEndpoint" | "DeleteEndpoint" => vec![existing(arn("endpoint", "EndpointName")?)],

@@ -532,11 +532,20 @@ const DEPLOY_HELP: &str = "A deploy file lists the endpoints that should exist:\
     \x20   instance_count: 1                  # or serverless: {memory_mb: 4096, max_concurrency: 5}\n\
     \x20 - name: summarize\n\
     \x20   model: {huggingface: facebook/bart-large-cnn, task: summarization}\n\
-    \x20   instance_type: ml.g5.xlarge\n\n\
+    \x20   instance_type: ml.g5.xlarge\n\
+    \x20 - name: churn\n\
+    \x20   model:\n\
+    \x20     mlflow: {model: churn, alias: champion}   # or version: 7, or stage: Production\n\
+    \x20   instance_type: ml.m5.large\n\n\
     Each endpoint is `hoist-<workspace>--<name>` in SageMaker, serving a model and endpoint\n\
     configuration whose names carry a hash of their content. A change makes a new model and\n\
     configuration and switches the endpoint with UpdateEndpoint (no downtime), then deletes the\n\
     old ones. Applying an unchanged file changes nothing.\n\n\
+    An `mlflow:` model is resolved in the MLflow Model Registry (MLFLOW_TRACKING_URI, or\n\
+    `mlflow.tracking_uri` in the config; MLFLOW_TRACKING_TOKEN or _USERNAME/_PASSWORD), packaged with\n\
+    hoist's mlflow.pyfunc handler into the workspace's bucket, and served on AWS's PyTorch container\n\
+    (Hugging Face's for `transformers`) unless `image` is given. With --watch, an alias or stage that\n\
+    moves rolls the endpoint to the new version; a version that fails to come up is rolled back.\n\n\
     Examples:\n  hoist deploy plan serve.yaml\n  hoist deploy apply serve.yaml\n  \
     hoist deploy apply serve.yaml --prune --yes     also delete endpoints the file no longer lists\n  \
     hoist deploy apply serve.yaml --watch           keep reconciling until Ctrl-C";
@@ -553,11 +562,13 @@ pub enum DeployCommand {
     #[command(after_help = "Waits until each endpoint is InService (progress on a terminal), then deletes the models and\n\
         configurations it replaced. Deleting or recreating an endpoint asks first (--yes for scripts).\n\
         Ctrl-C lets the call under way finish and starts no other (exit 130); apply again to go on.\n\
-        Exit status: 0 when every endpoint is as the file says, 1 when one is Failed, 2 for a bad file,\n\
-        4 when an AWS request failed.\n\n\
+        Exit status: 0 when every endpoint is as the file says, 1 when one is Failed (or an update was\n\
+        rolled back), 2 for a bad file or a missing MLflow model/alias/version, 4 when an AWS request\n\
+        or the MLflow registry failed.\n\n\
         Examples:\n  hoist deploy apply serve.yaml\n  hoist deploy apply serve.yaml --prune --yes\n  \
         hoist deploy apply serve.yaml --no-wait        return once SageMaker has the request\n  \
-        hoist deploy apply serve.yaml --watch --interval 1m")]
+        hoist deploy apply serve.yaml --watch --interval 1m\n  \
+        hoist deploy apply serve.yaml --watch --registry-interval 5s   follow MLflow aliases closely")]
     Apply(DeployApplyArgs),
 }
 
@@ -591,6 +602,9 @@ pub struct DeployApplyArgs {
     /// With --watch: how often to look for drift
     #[arg(long, value_name = "DURATION", default_value = "30s", requires = "watch")]
     pub interval: humantime::Duration,
+    /// With --watch: how often to ask the MLflow registry which version each `mlflow:` alias or stage names (an answer that moved rolls the endpoint to it; no AWS call otherwise)
+    #[arg(long, value_name = "DURATION", default_value = "10s", requires = "watch")]
+    pub registry_interval: humantime::Duration,
 }
 
 #[derive(Debug, Args)]

@@ -20,7 +20,8 @@ pub enum Exit {
     Usage = 2,
     /// No usable AWS credentials.
     Credentials = 3,
-    /// An AWS request failed: denied, unreachable, or a service error.
+    /// An AWS request failed: denied, unreachable, or a service error (or
+    /// the MLflow registry `deploy` reads).
     Aws = 4,
     /// `hoist run` only: hoist itself failed (a bad task file, no
     /// credentials, an AWS error), so its code cannot be mistaken for the
@@ -49,6 +50,9 @@ pub fn classify(err: &anyhow::Error) -> Exit {
                 ErrorKind::Credentials(_) => Exit::Credentials,
                 _ => Exit::Aws,
             };
+        }
+        if let Some(r) = cause.downcast_ref::<crate::mlflow::RegistryError>() {
+            return if r.is_usage() { Exit::Usage } else { Exit::Aws };
         }
         if cause.is::<UsageError>() || cause.is::<SettingsError>() || cause.is::<crate::task::TaskError>() {
             return Exit::Usage;

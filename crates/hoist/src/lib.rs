@@ -16,6 +16,7 @@ pub mod exit;
 pub mod footprint;
 pub mod humanize;
 pub mod jobs;
+pub mod mlflow;
 pub mod permissions;
 pub mod printer;
 pub mod progress;

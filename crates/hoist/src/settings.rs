@@ -62,6 +62,7 @@ pub const KEYS: &[&str] = &[
     "subnet_ids",
     "ami_parameter",
     "sagemaker_subnet_ids",
+    "mlflow.tracking_uri",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -89,6 +90,7 @@ fn env_vars(key: &str) -> &'static [&'static str] {
         "subnet_ids" => &["HOIST_SUBNET_IDS"],
         "ami_parameter" => &["HOIST_AMI_PARAMETER"],
         "sagemaker_subnet_ids" => &["HOIST_SAGEMAKER_SUBNET_IDS"],
+        "mlflow.tracking_uri" => &["HOIST_MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"],
         _ => &[],
     }
 }
@@ -140,6 +142,10 @@ pub struct Settings {
     /// separated. They need a route to S3 (a gateway endpoint or a NAT).
     /// Default: SageMaker's own network.
     pub sagemaker_subnet_ids: Option<Sourced<String>>,
+    /// `deploy` with `mlflow:` models: the tracking server (MLflow's own
+    /// `MLFLOW_TRACKING_URI` is read too; its credentials variables are
+    /// read where the registry is used).
+    pub mlflow_tracking_uri: Option<Sourced<String>>,
     pub config_file: ConfigFileInfo,
 }
 
@@ -249,8 +255,19 @@ impl ConfigFile {
             let line = e.span().map(|span| line_of_offset(text, span.start));
             invalid(line, format!("not valid TOML: {}", e.message()))
         })?;
-        let mut values = Vec::new();
+        // `[mlflow]` with `tracking_uri = ...` (or `mlflow.tracking_uri = ...`)
+        // is the key `mlflow.tracking_uri`.
+        let mut flat = Vec::new();
         for (key, value) in table {
+            match value {
+                toml::Value::Table(inner) if key == "mlflow" => {
+                    flat.extend(inner.into_iter().map(|(k, v)| (format!("{key}.{k}"), v)));
+                }
+                other => flat.push((key, other)),
+            }
+        }
+        let mut values = Vec::new();
+        for (key, value) in flat {
             let line = line_of_key(text, &key);
             if !KEYS.contains(&key.as_str()) {
                 let hint = match did_you_mean(&key, KEYS.iter().copied()) {
@@ -290,6 +307,14 @@ fn line_of_offset(text: &str, offset: usize) -> usize {
 /// The line a top-level key is defined on (the first `key =` line). Good
 /// enough for hoist's flat file; `None` for quoted or dotted keys.
 fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    let found = |key: &str| text.lines().position(|l| {
+        let l = l.trim_start();
+        l.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='))
+    });
+    // `[mlflow]` then `tracking_uri = ...`.
+    if let Some((_, last)) = key.split_once('.') {
+        return found(key).or_else(|| found(last)).map(|i| i + 1);
+    }
     text.lines().position(|l| {
         let l = l.trim_start();
         l.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='))
@@ -424,6 +449,7 @@ impl Settings {
             subnet_ids: raw("subnet_ids", None),
             ami_parameter: raw("ami_parameter", None),
             sagemaker_subnet_ids: raw("sagemaker_subnet_ids", None),
+            mlflow_tracking_uri: raw("mlflow.tracking_uri", None),
             backend,
             profile: raw("profile", flags.profile.as_ref()),
             region,

@@ -86,6 +86,7 @@ pub async fn show(ctx: &Context) -> Result<ExitCode> {
             entry("subnet_ids", &s.subnet_ids),
             entry("ami_parameter", &s.ami_parameter),
             entry("sagemaker_subnet_ids", &s.sagemaker_subnet_ids),
+            entry("mlflow.tracking_uri", &s.mlflow_tracking_uri),
             entry("sagemaker_role", &s.sagemaker_role),
             entry("instance_profile", &s.instance_profile),
         ],

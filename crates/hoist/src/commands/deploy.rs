@@ -3,6 +3,7 @@
 //! calls), plan per endpoint, apply on the shared applier, and with
 //! `--watch` do it again whenever the file changes or an endpoint drifts.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -17,8 +18,9 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::{DeployApplyArgs, DeployCommand};
-use crate::deploy::apply::Applier;
-use crate::deploy::file;
+use crate::deploy::apply::{Applier, RolledBack};
+use crate::deploy::file::{self, Data};
+use crate::mlflow::{ModelRef, Resolver, Version};
 use crate::deploy::plan::{self, Action, Change, Observed, Options};
 use crate::footprint::names::Names;
 use crate::jobs::store::Store;
@@ -28,16 +30,48 @@ pub async fn run(ctx: &Context, cmd: &DeployCommand) -> Result<ExitCode> {
     // The file is checked before hoist talks to AWS: a mistake in it is
     // found offline, without credentials.
     let (DeployCommand::Plan(crate::cli::DeployPlanArgs { file: path, .. }) | DeployCommand::Apply(DeployApplyArgs { file: path, .. })) = cmd;
-    file::load(path, crate::footprint::names::max_endpoint_name(ctx.settings.workspace.value.as_str()))?;
+    let decls = file::load(path, crate::footprint::names::max_endpoint_name(ctx.settings.workspace.value.as_str()))?;
+    let resolver = registry(ctx, path, &decls)?;
     match cmd {
         DeployCommand::Plan(args) => {
             let (session, names) = connect(ctx).await?;
-            let changes = prepare(&session, &names, &args.file, Options { prune: args.prune, wait: true }).await?;
+            let (changes, _) = prepare(&session, &names, &args.file, resolver.as_ref(), Options { prune: args.prune, wait: true }).await?;
             ctx.printer.report(&DeployReport::new(&names, &args.file, changes, false))?;
             Ok(ExitCode::SUCCESS)
         }
-        DeployCommand::Apply(args) => apply(ctx, args).await,
+        DeployCommand::Apply(args) => apply(ctx, args, resolver).await,
     }
+}
+
+/// The MLflow registry, when the file has `mlflow:` models: its URI from
+/// the settings (`mlflow.tracking_uri`, MLFLOW_TRACKING_URI), checked
+/// before any call.
+fn registry(ctx: &Context, path: &Path, decls: &[file::Endpoint]) -> Result<Option<Resolver>> {
+    let Some(first) = decls.iter().find(|e| matches!(e.model.data, Some(Data::Mlflow(_)))) else {
+        return Ok(None);
+    };
+    let Some(uri) = &ctx.settings.mlflow_tracking_uri else {
+        anyhow::bail!(crate::exit::UsageError(format!(
+            "{}:{}: endpoint {:?} takes its model from the MLflow registry: set MLFLOW_TRACKING_URI (or `mlflow.tracking_uri` in hoist's config) to the tracking server's URL",
+            path.display(),
+            first.line,
+            first.name
+        )));
+    };
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let registry = crate::mlflow::Registry::new(&uri.value, &env).map_err(|e| anyhow::anyhow!(e).context(format!("{}", uri.source)))?;
+    Ok(Some(Resolver::new(registry)))
+}
+
+/// The file's registry references, by endpoint name.
+fn registry_refs(decls: &[file::Endpoint]) -> Vec<(String, ModelRef)> {
+    decls
+        .iter()
+        .filter_map(|e| match &e.model.data {
+            Some(Data::Mlflow(r)) => Some((e.name.clone(), r.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 async fn connect(ctx: &Context) -> Result<(Session, Names)> {
@@ -47,18 +81,34 @@ async fn connect(ctx: &Context) -> Result<(Session, Names)> {
     Ok((session, names))
 }
 
-/// Read the file, check the footprint, resolve, observe, plan. Reads only.
-async fn prepare(session: &Session, n: &Names, path: &Path, opts: Options) -> Result<Vec<Change>> {
+/// Read the file, ask the registry, check the footprint, resolve,
+/// observe, plan. Reads only. Also returns the registry's answers, which a
+/// watch compares its polls with.
+async fn prepare(session: &Session, n: &Names, path: &Path, resolver: Option<&Resolver>, opts: Options) -> Result<(Vec<Change>, Vec<Version>)> {
     let decls = file::load(path, n.max_endpoint_name())?;
+    let refs = registry_refs(&decls);
+    let mut versions = Vec::new();
+    let mut resolved = BTreeMap::new();
+    if let Some(resolver) = resolver {
+        let (names, refs): (Vec<String>, Vec<ModelRef>) = refs.into_iter().unzip();
+        versions = resolver.versions(&refs).await?;
+        for (name, v) in names.into_iter().zip(&versions) {
+            resolved.insert(name, resolver.describe(session, v.clone()).await?);
+        }
+    } else if let Some((name, _)) = refs.first() {
+        // The file gained an `mlflow:` model while watching.
+        anyhow::bail!(crate::exit::UsageError(format!("endpoint {name:?} takes its model from the MLflow registry: restart with MLFLOW_TRACKING_URI set")));
+    }
     let role = crate::backends::sagemaker::footprint(session, n).await?;
     let store = Store::S3 { bucket: hoist_aws::s3::Bucket::new(session, &n.bucket), prefix: String::new() };
-    let desired = plan::resolve(n, &role, &store, &decls, path).await?;
+    let desired = plan::resolve(n, &role, &store, &decls, &resolved, path).await?;
     let sm = Endpoints::new(session);
     let seen = Observed::read(&sm, n).await?;
-    plan::plan(&sm, n, &desired, &seen, opts).await
+    Ok((plan::plan(&sm, n, &desired, &seen, opts).await?, versions))
 }
 
-async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
+async fn apply(ctx: &Context, args: &DeployApplyArgs, resolver: Option<Resolver>) -> Result<ExitCode> {
+    let resolver = resolver.as_ref();
     let (session, names) = connect(ctx).await?;
     let opts = Options { prune: args.prune, wait: !args.no_wait };
     // Ctrl-C (or SIGTERM) lets the call under way finish and starts no
@@ -77,8 +127,19 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
             std::process::exit(INTERRUPTED.into());
         });
     }
-    let applier = Applier { session: &session, bucket: &names.bucket, printer: &ctx.printer, stop: &stop };
+    let applier = Applier { session: &session, bucket: &names.bucket, printer: &ctx.printer, stop: &stop, registry: resolver.map(|r| &r.registry) };
+    // Watching: versions whose update SageMaker rolled back (by the model
+    // and configuration's name), not tried again until the registry or the
+    // file names something else.
+    let mut rolled_back: BTreeMap<String, String> = BTreeMap::new();
+    let mut versions: Vec<Version> = Vec::new();
     let mut seen_file = modified(&args.file);
+    let watch = Watch {
+        path: &args.file,
+        interval: *args.interval,
+        registry: resolver.map(|r| (r, *args.registry_interval)),
+        printer: &ctx.printer,
+    };
     let mut rounds = 0u32;
     // Watching, what a round that changed nothing says is said once, until
     // it changes (a broken file, kept endpoints).
@@ -87,10 +148,10 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
     loop {
         rounds += 1;
         let started = Instant::now();
-        let mut changes = prepare(&session, &names, &args.file, opts).await;
+        let mut changes = prepare(&session, &names, &args.file, resolver, opts).await;
         // Endpoints on their way somewhere are waited for, then planned again.
         for _ in 0..3 {
-            let Ok(planned) = &changes else { break };
+            let Ok((planned, _)) = &changes else { break };
             let busy: Vec<&Change> = planned.iter().filter(|c| c.action == Action::Busy).collect();
             if busy.is_empty() {
                 break;
@@ -98,10 +159,13 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
             ctx.printer.status(format!("hoist: waiting for {} already changing", count(busy.len(), "endpoint")));
             let waits: Vec<Change> = busy.iter().map(|c| Change { steps: vec![settle_step(c)], ..(*c).clone() }).collect();
             applier.apply(&waits).await?;
-            changes = prepare(&session, &names, &args.file, opts).await;
+            changes = prepare(&session, &names, &args.file, resolver, opts).await;
         }
-        let changes = match changes {
-            Ok(c) => c,
+        let mut changes = match changes {
+            Ok((c, v)) => {
+                versions = v;
+                c
+            }
             // Watching, a bad edit of the file (or AWS failing) is reported
             // and the endpoints are left as they are until the next change.
             Err(e) if args.watch && rounds > 1 => {
@@ -110,7 +174,7 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
                     ctx.printer.status(format!("hoist: {}{said}; endpoints left as they are", when()));
                     last_said = said;
                 }
-                if wait_for_change(&args.file, &mut seen_file, *args.interval, &interrupted, &stop).await {
+                if watch.wait(&mut seen_file, &versions, &interrupted, &stop).await {
                     ctx.printer.status("hoist: stopped watching");
                     return Ok(ExitCode::from(INTERRUPTED));
                 }
@@ -118,6 +182,9 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
             }
             Err(e) => return Err(e),
         };
+        for c in changes.iter_mut() {
+            hold_rolled_back(c, &rolled_back);
+        }
         let report = DeployReport::new(&names, &args.file, changes, false);
         let to_do = report.changes.iter().any(|c| !c.steps.is_empty());
         if to_do && !ctx.printer.is_json() && !ctx.printer.quiet {
@@ -147,6 +214,13 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
                 ctx.printer.status(format!("  not started  {key}"));
             }
             failures = applied.failed;
+        }
+        for (key, e) in &failures {
+            if let Some(rb) = e.downcast_ref::<RolledBack>()
+                && let Some(target) = report.changes.iter().find(|c| format!("endpoint {}", c.endpoint) == *key).and_then(update_target)
+            {
+                rolled_back.insert(target, rb.reason.clone());
+            }
         }
         if stop.load(Ordering::SeqCst) {
             ctx.printer.status("hoist: interrupted: the call under way finished, no other started; apply again to go on");
@@ -204,11 +278,32 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs) -> Result<ExitCode> {
         if !args.watch {
             return Ok(if failed == 0 && broken.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
         }
-        if wait_for_change(&args.file, &mut seen_file, *args.interval, &interrupted, &stop).await {
+        if watch.wait(&mut seen_file, &versions, &interrupted, &stop).await {
             ctx.printer.status("hoist: stopped watching");
             return Ok(ExitCode::from(INTERRUPTED));
         }
     }
+}
+
+/// The configuration an update switches the endpoint to.
+fn update_target(c: &Change) -> Option<String> {
+    c.steps.iter().find_map(|s| match s {
+        plan::Step::UpdateEndpoint { config, .. } => Some(config.clone()),
+        _ => None,
+    })
+}
+
+/// An update to what SageMaker rolled back before is not tried again
+/// (watching, it would be every round): the endpoint serves the previous
+/// version and is reported as failed until the registry or file changes.
+fn hold_rolled_back(c: &mut Change, rolled_back: &BTreeMap<String, String>) {
+    let Some(reason) = update_target(c).and_then(|t| rolled_back.get(&t).cloned()) else { return };
+    c.action = Action::Failed;
+    c.steps.clear();
+    c.details = vec![
+        format!("the update to what the file asks for was rolled back: {}", reason.trim_end_matches('.')),
+        "it serves the previous model; tried again when the registry or the file names another".into(),
+    ];
 }
 
 /// Exit status after Ctrl-C, as a shell reports SIGINT.
@@ -241,26 +336,84 @@ fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// Sleep until the file changes (checked every second) or `interval` has
-/// passed (to look for drift). True when interrupted.
-async fn wait_for_change(path: &Path, seen: &mut Option<SystemTime>, interval: Duration, interrupted: &tokio::sync::Notify, stop: &AtomicBool) -> bool {
-    let until = Instant::now() + interval;
-    loop {
-        if stop.load(Ordering::SeqCst) {
-            return true;
+/// What a watch waits for between rounds.
+struct Watch<'a> {
+    path: &'a Path,
+    /// Drift: a round every so often, whatever else happens.
+    interval: Duration,
+    /// The registry's aliases and stages, polled this often.
+    registry: Option<(&'a Resolver, Duration)>,
+    printer: &'a crate::printer::Printer,
+}
+
+impl Watch<'_> {
+    /// Sleep until the file changes (checked every second), the registry
+    /// names other versions than `versions`, or the drift interval has
+    /// passed. A registry poll sends no AWS request; one that fails is
+    /// said once (the endpoints stay as they are). True when interrupted.
+    async fn wait(&self, seen: &mut Option<SystemTime>, versions: &[Version], interrupted: &tokio::sync::Notify, stop: &AtomicBool) -> bool {
+        let until = Instant::now() + self.interval;
+        let mut next_poll = self.registry.map(|(_, every)| Instant::now() + every);
+        let mut unreachable = false;
+        loop {
+            if stop.load(Ordering::SeqCst) {
+                return true;
+            }
+            let now = modified(self.path);
+            if now != *seen {
+                *seen = now;
+                return false;
+            }
+            if Instant::now() >= until {
+                return false;
+            }
+            if let (Some((resolver, every)), Some(at)) = (self.registry, next_poll)
+                && Instant::now() >= at
+                && !versions.is_empty()
+            {
+                let refs: Vec<ModelRef> = self.refs();
+                match resolver.versions(&refs).await {
+                    Ok(v) if v != versions => {
+                        for (old, new) in versions.iter().zip(&v).filter(|(o, n)| o != n) {
+                            self.printer.status(format!(
+                                "hoist: [{}] MLflow model {}: version {} -> {}",
+                                humantime::format_rfc3339_seconds(SystemTime::now()),
+                                new.model,
+                                old.version,
+                                new.version
+                            ));
+                        }
+                        return false;
+                    }
+                    Ok(_) if unreachable => {
+                        unreachable = false;
+                        self.printer.status(format!("hoist: [{}] the MLflow registry answers again; nothing moved", humantime::format_rfc3339_seconds(SystemTime::now())));
+                    }
+                    Ok(_) => {}
+                    Err(e) if !unreachable => {
+                        unreachable = true;
+                        self.printer.status(format!("hoist: [{}] {e}", humantime::format_rfc3339_seconds(SystemTime::now())));
+                    }
+                    Err(_) => {}
+                }
+                next_poll = Some(Instant::now() + every);
+            }
+            let mut nap = Duration::from_secs(1).min(until.saturating_duration_since(Instant::now()));
+            if let Some(at) = next_poll {
+                nap = nap.min(at.saturating_duration_since(Instant::now()));
+            }
+            tokio::select! {
+                _ = interrupted.notified() => return true,
+                _ = tokio::time::sleep(nap.max(Duration::from_millis(10))) => {}
+            }
         }
-        let now = modified(path);
-        if now != *seen {
-            *seen = now;
-            return false;
-        }
-        if Instant::now() >= until {
-            return false;
-        }
-        tokio::select! {
-            _ = interrupted.notified() => return true,
-            _ = tokio::time::sleep(Duration::from_secs(1).min(until - Instant::now())) => {}
-        }
+    }
+
+    /// The registry references of the file as last read (a file that no
+    /// longer parses is the next round's to report).
+    fn refs(&self) -> Vec<ModelRef> {
+        let max = usize::MAX;
+        file::load(self.path, max).map(|d| registry_refs(&d).into_iter().map(|(_, r)| r).collect()).unwrap_or_default()
     }
 }
 

@@ -39,6 +39,15 @@ struct Row {
     modified: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure_reason: Option<String>,
+    /// The MLflow model version it serves (from its tags).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mlflow: Option<Served>,
+}
+
+#[derive(Serialize)]
+struct Served {
+    model: String,
+    version: String,
 }
 
 #[derive(Serialize)]
@@ -57,10 +66,15 @@ impl Report for ListReport {
         };
         let name_w = self.0.iter().map(|r| r.endpoint.len()).max().unwrap_or(0).max("ENDPOINT".len());
         let cap_w = self.0.iter().map(|r| capacity(r).chars().count()).max().unwrap_or(0).max("CAPACITY".len());
-        writeln!(out, "{:<name_w$}  {:<14} {:<cap_w$}  CHANGED", "ENDPOINT", "STATUS", "CAPACITY")?;
+        // What each serves, when some serve MLflow models.
+        let serves = |r: &Row| r.mlflow.as_ref().map(|m| format!("{} v{}", m.model, m.version)).unwrap_or_else(|| "-".into());
+        let any_served = self.0.iter().any(|r| r.mlflow.is_some());
+        let serves_w = self.0.iter().map(|r| serves(r).chars().count()).max().unwrap_or(0).max("MLFLOW MODEL".len());
+        let column = |text: String| if any_served { format!("{text:<serves_w$}  ") } else { String::new() };
+        writeln!(out, "{:<name_w$}  {:<14} {:<cap_w$}  {}CHANGED", "ENDPOINT", "STATUS", "CAPACITY", column("MLFLOW MODEL".into()))?;
         for r in &self.0 {
             let changed = r.modified.as_deref().map(crate::humanize::age).unwrap_or_else(|| "-".into());
-            writeln!(out, "{:<name_w$}  {:<14} {:<cap_w$}  {changed}", r.endpoint, r.status, capacity(r))?;
+            writeln!(out, "{:<name_w$}  {:<14} {:<cap_w$}  {}{changed}", r.endpoint, r.status, capacity(r), column(serves(r)))?;
             if let Some(reason) = &r.failure_reason {
                 writeln!(out, "  {reason}")?;
             }
@@ -93,10 +107,21 @@ async fn list(ctx: &Context) -> Result<ExitCode> {
                     None => (None, None),
                 }
             };
-            let capacity = match &config {
-                Some(c) => sm.describe_config(c).await?.map(|(_, cap)| cap),
-                None => None,
+            let (capacity, tags) = tokio::join!(
+                async {
+                    match &config {
+                        Some(c) => sm.describe_config(c).await.map(|c| c.map(|(_, cap)| cap)),
+                        None => Ok(None),
+                    }
+                },
+                sm.endpoint_tags(&e.arn)
+            );
+            let tags = tags?;
+            let mlflow = match (tags.get(crate::mlflow::MODEL_TAG), tags.get(crate::mlflow::VERSION_TAG)) {
+                (Some(model), Some(version)) => Some(Served { model: model.clone(), version: version.clone() }),
+                _ => None,
             };
+            let capacity = capacity?;
             Ok::<_, anyhow::Error>(Row {
                 endpoint: e.name.strip_prefix(prefix.as_str()).unwrap_or(&e.name).to_string(),
                 name: e.name.clone(),
@@ -104,6 +129,7 @@ async fn list(ctx: &Context) -> Result<ExitCode> {
                 capacity,
                 modified: e.modified.map(|t| humantime::format_rfc3339_seconds(t).to_string()),
                 failure_reason,
+                mlflow,
             })
         }
     }))
@@ -159,7 +185,7 @@ async fn delete(ctx: &Context, name: &str, yes: bool) -> Result<ExitCode> {
     steps.extend(uploads.into_iter().map(Step::DeleteUpload));
     let change = Change { endpoint: name.to_string(), name: full.clone(), action: Action::Delete, details: Vec::new(), steps };
     let stop = AtomicBool::new(false);
-    let applier = Applier { session: &session, bucket: &n.bucket, printer: &ctx.printer, stop: &stop };
+    let applier = Applier { session: &session, bucket: &n.bucket, printer: &ctx.printer, stop: &stop, registry: None };
     let applied = applier.apply(&[change]).await?;
     if let Some((_, e)) = applied.failed.into_iter().next() {
         return Err(e);

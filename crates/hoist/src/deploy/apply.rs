@@ -10,7 +10,7 @@ use hoist_aws::Session;
 use hoist_aws::endpoints::Endpoints;
 use hoist_aws::s3::Bucket;
 
-use super::plan::{Change, Step, work};
+use super::plan::{Change, Step, Upload, UploadSource, work};
 use crate::printer::Printer;
 use crate::progress::Progress;
 use crate::reconcile;
@@ -36,6 +36,9 @@ pub struct Applier<'a> {
     /// Set by Ctrl-C: no step starts after it (the call under way ends; a
     /// wait stops at once).
     pub stop: &'a AtomicBool,
+    /// For MLflow models: the registry (a proxied artifact store is read
+    /// through it).
+    pub registry: Option<&'a crate::mlflow::Registry>,
 }
 
 /// What an apply did, per endpoint key.
@@ -64,12 +67,29 @@ impl Applier<'_> {
         }
         let sm = Endpoints::new(self.session);
         match step {
-            Step::Upload { path, key } => {
+            Step::Upload(Upload { source, key }) => {
                 let bucket = Bucket::new(self.session, self.bucket);
                 if !bucket.exists(&key).await? {
-                    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                    self.printer.status(format!("  upload  {} ({}) to s3://{}/{key}", path.display(), crate::agent::human_bytes(size), self.bucket));
-                    bucket.put_file(&key, &path).await?;
+                    match source {
+                        UploadSource::File(path) => {
+                            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                            self.printer.status(format!("  upload  {} ({}) to s3://{}/{key}", path.display(), crate::agent::human_bytes(size), self.bucket));
+                            bucket.put_file(&key, &path).await?;
+                        }
+                        UploadSource::Mlflow(r) => {
+                            let registry = self.registry.ok_or_else(|| anyhow!("internal: no MLflow registry to package {} from", r.version.model))?;
+                            let started = Instant::now();
+                            let size = crate::mlflow::package::package(self.session, registry, &r, &bucket, &key).await?;
+                            self.printer.status(format!(
+                                "  package  MLflow model {} version {} ({}, {:.1} s) to s3://{}/{key}",
+                                r.version.model,
+                                r.version.version,
+                                crate::agent::human_bytes(size),
+                                started.elapsed().as_secs_f64(),
+                                self.bucket
+                            ));
+                        }
+                    }
                 }
             }
             Step::CreateModel(spec) => sm.create_model(&spec).await?,
@@ -90,15 +110,30 @@ impl Applier<'_> {
             Step::DeleteConfig(name) => sm.delete_config(&name).await?,
             Step::DeleteModel(name) => sm.delete_model(&name).await?,
             Step::DeleteUpload(key) => Bucket::new(self.session, self.bucket).delete(&[key]).await?,
-            Step::AwaitInService(name) => self.await_status(&sm, &name, true).await?,
-            Step::AwaitGone(name) => self.await_status(&sm, &name, false).await?,
+            Step::AwaitInService(name) => drop(self.await_status(&sm, &name, true).await?),
+            Step::AwaitUpdated { name, config } => {
+                // InService on another configuration: SageMaker's blue/green
+                // update failed and kept the previous fleet serving.
+                if let Some(info) = self.await_status(&sm, &name, true).await?
+                    && info.config != config
+                {
+                    bail!(RolledBack {
+                        endpoint: name,
+                        serving: info.config,
+                        reason: info.failure_reason.unwrap_or_else(|| "SageMaker gave no reason".into()),
+                    });
+                }
+            }
+            Step::TagEndpoint { arn, tags } => sm.tag_endpoint(&arn, &tags).await?,
+            Step::AwaitGone(name) => drop(self.await_status(&sm, &name, false).await?),
         }
         Ok(())
     }
 
     /// Poll until the endpoint is InService (or, `in_service` false, gone).
-    /// A Failed endpoint is an error carrying SageMaker's reason.
-    async fn await_status(&self, sm: &Endpoints<'_>, name: &str, in_service: bool) -> Result<()> {
+    /// A Failed endpoint is an error carrying SageMaker's reason. Returns
+    /// what the last describe said (InService), or None (gone).
+    async fn await_status(&self, sm: &Endpoints<'_>, name: &str, in_service: bool) -> Result<Option<hoist_aws::endpoints::EndpointInfo>> {
         let started = Instant::now();
         let mut interval = FIRST_POLL;
         let mut last = String::new();
@@ -106,9 +141,9 @@ impl Applier<'_> {
         loop {
             let info = sm.describe_endpoint(name).await?;
             match (&info, in_service) {
-                (None, false) => return Ok(()),
+                (None, false) => return Ok(None),
                 (None, true) => bail!("endpoint {name} disappeared while hoist waited for it to be InService"),
-                (Some(i), true) if i.status == "InService" => return Ok(()),
+                (Some(i), true) if i.status == "InService" => return Ok(info),
                 (Some(i), _) if i.status == "Failed" && in_service => {
                     bail!("endpoint {name} failed: {}", i.failure_reason.as_deref().unwrap_or("SageMaker gave no reason"))
                 }
@@ -142,11 +177,21 @@ impl Applier<'_> {
     }
 }
 
+/// An update SageMaker did not complete: the endpoint serves its previous
+/// configuration (the old model, no downtime).
+#[derive(Debug, thiserror::Error)]
+#[error("endpoint {endpoint}: the update failed and SageMaker rolled it back: it serves {serving} as before. SageMaker's reason: {reason}")]
+pub struct RolledBack {
+    pub endpoint: String,
+    pub serving: String,
+    pub reason: String,
+}
+
 /// What an endpoint's finished steps mean: serving, gone, only asked for
 /// (`--no-wait`), or its old parts cleaned up.
 fn finished(steps: &[Step]) -> &'static str {
     let has = |f: fn(&Step) -> bool| steps.iter().any(f);
-    if has(|s| matches!(s, Step::AwaitInService(_))) {
+    if has(|s| matches!(s, Step::AwaitInService(_) | Step::AwaitUpdated { .. })) {
         "ready"
     } else if has(|s| matches!(s, Step::CreateEndpoint { .. } | Step::UpdateEndpoint { .. })) {
         "requested"
@@ -159,7 +204,9 @@ fn finished(steps: &[Step]) -> &'static str {
 
 fn describe(step: &Step) -> String {
     match step {
-        Step::Upload { key, .. } => format!("uploading {key}"),
+        Step::Upload(u) => format!("uploading {}", u.key),
+        Step::AwaitUpdated { name, .. } => format!("waiting for {name} to update"),
+        Step::TagEndpoint { arn, .. } => format!("tagging {arn}"),
         Step::CreateModel(m) => format!("creating model {}", m.name),
         Step::CreateConfig(c) => format!("creating endpoint configuration {}", c.name),
         Step::CreateEndpoint { name, .. } => format!("creating endpoint {name}"),

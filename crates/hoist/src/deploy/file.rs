@@ -12,6 +12,10 @@
 //!       env: {KEY: value}
 //!     instance_type: ml.g5.xlarge
 //!     instance_count: 1                  # or serverless: {memory_mb: 4096, max_concurrency: 5}
+//!   - name: churn
+//!     model:
+//!       mlflow: {model: churn, alias: champion}   # or version: 7, or stage: Production
+//!     instance_type: ml.m5.large
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,7 +57,16 @@ struct RawModel {
     env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     huggingface: Option<Spanned<String>>,
     task: Option<Spanned<String>>,
-    mlflow: Option<Spanned<IgnoredAny>>,
+    mlflow: Option<Spanned<RawMlflow>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename = "mlflow", deny_unknown_fields)]
+struct RawMlflow {
+    model: Option<Spanned<String>>,
+    alias: Option<Spanned<String>>,
+    version: Option<Spanned<u64>>,
+    stage: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +108,8 @@ pub enum Data {
     Local(PathBuf),
     /// The model a hoist job on SageMaker produced.
     Job(String),
+    /// A version of a model in the MLflow Model Registry.
+    Mlflow(crate::mlflow::ModelRef),
 }
 
 /// SageMaker's serverless memory sizes (MiB) and concurrency limit.
@@ -210,10 +225,6 @@ type FieldError = (usize, usize, &'static str, String);
 fn validate_model(path: &Path, base: &Path, m: Spanned<RawModel>) -> Result<Model, FieldError> {
     let (ml, mc) = pos(&m.referenced);
     let m = m.value;
-    if let Some(g) = &m.mlflow {
-        let (l, c) = pos(&g.referenced);
-        return Err((l, c, "mlflow", "an MLflow registry source is not supported yet: give `image` and `data`".into()));
-    }
     let env: BTreeMap<String, String> = match m.env {
         None => BTreeMap::new(),
         Some(env) => {
@@ -233,6 +244,17 @@ fn validate_model(path: &Path, base: &Path, m: Spanned<RawModel>) -> Result<Mode
         }
         other => other.map(|i| i.value),
     };
+    if let Some(ml) = m.mlflow {
+        let (l, c) = pos(&ml.referenced);
+        for (field, given) in [("data", m.data.as_ref().map(|d| &d.referenced)), ("huggingface", m.huggingface.as_ref().map(|h| &h.referenced))] {
+            if let Some(at) = given {
+                let (l, c) = pos(at);
+                return Err((l, c, field, format!("the model comes from the MLflow registry: remove `{field}`")));
+            }
+        }
+        let r = mlflow_ref(ml.value).map_err(|(fl, fc, f, msg)| if fl == 0 { (l, c, f, msg) } else { (fl, fc, f, msg) })?;
+        return Ok(Model { image, data: Some(Data::Mlflow(r)), env, huggingface: None });
+    }
     if let Some(hf) = m.huggingface {
         let (l, c) = pos(&hf.referenced);
         if let Some(d) = &m.data {
@@ -264,9 +286,43 @@ fn validate_model(path: &Path, base: &Path, m: Spanned<RawModel>) -> Result<Mode
         }
     };
     if image.is_none() && !matches!(data, Some(Data::Job(_))) {
-        return Err((ml, mc, "image", "the model needs its serving container: give `image: <image URI>` (only `data: job:<id>` and `huggingface:` imply one)".into()));
+        return Err((ml, mc, "image", "the model needs its serving container: give `image: <image URI>` (only `data: job:<id>`, `huggingface:` and `mlflow:` imply one)".into()));
     }
     Ok(Model { image, data, env, huggingface: None })
+}
+
+/// `{model: churn, alias: champion}` (or `version: 7`, or `stage: Production`).
+/// Errors without a position of their own carry line 0 (the block's).
+fn mlflow_ref(m: RawMlflow) -> Result<crate::mlflow::ModelRef, FieldError> {
+    use crate::mlflow::{ModelRef, Selector};
+    let Some(model) = m.model.filter(|n| !n.value.trim().is_empty()) else {
+        return Err((0, 0, "mlflow.model", "give the registered model's name, as in `mlflow: {model: churn, alias: champion}`".into()));
+    };
+    let mut chosen = Vec::new();
+    if let Some(a) = m.alias {
+        chosen.push((pos(&a.referenced), Selector::Alias(a.value)));
+    }
+    if let Some(v) = m.version {
+        chosen.push((pos(&v.referenced), Selector::Version(v.value.to_string())));
+    }
+    if let Some(s) = m.stage {
+        chosen.push((pos(&s.referenced), Selector::Stage(s.value)));
+    }
+    match chosen.len() {
+        0 => Err((0, 0, "mlflow", format!("which version of {:?}? give one of `alias: champion`, `version: 3`, `stage: Production`", model.value))),
+        1 => {
+            let ((l, c), selector) = chosen.remove(0);
+            let empty = matches!(&selector, Selector::Alias(v) | Selector::Stage(v) if v.trim().is_empty());
+            if empty || selector == Selector::Version("0".into()) {
+                return Err((l, c, "mlflow", "expected an alias name, a stage name, or a version number from 1".into()));
+            }
+            Ok(ModelRef { model: model.value, selector })
+        }
+        _ => {
+            let ((l, c), _) = chosen[1];
+            Err((l, c, "mlflow", "give one of `alias`, `version` or `stage`, not several".into()))
+        }
+    }
 }
 
 fn parse_data(path: &Path, base: &Path, value: &str) -> Result<Data, String> {
@@ -378,6 +434,7 @@ fn translate(path: &Path, text: &str, err: &serde_saphyr::Error) -> FileError {
                 .replace("expected struct endpoint", "expected an endpoint (`name:`, `model:`, ...)")
                 .replace("expected struct model", "expected `image:`, `data:`, `env:` entries")
                 .replace("expected struct serverless", "expected `memory_mb:` and `max_concurrency:`")
+                .replace("expected struct mlflow", "expected `model:` and one of `alias:`, `version:`, `stage:`")
         }
     };
     FileError::at(path, line, column, field, message)
@@ -409,6 +466,26 @@ mod tests {
         assert_eq!(eps[1].capacity, Capacity::Serverless { memory_mb: 2048, max_concurrency: DEFAULT_CONCURRENCY });
         assert_eq!(eps[1].model.huggingface, Some(("distilbert".into(), "text-classification".into())));
         assert!(parse_ok("endpoints: []\n").is_empty());
+    }
+
+    #[test]
+    fn an_mlflow_model_names_one_version() {
+        use crate::mlflow::{ModelRef, Selector};
+        let eps = parse_ok("endpoints:\n  - name: churn\n    model: {mlflow: {model: churn, alias: champion}}\n    instance_type: ml.m5.large\n");
+        assert_eq!(eps[0].model.data, Some(Data::Mlflow(ModelRef { model: "churn".into(), selector: Selector::Alias("champion".into()) })));
+        assert_eq!(eps[0].model.image, None);
+        let eps = parse_ok("endpoints:\n  - name: churn\n    model:\n      mlflow: {model: churn, version: 7}\n      image: img:1\n    instance_type: ml.m5.large\n");
+        assert_eq!(eps[0].model.data, Some(Data::Mlflow(ModelRef { model: "churn".into(), selector: Selector::Version("7".into()) })));
+        let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {model: churn, alias: a, stage: Production}\n    instance_type: ml.m5.large\n");
+        assert!(e.starts_with("deploy.yaml:4:") && e.contains("`endpoints.model.mlflow`") && e.contains("not several"), "{e}");
+        let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {model: churn}\n    instance_type: ml.m5.large\n");
+        assert!(e.starts_with("deploy.yaml:4:") && e.contains("which version"), "{e}");
+        let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {alias: champion}\n    instance_type: ml.m5.large\n");
+        assert!(e.contains("`endpoints.model.mlflow.model`"), "{e}");
+        let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {model: churn, alais: champion}\n    instance_type: ml.m5.large\n");
+        assert!(e.contains("deploy.yaml:4") && e.contains("did you mean `alias`"), "{e}");
+        let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {model: churn, version: 1}\n      data: s3://b/k\n    instance_type: ml.m5.large\n");
+        assert!(e.starts_with("deploy.yaml:5:") && e.contains("remove `data`"), "{e}");
     }
 
     #[test]

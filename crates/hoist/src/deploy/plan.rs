@@ -20,6 +20,7 @@ use hoist_aws::endpoints::{Capacity, ConfigSpec, EndpointSummary, Endpoints, Lis
 use serde::Serialize;
 
 use super::file::{Data, Endpoint};
+use crate::mlflow::Resolved;
 use crate::footprint::names::Names;
 use crate::jobs::store::Store;
 use crate::reconcile::Work;
@@ -34,8 +35,26 @@ pub struct Desired {
     pub part: String,
     pub model: ModelSpec,
     pub config: ConfigSpec,
-    /// A local model file, and the bucket key it goes to.
-    pub upload: Option<(PathBuf, String)>,
+    /// A model file apply puts in the bucket first.
+    pub upload: Option<Upload>,
+    /// An MLflow model: after an update, the endpoint's tags say which
+    /// version it serves.
+    pub mlflow: Option<Box<Resolved>>,
+}
+
+/// A model file for the bucket's `models/`, and where it comes from.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub source: UploadSource,
+    pub key: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum UploadSource {
+    /// A file on this machine.
+    File(PathBuf),
+    /// An MLflow model version's files, packaged by apply.
+    Mlflow(Box<Resolved>),
 }
 
 /// What exists in SageMaker for the workspace (three paginated listings).
@@ -93,13 +112,18 @@ pub struct Change {
 /// One call (or wait) of an apply.
 #[derive(Debug, Clone)]
 pub enum Step {
-    Upload { path: PathBuf, key: String },
+    Upload(Upload),
     CreateModel(ModelSpec),
     CreateConfig(ConfigSpec),
     CreateEndpoint { name: String, config: String, tags: BTreeMap<String, String> },
     UpdateEndpoint { name: String, config: String },
     DeleteEndpoint(String),
     AwaitInService(String),
+    /// After an update: InService on `config`. InService on another one
+    /// means the update failed and SageMaker kept the previous fleet.
+    AwaitUpdated { name: String, config: String },
+    /// Replace the endpoint's tags naming what it serves (after an update).
+    TagEndpoint { arn: String, tags: BTreeMap<String, String> },
     AwaitGone(String),
     DeleteConfig(String),
     DeleteModel(String),
@@ -117,7 +141,7 @@ impl crate::reconcile::Step for Step {
 
 impl Step {
     pub fn is_mutating(&self) -> bool {
-        !matches!(self, Step::AwaitInService(_) | Step::AwaitGone(_))
+        !matches!(self, Step::AwaitInService(_) | Step::AwaitUpdated { .. } | Step::AwaitGone(_))
     }
 }
 
@@ -138,15 +162,33 @@ fn has_gpu(capacity: &Capacity) -> bool {
     }
 }
 
-/// The container an endpoint's model source implies, when the file names none.
-fn default_image(e: &Endpoint, region: &str) -> Result<String, String> {
+/// The container an endpoint's model source implies, when the file names
+/// none. An MLflow model's by its flavours: `transformers` on the Hugging
+/// Face container, anything with a `python_function` loader on the PyTorch
+/// one (both run hoist's mlflow.pyfunc handler).
+fn default_image(e: &Endpoint, region: &str, mlflow: Option<&Resolved>) -> Result<String, String> {
     let gpu = has_gpu(&e.capacity);
-    let tag = match &e.model.huggingface {
-        Some((_, task)) if task == "text-generation" && gpu => HF_TGI,
-        Some(_) if gpu => HF_GPU,
-        Some(_) => HF_CPU,
-        None if gpu => PYTORCH_GPU,
-        None => PYTORCH_CPU,
+    let tag = match (&e.model.huggingface, mlflow) {
+        (Some((_, task)), _) if task == "text-generation" && gpu => HF_TGI,
+        (Some(_), _) if gpu => HF_GPU,
+        (Some(_), _) => HF_CPU,
+        (None, Some(r)) if r.in_place() => {
+            return Err(format!(
+                "MLflow model {:?} version {} is a packaged model.tar.gz ({}): give the `image` that serves it",
+                r.version.model, r.version.version, r.version.artifact_uri
+            ));
+        }
+        (None, Some(r)) if r.flavors.iter().any(|f| f == "transformers") => if gpu { HF_GPU } else { HF_CPU },
+        (None, Some(r)) if !r.flavors.iter().any(|f| f == "python_function") => {
+            return Err(format!(
+                "MLflow model {:?} version {} has flavours {} and no `python_function`: give the `image` that serves it",
+                r.version.model,
+                r.version.version,
+                r.flavors.join(", ")
+            ));
+        }
+        (None, _) if gpu => PYTORCH_GPU,
+        (None, _) => PYTORCH_CPU,
     };
     if let Capacity::Instances { instance_type, .. } = &e.capacity
         && (instance_type.starts_with("ml.inf") || instance_type.starts_with("ml.trn"))
@@ -161,16 +203,28 @@ fn default_image(e: &Endpoint, region: &str) -> Result<String, String> {
 }
 
 /// Resolve the file's endpoints: images, model data (a local file is
-/// hashed, a job's record read), names with their content hash.
-pub async fn resolve(n: &Names, role_arn: &str, store: &Store, decls: &[Endpoint], file: &std::path::Path) -> Result<Vec<Desired>> {
+/// hashed, a job's record read, an MLflow model's version as `registry`
+/// has it, by endpoint name), names with their content hash.
+pub async fn resolve(
+    n: &Names,
+    role_arn: &str,
+    store: &Store,
+    decls: &[Endpoint],
+    registry: &BTreeMap<String, Resolved>,
+    file: &std::path::Path,
+) -> Result<Vec<Desired>> {
     let mut out = Vec::new();
     for e in decls {
         // As the file's own errors are given: file:line, the field.
         let at = |field: &str, m: String| anyhow::anyhow!(crate::exit::UsageError(format!("{}:{}: `endpoints.{field}`: {m}", file.display(), e.line)));
         let endpoint = n.endpoint(&e.name);
+        let mlflow = match &e.model.data {
+            Some(Data::Mlflow(r)) => Some(registry.get(&e.name).ok_or_else(|| anyhow::anyhow!("internal: {r} was not resolved"))?),
+            _ => None,
+        };
         let image = match &e.model.image {
             Some(i) => i.clone(),
-            None => default_image(e, &n.region).map_err(|m| at("model.image", m))?,
+            None => default_image(e, &n.region, mlflow).map_err(|m| at("model.image", m))?,
         };
         let mut environment = e.model.env.clone();
         if let Some((id, task)) = &e.model.huggingface {
@@ -184,7 +238,19 @@ pub async fn resolve(n: &Names, role_arn: &str, store: &Store, decls: &[Endpoint
                 let hash = crate::backends::bootstrap::cached_content_hash(path)?;
                 let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "model.tar.gz".into());
                 let key = format!("models/{endpoint}/{hash}/{file_name}");
-                (Some(format!("s3://{}/{key}", n.bucket)), Some((path.clone(), key)))
+                (Some(format!("s3://{}/{key}", n.bucket)), Some(Upload { source: UploadSource::File(path.clone()), key }))
+            }
+            Some(Data::Mlflow(_)) => {
+                let r = mlflow.expect("resolved above");
+                if r.in_place() {
+                    (Some(r.version.artifact_uri.clone()), None)
+                } else {
+                    // The serving handler and its settings (the file's env wins).
+                    environment.entry("SAGEMAKER_PROGRAM".into()).or_insert_with(|| "inference.py".into());
+                    environment.entry("SAGEMAKER_SUBMIT_DIRECTORY".into()).or_insert_with(|| "/opt/ml/model/code".into());
+                    let key = mlflow_key(&endpoint, r);
+                    (Some(format!("s3://{}/{key}", n.bucket)), Some(Upload { source: UploadSource::Mlflow(Box::new(r.clone())), key }))
+                }
             }
             Some(Data::Job(id)) => match job_model(store, id).await {
                 Ok(uri) => (Some(uri), None),
@@ -192,7 +258,10 @@ pub async fn resolve(n: &Names, role_arn: &str, store: &Store, decls: &[Endpoint
                 Err(err) => return Err(err),
             },
         };
-        let tags = crate::deploy::tags(n, &e.name);
+        let mut tags = crate::deploy::tags(n, &e.name);
+        if let Some(r) = mlflow {
+            tags.extend(r.tags());
+        }
         let part = n.endpoint_part(&endpoint, &content_hash(&endpoint, role_arn, &image, data.as_deref(), &environment, &e.capacity));
         out.push(Desired {
             decl: e.clone(),
@@ -208,9 +277,21 @@ pub async fn resolve(n: &Names, role_arn: &str, store: &Store, decls: &[Endpoint
             endpoint,
             part,
             upload,
+            mlflow: mlflow.map(|r| Box::new(r.clone())),
         });
     }
     Ok(out)
+}
+
+/// Where an MLflow version's package goes: readable (model and version),
+/// unique (a hash of the model, version and artifact location).
+fn mlflow_key(endpoint: &str, r: &Resolved) -> String {
+    let v = &r.version;
+    let mut h = crate::jobs::store::Fnv1a::default();
+    h.update(format!("{}\n{}\n{}", v.model, v.version, v.artifact_uri).as_bytes());
+    let name = super::file::sanitize(&v.model);
+    let name: String = name.chars().take(40).collect();
+    format!("models/{endpoint}/mlflow-{name}-v{}-{}/model.tar.gz", v.version, &h.hex()[..8])
 }
 
 /// The model a job trained (the `model.tar.gz` SageMaker wrote).
@@ -339,10 +420,10 @@ async fn plan_one(sm: &Endpoints<'_>, n: &Names, d: &Desired, seen: &Observed, o
     // What makes the new model and configuration (those already made by an
     // interrupted apply are kept: their names carry their content).
     let mut make = Vec::new();
-    if let Some((path, key)) = &d.upload
+    if let Some(upload) = &d.upload
         && !have_model
     {
-        make.push(Step::Upload { path: path.clone(), key: key.clone() });
+        make.push(Step::Upload(upload.clone()));
     }
     if !have_model {
         make.push(Step::CreateModel(d.model.clone()));
@@ -396,7 +477,10 @@ async fn plan_one(sm: &Endpoints<'_>, n: &Names, d: &Desired, seen: &Observed, o
         }
         return Ok(change);
     }
-    let (details, old_data) = diff(sm, d, &info.config).await?;
+    let (mut details, old_data) = diff(sm, d, &info.config).await?;
+    if let Some(r) = &d.mlflow {
+        details.insert(0, format!("MLflow model {}: to version {}", r.version.model, r.version.version));
+    }
     change.details = details;
     change.steps = make;
     if info.status == "Failed" {
@@ -415,18 +499,29 @@ async fn plan_one(sm: &Endpoints<'_>, n: &Names, d: &Desired, seen: &Observed, o
         change.action = Action::Update;
         change.steps.push(Step::UpdateEndpoint { name: d.endpoint.clone(), config: d.part.clone() });
     }
+    let retag = || Step::TagEndpoint { arn: n.endpoint_arn(&d.endpoint), tags: d.model.tags.clone() };
     if opts.wait {
-        change.steps.push(Step::AwaitInService(d.endpoint.clone()));
+        if change.action == Action::Update {
+            change.steps.push(Step::AwaitUpdated { name: d.endpoint.clone(), config: d.part.clone() });
+        } else {
+            change.steps.push(Step::AwaitInService(d.endpoint.clone()));
+        }
+        // Once it serves the new version (a recreated endpoint has its tags).
+        if d.mlflow.is_some() && change.action == Action::Update {
+            change.steps.push(retag());
+        }
         // The old configuration and model go once the new one serves (an
         // update that fails rolls back to them).
         let old: Vec<&String> = configs.iter().chain(&models).filter(|p| **p != d.part).collect();
         cleanup(&mut change, opts, old.into_iter(), &configs, &models);
         // The model file hoist uploaded for what it replaced.
         if let Some(key) = old_data.as_deref().and_then(|u| upload_key(n, &d.endpoint, u))
-            && d.upload.as_ref().is_none_or(|(_, new)| *new != key)
+            && d.upload.as_ref().is_none_or(|new| new.key != key)
         {
             change.steps.push(Step::DeleteUpload(key));
         }
+    } else if d.mlflow.is_some() && change.action == Action::Update {
+        change.steps.push(retag());
     }
     Ok(change)
 }
@@ -467,9 +562,13 @@ fn capacity_text(c: &Capacity) -> String {
 
 fn describe_spec(d: &Desired) -> Vec<String> {
     let mut out = vec![format!("image {}", d.model.image)];
+    if let Some(r) = &d.mlflow {
+        out.push(format!("MLflow model {} version {}", r.version.model, r.version.version));
+    }
     if let Some(data) = &d.model.data {
-        let from = match &d.upload {
-            Some((path, _)) => format!(" (from {}, uploaded by apply)", path.display()),
+        let from = match d.upload.as_ref().map(|u| &u.source) {
+            Some(UploadSource::File(path)) => format!(" (from {}, uploaded by apply)", path.display()),
+            Some(UploadSource::Mlflow(r)) => format!(" (packaged by apply from {})", r.version.artifact_uri),
             None => String::new(),
         };
         out.push(format!("data {data}{from}"));

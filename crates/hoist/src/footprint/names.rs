@@ -141,6 +141,11 @@ impl Names {
         self.training_job_prefix()
     }
 
+    /// An endpoint's ARN (SageMaker writes the name in lower case there).
+    pub fn endpoint_arn(&self, endpoint: &str) -> String {
+        format!("arn:{}:sagemaker:{}:{}:endpoint/{}", self.partition, self.region, self.account, endpoint.to_ascii_lowercase())
+    }
+
     /// The endpoint a deploy file's `name` declares.
     pub fn endpoint(&self, name: &str) -> String {
         format!("{}{name}", self.endpoint_prefix())

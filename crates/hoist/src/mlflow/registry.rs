@@ -1,0 +1,262 @@
+//! The MLflow Model Registry over its REST API (`/api/2.0/mlflow/...`):
+//! which version an alias, a stage or a number names, and where its
+//! artifacts are. Reads only; hoist never changes the registry.
+
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{ModelRef, Selector};
+
+/// A request to the registry gives up after this long.
+const TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What can go wrong asking the registry. `NotFound` is the file's to fix
+/// (exit 2); the others are the registry's or the network's (exit 4).
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("the MLflow registry at {uri} cannot be reached ({cause}); endpoints are left as they are")]
+    Unreachable { uri: String, cause: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the MLflow registry at {uri} refused hoist (HTTP {status}): {message}; set MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD")]
+    Denied { uri: String, status: u16, message: String },
+    #[error("the MLflow registry at {uri} answered HTTP {status} to {what}: {message}")]
+    Failed { uri: String, status: u16, what: String, message: String },
+    #[error("{0}")]
+    Setup(String),
+    #[error("AccessDenied reading {uri}: hoist reads an MLflow model's files with your AWS credentials, and `hoist policy deploy` covers only the workspace's bucket: ask an administrator for s3:ListBucket and s3:GetObject on them")]
+    ArtifactsDenied { uri: String },
+}
+
+impl RegistryError {
+    /// Whether the fix is in the deploy file or settings (exit 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, RegistryError::NotFound(_) | RegistryError::Setup(_))
+    }
+}
+
+/// One model version, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub model: String,
+    pub version: String,
+    /// Where its files are (`s3://…`, `mlflow-artifacts:/…`).
+    pub artifact_uri: String,
+    pub run_id: Option<String>,
+}
+
+pub struct Registry {
+    base: String,
+    auth: Option<String>,
+    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+#[derive(Deserialize)]
+struct RawVersion {
+    version: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    run_id: Option<String>,
+}
+
+impl Registry {
+    /// A client for the tracking server at `uri` (http or https), with
+    /// MLflow's usual credentials from the environment.
+    pub fn new(uri: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, RegistryError> {
+        let base = uri.trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) || base.parse::<hyper::Uri>().is_err() {
+            return Err(RegistryError::Setup(format!(
+                "MLflow tracking URI {uri:?}: hoist talks to a tracking server over HTTP(S), as in `http://mlflow.internal:5000`"
+            )));
+        }
+        let auth = match (env("MLFLOW_TRACKING_TOKEN"), env("MLFLOW_TRACKING_USERNAME"), env("MLFLOW_TRACKING_PASSWORD")) {
+            (Some(token), _, _) => Some(format!("Bearer {token}")),
+            (None, Some(user), Some(password)) => {
+                Some(format!("Basic {}", aws_smithy_types::base64::encode(format!("{user}:{password}"))))
+            }
+            _ => None,
+        };
+        let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        http.enforce_http(false);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(provider)
+            .map_err(|e| RegistryError::Setup(format!("cannot set up TLS for the MLflow registry: {e}")))?
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Ok(Self { base, auth, client: Client::builder(TokioExecutor::new()).build(https) })
+    }
+
+    pub fn uri(&self) -> &str {
+        &self.base
+    }
+
+    /// The version `r` names, and where its artifacts are.
+    pub async fn resolve(&self, r: &ModelRef) -> Result<Version, RegistryError> {
+        let name = &r.model;
+        let raw = match &r.selector {
+            Selector::Alias(alias) => {
+                match self.get("registered-models/alias", &[("name", name), ("alias", alias)]).await {
+                    Ok(v) => parse_version(v, "model_version", self.uri())?,
+                    Err(e) => return Err(self.not_found(e, r).await),
+                }
+            }
+            Selector::Version(v) => match self.get("model-versions/get", &[("name", name), ("version", v)]).await {
+                Ok(v) => parse_version(v, "model_version", self.uri())?,
+                Err(e) => return Err(self.not_found(e, r).await),
+            },
+            Selector::Stage(stage) => {
+                let body = serde_json::json!({"name": name, "stages": [stage]});
+                let answer = match self.post("registered-models/get-latest-versions", &body).await {
+                    Ok(v) => v,
+                    Err(e) => return Err(self.not_found(e, r).await),
+                };
+                match answer.get("model_versions").and_then(Value::as_array).and_then(|v| v.first()) {
+                    Some(v) => serde_json::from_value(v.clone()).map_err(|e| self.bad_answer(e))?,
+                    None => return Err(RegistryError::NotFound(format!("MLflow model {name:?} has no version in stage {stage:?}"))),
+                }
+            }
+        };
+        if let Some(status) = raw.status.as_deref().filter(|s| *s != "READY") {
+            return Err(RegistryError::NotFound(format!(
+                "MLflow model {name:?} version {} ({}) is {status}, not READY: it cannot be served yet",
+                raw.version, r.selector
+            )));
+        }
+        let uri = self.get("model-versions/get-download-uri", &[("name", name), ("version", &raw.version)]).await?;
+        let Some(artifact_uri) = uri.get("artifact_uri").and_then(Value::as_str) else {
+            return Err(self.bad_answer("no artifact_uri"));
+        };
+        Ok(Version { model: name.clone(), version: raw.version, artifact_uri: artifact_uri.to_string(), run_id: raw.run_id })
+    }
+
+    /// A registry "does not exist" answer in the file's terms: which of the
+    /// model, alias or version is missing, and what there is instead.
+    async fn not_found(&self, e: RegistryError, r: &ModelRef) -> RegistryError {
+        let RegistryError::Failed { status: 400 | 404, message, .. } = &e else { return e };
+        let name = &r.model;
+        let model = match self.get("registered-models/get", &[("name", name)]).await {
+            Ok(m) => m,
+            Err(RegistryError::Failed { status: 400 | 404, .. }) => {
+                return RegistryError::NotFound(format!("the MLflow registry at {} has no registered model {name:?}", self.uri()));
+            }
+            Err(other) => return other,
+        };
+        let aliases: Vec<String> = model
+            .pointer("/registered_model/aliases")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| Some(format!("{} (version {})", a.get("alias")?.as_str()?, a.get("version")?.as_str()?)))
+            .collect();
+        let have = if aliases.is_empty() { "it has no aliases".to_string() } else { format!("its aliases: {}", aliases.join(", ")) };
+        RegistryError::NotFound(match &r.selector {
+            Selector::Alias(a) => format!("MLflow model {name:?} has no alias {a:?} ({have})"),
+            Selector::Version(v) => format!("MLflow model {name:?} has no version {v} ({have})"),
+            Selector::Stage(s) => format!("MLflow model {name:?}: stage {s:?}: {message}"),
+        })
+    }
+
+    fn bad_answer(&self, e: impl std::fmt::Display) -> RegistryError {
+        RegistryError::Failed { uri: self.base.clone(), status: 200, what: "a model version request".into(), message: format!("unexpected answer: {e}") }
+    }
+
+    async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, RegistryError> {
+        let q: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+        self.json(self.send(hyper::Method::GET, &format!("mlflow/{path}?{}", q.join("&")), None).await?)
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Result<Value, RegistryError> {
+        self.json(self.send(hyper::Method::POST, &format!("mlflow/{path}"), Some(body.to_string())).await?)
+    }
+
+    fn json(&self, bytes: Bytes) -> Result<Value, RegistryError> {
+        serde_json::from_slice(&bytes).map_err(|e| self.bad_answer(format!("not JSON: {e}")))
+    }
+
+    /// The files under `path` of a server that proxies its artifact store
+    /// (`mlflow-artifacts:` URIs): (path relative to `path`, is a directory).
+    pub async fn list_artifacts(&self, path: &str) -> Result<Vec<(String, bool)>, RegistryError> {
+        let v = self.json(self.send(hyper::Method::GET, &format!("mlflow-artifacts/artifacts?path={}", encode(path)), None).await?)?;
+        let files = v.get("files").and_then(Value::as_array).cloned().unwrap_or_default();
+        Ok(files
+            .iter()
+            .filter_map(|f| Some((f.get("path")?.as_str()?.to_string(), f.get("is_dir").and_then(Value::as_bool).unwrap_or(false))))
+            .collect())
+    }
+
+    /// One file of a proxied artifact store.
+    pub async fn download_artifact(&self, path: &str) -> Result<Bytes, RegistryError> {
+        let encoded: Vec<String> = path.split('/').map(encode).collect();
+        self.send(hyper::Method::GET, &format!("mlflow-artifacts/artifacts/{}", encoded.join("/")), None).await
+    }
+
+    /// `path` under `/api/2.0/`; the answer's body when it is a success.
+    async fn send(&self, method: hyper::Method, path: &str, body: Option<String>) -> Result<Bytes, RegistryError> {
+        let url = format!("{}/api/2.0/{path}", self.base);
+        let mut req = hyper::Request::builder().method(method).uri(&url).header("accept", "application/json");
+        if let Some(auth) = &self.auth {
+            req = req.header("authorization", auth);
+        }
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let req = req.body(Full::new(Bytes::from(body.unwrap_or_default()))).map_err(|e| RegistryError::Setup(e.to_string()))?;
+        let unreachable = |cause: String| RegistryError::Unreachable { uri: self.base.clone(), cause };
+        let answer = tokio::time::timeout(TIMEOUT, async {
+            let resp = self.client.request(req).await.map_err(|e| unreachable(connect_cause(&e)))?;
+            let status = resp.status().as_u16();
+            let bytes = resp.into_body().collect().await.map_err(|e| unreachable(e.to_string()))?.to_bytes();
+            Ok::<_, RegistryError>((status, bytes))
+        })
+        .await
+        .map_err(|_| unreachable(format!("no answer in {} s", TIMEOUT.as_secs())))??;
+        let (status, bytes) = answer;
+        let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+        let message = || {
+            json.as_ref()
+                .and_then(|j| j.get("message").and_then(Value::as_str).map(str::to_string))
+                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect())
+        };
+        match status {
+            200..=299 => Ok(bytes),
+            401 | 403 => Err(RegistryError::Denied { uri: self.base.clone(), status, message: message() }),
+            _ => Err(RegistryError::Failed { uri: self.base.clone(), status, what: path.split('?').next().unwrap_or(path).to_string(), message: message() }),
+        }
+    }
+}
+
+fn parse_version(v: Value, field: &str, uri: &str) -> Result<RawVersion, RegistryError> {
+    let inner = v.get(field).cloned().unwrap_or(Value::Null);
+    serde_json::from_value(inner).map_err(|e| RegistryError::Failed {
+        uri: uri.to_string(),
+        status: 200,
+        what: "a model version request".into(),
+        message: format!("unexpected answer: {e}"),
+    })
+}
+
+/// The innermost cause of a connection failure ("Connection refused"),
+/// not hyper's "client error (Connect)".
+fn connect_cause(e: &hyper_util::client::legacy::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+fn encode(v: &str) -> String {
+    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
