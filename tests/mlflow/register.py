@@ -77,9 +77,12 @@ def main():
             line = register(args.name, value, args.alias if last else None, requirements)
             _out.write(json.dumps(line) + "\n")
             _out.flush()
-            if requirements is None:
+            if requirements is None and not last:
                 # Inferring requirements runs a subprocess (~4 s a version):
                 # reuse the first version's, which are the same for all.
+                # (Not after the last: through a proxying server that is a
+                # presigned download, which the emulator refuses under IAM
+                # enforcement and MLflow's client retries for minutes.)
                 import mlflow.artifacts
 
                 requirements = mlflow.artifacts.download_artifacts(artifact_uri=line["artifact_uri"] + "/requirements.txt", dst_path=tmp)

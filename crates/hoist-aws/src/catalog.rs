@@ -795,6 +795,8 @@ pub const ALL: &[Op] = &[
     endpoints::UPDATE_ENDPOINT,
     endpoints::DESCRIBE_ENDPOINT,
     endpoints::DELETE_ENDPOINT,
+    endpoints::TAG_ENDPOINT,
+    endpoints::LIST_ENDPOINT_TAGS,
     endpoints::LIST_ENDPOINTS,
     endpoints::LIST_ENDPOINT_CONFIGS,
     endpoints::LIST_MODELS,

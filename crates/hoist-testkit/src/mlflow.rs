@@ -35,6 +35,8 @@ pub struct MlflowServer {
     /// Home, sqlite store and logs (its temp dir), and the variables both
     /// the server and `register.py` run with.
     env: IsolatedEnv,
+    /// Artifacts through the server (`--serve-artifacts`), not straight to S3.
+    proxied: bool,
 }
 
 /// `mlflow` in the emulator's venv, installed by `scripts/test`.
@@ -55,6 +57,18 @@ impl MlflowServer {
     /// free loopback port. Panics, with the server's output, if it does
     /// not answer `/health` within a minute.
     pub async fn start(emulator: &Emulator) -> Self {
+        Self::start_with(emulator, false).await
+    }
+
+    /// As [`start`](Self::start), but the server proxies its artifact store
+    /// (`--serve-artifacts`, MLflow's default): clients read and write
+    /// artifacts over HTTP (`mlflow-artifacts:/...` URIs) and only the
+    /// server touches S3 (the bucket's `proxied/` prefix).
+    pub async fn start_proxied(emulator: &Emulator) -> Self {
+        Self::start_with(emulator, true).await
+    }
+
+    async fn start_with(emulator: &Emulator, proxied: bool) -> Self {
         mlflow_program();
         let sdk = emulator.sdk_config().await;
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
@@ -75,7 +89,7 @@ impl MlflowServer {
             // Otherwise the server starts a job runner and 6 huey consumer
             // processes (GenAI jobs): seconds of start-up, none of use here.
             .set("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false");
-        let mut server = Self { child: None, port: 0, env };
+        let mut server = Self { child: None, port: 0, env, proxied };
         let mut last_error = String::new();
         // A port found free can be taken by someone else before MLflow
         // binds it; try a few times before giving up.
@@ -98,7 +112,11 @@ impl MlflowServer {
         let mut cmd = self.env.command(emulator_python());
         cmd.arg(repo_root().join("tests/mlflow/server.py"))
             .args(["server", "--backend-store-uri", &store])
-            .args(["--default-artifact-root", &format!("s3://{ARTIFACT_BUCKET}/"), "--no-serve-artifacts"])
+            .args(if self.proxied {
+                vec!["--serve-artifacts".to_string(), "--artifacts-destination".to_string(), format!("s3://{ARTIFACT_BUCKET}/proxied")]
+            } else {
+                vec!["--default-artifact-root".to_string(), format!("s3://{ARTIFACT_BUCKET}/"), "--no-serve-artifacts".to_string()]
+            })
             .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--workers", "1"])
             // Its own group, so that stopping it stops uvicorn too; stdin
             // held open so that the group dies with the test process even

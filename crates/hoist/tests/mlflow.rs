@@ -121,6 +121,16 @@ impl World {
     }
 }
 
+/// The watching `hoist`, killed if the test fails before it stops it.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn key_of(data_url: &str) -> String {
     data_url.strip_prefix(&format!("s3://{}/", bucket())).unwrap_or_else(|| panic!("not in the workspace bucket: {data_url}")).to_string()
 }
@@ -209,15 +219,16 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
     // Watching: a registry poll that finds nothing new sends no AWS request.
     let watch_calls = w.dir.path().join("watch.jsonl");
     let log = w.dir.path().join("watch.log");
-    let mut child = w
-        .env
-        .command(env!("CARGO_BIN_EXE_hoist"))
-        .args(["deploy", "apply", f, "--watch", "--interval", "1h", "--registry-interval", "500ms"])
-        .env("HOIST_RECORD_CALLS", &watch_calls)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut child = Killed(
+        w.env
+            .command(env!("CARGO_BIN_EXE_hoist"))
+            .args(["deploy", "apply", f, "--watch", "--interval", "1h", "--registry-interval", "500ms"])
+            .env("HOIST_RECORD_CALLS", &watch_calls)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     let said = |needle: &'static str| {
         let log = log.clone();
         move || {
@@ -227,13 +238,16 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
     };
     eventually("the first round", &log, said("nothing to change")).await;
     let before = read_calls(&watch_calls).len();
-    let registry_before = w.mlflow.log().matches("registered-models/alias").count();
+    // (The server logs each request it answers: one line per request.)
+    let count = |what: &str| w.mlflow.log().matches(what).count();
+    let (polls_before, requests_before) = (count("registered-models/alias"), count("/api/2.0/mlflow"));
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_aws = read_calls(&watch_calls).len() - before;
-    let idle_registry = w.mlflow.log().matches("registered-models/alias").count() - registry_before;
+    let (polls, requests) = (count("registered-models/alias") - polls_before, count("/api/2.0/mlflow") - requests_before);
     assert_eq!(idle_aws, 0, "idle polls sent AWS requests: {:?}", &read_calls(&watch_calls)[before..]);
-    assert!(idle_registry >= 4, "the registry was polled {idle_registry} times in 3 s");
-    eprintln!("idle: {idle_registry} registry polls in 3 s (one request each, one `mlflow:` endpoint), {idle_aws} AWS requests");
+    assert!(polls >= 4, "the registry was polled {polls} times in 3 s");
+    assert_eq!(requests, polls, "a poll is one request (the alias)");
+    eprintln!("idle: {polls} registry polls in 3 s, {requests} registry requests, {idle_aws} AWS requests");
 
     // The alias moves: the endpoint is updated to version 2, with no
     // mutating call beyond the update's own.
@@ -331,8 +345,8 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
     assert!(mutating(&gone_calls).is_empty());
     assert!(w.served_data().contains("/mlflow-churn-v2-"));
 
-    unsafe { assert_eq!(libc::kill(child.id() as i32, libc::SIGINT), 0) };
-    let status = child.wait().unwrap();
+    unsafe { assert_eq!(libc::kill(child.0.id() as i32, libc::SIGINT), 0) };
+    let status = child.0.wait().unwrap();
     let said_all = std::fs::read_to_string(&log).unwrap();
     assert_eq!(status.code(), Some(130), "{said_all}");
 
@@ -354,4 +368,71 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
         }
     }
     eprintln!("least-privilege proof for `deploy` with MLflow: {proven} authorizations allowed");
+}
+
+/// A tracking server that proxies its artifact store (`mlflow server`'s
+/// default): hoist reads the version's files through the server, so the
+/// user needs nothing beyond `hoist policy deploy`. The legacy stage
+/// selector, the tracking URI from hoist's config file, and the errors a
+/// user meets first (no tracking URI; a version that does not exist).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxied_registry_serves_a_stage_with_only_the_deploy_policy() {
+    let emu = Emulator::start_with(EmulatorOptions { enforce_iam: true, ..Default::default() }).await;
+    let mlflow = MlflowServer::start_proxied(&emu).await;
+    let mut admin = emu.env();
+    admin.set("HOIST_WORKSPACE", WS);
+    hoist(&admin, &["init", "--yes", "-q"]).expect_code(0);
+    let docs = match hoist(&admin, &["policy", "deploy", "--account", ACCOUNT, "--region", REGION, "-o", "json"]).expect_code(0).json() {
+        Value::Array(d) => d,
+        d => vec![d],
+    };
+    let keys = emu.create_user_with_managed_policies("deployer", &docs).await;
+    let mut env = emu.env_for(&keys);
+    env.set("HOIST_WORKSPACE", WS);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fraud.yaml");
+    std::fs::write(&file, "endpoints:\n  - name: fraud\n    model:\n      mlflow: {model: fraud, stage: Production}\n    serverless: {memory_mb: 2048}\n").unwrap();
+    let f = file.to_str().unwrap();
+
+    // No tracking URI: said before anything is sent, naming the file's line.
+    let calls = dir.path().join("no-uri.jsonl");
+    let no_uri = common::hoist_recorded(&env, &["deploy", "apply", f], &calls);
+    assert_eq!(no_uri.code, 2, "{}", no_uri.stderr);
+    assert!(no_uri.stderr.contains("fraud.yaml:2") && no_uri.stderr.contains("MLFLOW_TRACKING_URI"), "{}", no_uri.stderr);
+    assert!(read_calls(&calls).is_empty());
+
+    let v = mlflow.register("fraud", &[7.0]);
+    assert!(v[0].artifact_uri.starts_with("mlflow-artifacts:"), "not proxied: {}", v[0].artifact_uri);
+    let body = json!({"name": "fraud", "version": v[0].version, "stage": "Production", "archive_existing_versions": false});
+    let (status, answer) = mlflow.request("POST", "/api/2.0/mlflow/model-versions/transition-stage", Some(&body));
+    assert_eq!(status, 200, "{answer}");
+    env.write_hoist_config(&format!("[mlflow]\ntracking_uri = \"{}\"\n", mlflow.uri()));
+
+    let applied = hoist(&env, &["deploy", "apply", f]);
+    applied.expect_code(0);
+    assert!(applied.stderr.contains("package  MLflow model fraud version 1"), "{}", applied.stderr);
+    let sdk = emu.sdk_config().await;
+    let sm = aws_sdk_sagemaker::Client::new(&sdk);
+    let e = sm.describe_endpoint().endpoint_name("hoist-ml--fraud").send().await.unwrap();
+    assert_eq!(e.endpoint_status().unwrap().as_str(), "InService");
+    let model = sm.describe_model().model_name(e.endpoint_config_name().unwrap()).send().await.unwrap();
+    let data = model.primary_container().unwrap().model_data_url().unwrap().to_string();
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let obj = s3.get_object().bucket(bucket()).key(key_of(&data)).send().await.unwrap();
+    let bytes = obj.body.collect().await.unwrap().into_bytes();
+    let mut names = Vec::new();
+    for entry in tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..])).entries().unwrap() {
+        names.push(entry.unwrap().path().unwrap().to_string_lossy().trim_start_matches("./").to_string());
+    }
+    for want in ["MLmodel", "model.skops", "code/inference.py", "code/requirements.txt"] {
+        assert!(names.iter().any(|n| n == want), "{want} is not in the package: {names:?}");
+    }
+
+    // A version that does not exist: exit 2, naming model and version.
+    std::fs::write(&file, "endpoints:\n  - name: fraud\n    model:\n      mlflow: {model: fraud, version: 9}\n    serverless: {memory_mb: 2048}\n").unwrap();
+    let calls = dir.path().join("missing.jsonl");
+    let missing = common::hoist_recorded(&env, &["deploy", "apply", f], &calls);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(missing.stderr.contains("MLflow model \"fraud\" has no version 9"), "{}", missing.stderr);
+    assert!(mutating(&read_calls(&calls)).is_empty());
 }

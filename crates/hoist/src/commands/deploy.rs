@@ -171,7 +171,8 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs, resolver: Option<Resolver>
             Err(e) if args.watch && rounds > 1 => {
                 let said = format!("{e:#}");
                 if said != last_said {
-                    ctx.printer.status(format!("hoist: {}{said}; endpoints left as they are", when()));
+                    let left = if said.contains("left as they are") { "" } else { "; endpoints left as they are" };
+                    ctx.printer.status(format!("hoist: {}{said}{left}", when()));
                     last_said = said;
                 }
                 if watch.wait(&mut seen_file, &versions, &interrupted, &stop).await {
@@ -260,12 +261,12 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs, resolver: Option<Resolver>
                 if failed > 0 { format!("; {failed} failed") } else { String::new() }
             ));
             for c in &broken {
-                ctx.printer.status(format!("hoist: endpoint {} is Failed: {}", c.endpoint, c.details.join("; ")));
+                ctx.printer.status(not_as_asked(c));
             }
             last_said.clear();
         } else {
             let mut said: Vec<String> = done.changes.iter().filter(|c| c.action == Action::Kept).map(|c| format!("  kept  {}: {}", c.endpoint, c.details.join("; "))).collect();
-            said.extend(broken.iter().map(|c| format!("hoist: endpoint {} is Failed: {}", c.endpoint, c.details.join("; "))));
+            said.extend(broken.iter().map(|c| not_as_asked(c)));
             let text = said.join("\n");
             if !args.watch || rounds == 1 || text != last_said {
                 for line in &said {
@@ -285,6 +286,15 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs, resolver: Option<Resolver>
     }
 }
 
+/// An endpoint the file asks for that is not so: Failed, or serving its
+/// previous model after a rolled-back update.
+fn not_as_asked(c: &Change) -> String {
+    let state = if c.details.first().is_some_and(|d| d.starts_with(ROLLED_BACK)) { "serves its previous model" } else { "is Failed" };
+    format!("hoist: endpoint {} {state}: {}", c.endpoint, c.details.join("; "))
+}
+
+const ROLLED_BACK: &str = "the update to what the file asks for was rolled back";
+
 /// The configuration an update switches the endpoint to.
 fn update_target(c: &Change) -> Option<String> {
     c.steps.iter().find_map(|s| match s {
@@ -301,7 +311,7 @@ fn hold_rolled_back(c: &mut Change, rolled_back: &BTreeMap<String, String>) {
     c.action = Action::Failed;
     c.steps.clear();
     c.details = vec![
-        format!("the update to what the file asks for was rolled back: {}", reason.trim_end_matches('.')),
+        format!("{ROLLED_BACK}: {}", reason.trim_end_matches('.')),
         "it serves the previous model; tried again when the registry or the file names another".into(),
     ];
 }
@@ -372,15 +382,14 @@ impl Watch<'_> {
                 && !versions.is_empty()
             {
                 let refs: Vec<ModelRef> = self.refs();
-                match resolver.versions(&refs).await {
-                    Ok(v) if v != versions => {
-                        for (old, new) in versions.iter().zip(&v).filter(|(o, n)| o != n) {
+                let had: Vec<&str> = versions.iter().map(|v| v.version.as_str()).collect();
+                match resolver.current(&refs).await {
+                    Ok(now) if now != had => {
+                        for ((old, new), r) in had.iter().zip(&now).zip(&refs).filter(|((o, n), _)| *o != n) {
                             self.printer.status(format!(
-                                "hoist: [{}] MLflow model {}: version {} -> {}",
+                                "hoist: [{}] MLflow model {}: version {old} -> {new}",
                                 humantime::format_rfc3339_seconds(SystemTime::now()),
-                                new.model,
-                                old.version,
-                                new.version
+                                r.model,
                             ));
                         }
                         return false;

@@ -482,7 +482,7 @@ mod tests {
         assert!(e.starts_with("deploy.yaml:4:") && e.contains("which version"), "{e}");
         let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {alias: champion}\n    instance_type: ml.m5.large\n");
         assert!(e.contains("`endpoints.model.mlflow.model`"), "{e}");
-        let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {model: churn, alais: champion}\n    instance_type: ml.m5.large\n");
+        let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {model: churn, alis: champion}\n    instance_type: ml.m5.large\n");
         assert!(e.contains("deploy.yaml:4") && e.contains("did you mean `alias`"), "{e}");
         let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {model: churn, version: 1}\n      data: s3://b/k\n    instance_type: ml.m5.large\n");
         assert!(e.starts_with("deploy.yaml:5:") && e.contains("remove `data`"), "{e}");

@@ -107,6 +107,16 @@ impl Resolver {
         Ok(out)
     }
 
+    /// Only the version numbers the references name now: one registry
+    /// request each, no AWS request (a watch's poll).
+    pub async fn current(&self, refs: &[ModelRef]) -> Result<Vec<String>, RegistryError> {
+        let mut out = Vec::new();
+        for r in refs {
+            out.push(self.registry.current(r).await?);
+        }
+        Ok(out)
+    }
+
     /// A version with its MLmodel's flavours (read once per version).
     pub async fn describe(&self, session: &Session, v: Version) -> Result<Resolved> {
         let mut r = Resolved { version: v, flavors: Vec::new(), mlflow_version: None };

@@ -89,9 +89,20 @@ impl Registry {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
         http.enforce_http(false);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)
-            .map_err(|e| RegistryError::Setup(format!("cannot set up TLS for the MLflow registry: {e}")))?
+        // No system roots (a minimal container): plain http still works,
+        // and https fails naming the certificate, not here.
+        let builder = match hyper_rustls::HttpsConnectorBuilder::new().with_provider_and_native_roots(provider.clone()) {
+            Ok(b) => b,
+            Err(_) => {
+                let config = rustls::ClientConfig::builder_with_provider(provider)
+                    .with_safe_default_protocol_versions()
+                    .map_err(|e| RegistryError::Setup(format!("cannot set up TLS for the MLflow registry: {e}")))?
+                    .with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth();
+                hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config)
+            }
+        };
+        let https = builder
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
@@ -104,6 +115,21 @@ impl Registry {
 
     /// The version `r` names, and where its artifacts are.
     pub async fn resolve(&self, r: &ModelRef) -> Result<Version, RegistryError> {
+        let raw = self.version_of(r).await?;
+        let name = &r.model;
+        let uri = self.get("model-versions/get-download-uri", &[("name", name), ("version", &raw.version)]).await?;
+        let Some(artifact_uri) = uri.get("artifact_uri").and_then(Value::as_str) else {
+            return Err(self.bad_answer("no artifact_uri"));
+        };
+        Ok(Version { model: name.clone(), version: raw.version, artifact_uri: artifact_uri.to_string(), run_id: raw.run_id })
+    }
+
+    /// Only the version number `r` names now: one request (a watch's poll).
+    pub async fn current(&self, r: &ModelRef) -> Result<String, RegistryError> {
+        Ok(self.version_of(r).await?.version)
+    }
+
+    async fn version_of(&self, r: &ModelRef) -> Result<RawVersion, RegistryError> {
         let name = &r.model;
         let raw = match &r.selector {
             Selector::Alias(alias) => {
@@ -134,11 +160,7 @@ impl Registry {
                 raw.version, r.selector
             )));
         }
-        let uri = self.get("model-versions/get-download-uri", &[("name", name), ("version", &raw.version)]).await?;
-        let Some(artifact_uri) = uri.get("artifact_uri").and_then(Value::as_str) else {
-            return Err(self.bad_answer("no artifact_uri"));
-        };
-        Ok(Version { model: name.clone(), version: raw.version, artifact_uri: artifact_uri.to_string(), run_id: raw.run_id })
+        Ok(raw)
     }
 
     /// A registry "does not exist" answer in the file's terms: which of the
@@ -259,4 +281,37 @@ fn connect_cause(e: &hyper_util::client::legacy::Error) -> String {
 
 fn encode(v: &str) -> String {
     percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn only_http_tracking_servers_and_mlflows_credentials() {
+        for bad in ["file:///tmp/mlruns", "sqlite:///mlflow.db", "databricks", "mlflow.internal:5000", ""] {
+            let e = Registry::new(bad, &env(&[])).err().expect(bad).to_string();
+            assert!(e.contains("HTTP(S)"), "{bad}: {e}");
+        }
+        let r = Registry::new("https://mlflow.internal/", &env(&[])).unwrap();
+        assert_eq!((r.uri(), r.auth.as_deref()), ("https://mlflow.internal", None));
+        let r = Registry::new("http://m:5000", &env(&[("MLFLOW_TRACKING_USERNAME", "ana"), ("MLFLOW_TRACKING_PASSWORD", "pw")])).unwrap();
+        assert_eq!(r.auth.as_deref(), Some("Basic YW5hOnB3"));
+        let r = Registry::new("http://m:5000", &env(&[("MLFLOW_TRACKING_TOKEN", "t"), ("MLFLOW_TRACKING_USERNAME", "ana")])).unwrap();
+        assert_eq!(r.auth.as_deref(), Some("Bearer t"));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_registry_is_said_as_such_and_is_not_the_files_fault() {
+        // A port nothing listens on (bound, then closed).
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let r = Registry::new(&format!("http://127.0.0.1:{port}"), &env(&[])).unwrap();
+        let e = r.resolve(&ModelRef { model: "m".into(), selector: Selector::Alias("a".into()) }).await.unwrap_err();
+        assert!(matches!(e, RegistryError::Unreachable { .. }) && !e.is_usage(), "{e}");
+        assert!(e.to_string().contains(&format!("127.0.0.1:{port}")) && e.to_string().to_lowercase().contains("refused"), "{e}");
+    }
 }
