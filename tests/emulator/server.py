@@ -176,6 +176,13 @@ Patches:
    PayloadPart, `:content-type` application/octet-stream), concatenated
    exactly the JSON; no model runs, so no `ModelStreamError` or
    `InternalStreamFailure` event is ever sent.
+13. RunInstances idempotency: AWS answers a RunInstances repeated with the
+   same `ClientToken` with the original reservation and launches nothing
+   ("Ensuring idempotency of Amazon EC2 API requests"); moto records the
+   token and launches again. Here a request whose token a reservation of
+   the same account and region already carries gets that reservation back.
+   (A retry after a lost answer is the case that matters: the SDK repeats
+   the request with its token.)
 """
 
 import json
@@ -1301,6 +1308,22 @@ SageMakerRuntimeResponse._authenticate_and_authorize_action = _runtime_authorize
 DomainDispatcherApplication.infer_service_region_host = _infer_host
 SageMakerRuntimeResponse.call_action = _runtime_call_action
 DomainDispatcherApplication.__call__ = _dispatch_12
+
+
+# 13. RunInstances is idempotent by ClientToken (on top of patch 10's).
+_run_instances_10 = EC2Response.run_instances
+
+
+def _run_instances_13(self):
+    token = self._get_param("ClientToken")
+    if token:
+        for reservation in list(self.ec2_backend.reservations.values()):
+            if any(getattr(i, "client_token", None) == token for i in reservation.instances):
+                return ActionResult(reservation)
+    return _run_instances_10(self)
+
+
+EC2Response.run_instances = _run_instances_13
 
 
 if __name__ == "__main__":

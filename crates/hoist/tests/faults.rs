@@ -49,12 +49,14 @@ async fn hoist(env: &Arc<IsolatedEnv>, args: &[&str]) -> Run {
 /// The emulator's admin environment, its requests sent through `proxy`.
 fn via(emu: &Emulator, proxy: &FaultProxy) -> Arc<IsolatedEnv> {
     let mut env = emu.env();
-    env.set("AWS_ENDPOINT_URL", proxy.endpoint());
+    env.set("AWS_ENDPOINT_URL", proxy.endpoint()).set("HOIST_AGENT_BINARY", agent_binary());
     Arc::new(env)
 }
 
 fn direct(emu: &Emulator) -> Arc<IsolatedEnv> {
-    Arc::new(emu.env())
+    let mut env = emu.env();
+    env.set("HOIST_AGENT_BINARY", agent_binary());
+    Arc::new(env)
 }
 
 async fn start_emulator() -> Emulator {
@@ -240,6 +242,9 @@ enum Cmd {
     /// `deploy apply` of [`deploy_file`]: two endpoints, one with a model
     /// file uploaded from this machine.
     Deploy,
+    /// `run --backend ec2 --detach` of [`task_file`]: a job record, its
+    /// code bundle, the agent binary, an instance.
+    RunEc2,
 }
 
 impl Cmd {
@@ -248,7 +253,43 @@ impl Cmd {
             Cmd::Init => vec!["init", "--yes"],
             Cmd::Destroy => vec!["destroy", "--yes"],
             Cmd::Deploy => vec!["deploy", "apply", deploy_file(), "--yes"],
+            Cmd::RunEc2 => vec!["run", task_file(), "--backend", "ec2", "--detach"],
         }
+    }
+
+    /// What a user runs after the command was interrupted: the command
+    /// again, except that an interrupted `run` is carried on with `hoist
+    /// run --resume JOB` once `hoist jobs` lists the job it created.
+    async fn rerun(self, emu: &Emulator) -> Run {
+        if self == Cmd::RunEc2 {
+            // (Each run here has a home of its own: the backend setting
+            // makes `hoist jobs` look in AWS, as on the machine that ran it.)
+            let mut env = emu.env();
+            env.set("HOIST_AGENT_BINARY", agent_binary()).set("HOIST_BACKEND", "ec2");
+            let env = Arc::new(env);
+            let jobs = hoist(&env, &["jobs", "-o", "json"]).await;
+            let listed: serde_json::Value = serde_json::from_str(&jobs.stdout).unwrap_or_default();
+            if let Some(job) = listed.as_array().and_then(|l| l.first()) {
+                // Launched to the end (a lost answer the SDK retried): there
+                // is nothing to carry on.
+                if !job["attempts"].as_array().and_then(|a| a.last()).is_some_and(|a| a["instance"].is_null()) {
+                    return Run { code: 0, stdout: String::new(), stderr: "the job was launched: nothing to carry on".into(), elapsed: Duration::ZERO };
+                }
+                return hoist(&env, &["run", "--resume", job["id"].as_str().unwrap(), "--detach"]).await;
+            }
+        }
+        hoist(&direct(emu), &self.args()).await
+    }
+
+    /// The state to compare: the footprint's, and for `run` the job's too.
+    async fn state(self, emu: &Emulator) -> Vec<String> {
+        let mut out = state(emu).await;
+        if self == Cmd::RunEc2 {
+            out.extend(run_state(emu).await);
+            out = out.iter().map(|l| anonymous(l)).collect();
+            out.sort();
+        }
+        out
     }
 
     /// What must exist before the command runs: nothing for init, the
@@ -256,6 +297,108 @@ impl Cmd {
     fn needs_footprint(self) -> bool {
         self != Cmd::Init
     }
+}
+
+/// The task of [`Cmd::RunEc2`] (with a workdir, so a bundle), written once
+/// per test process.
+fn task_file() -> &'static str {
+    static FILE: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
+    &FILE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir(dir.path().join("code")).unwrap();
+            std::fs::write(dir.path().join("code/train.py"), "print('training')\n").unwrap();
+            let file = dir.path().join("task.yaml");
+            std::fs::write(&file, "name: crash\nworkdir: ./code\nresources: {instance_type: m5.large}\nrun: python train.py\n").unwrap();
+            let path = file.to_str().unwrap().to_string();
+            (dir, path)
+        })
+        .1
+}
+
+/// Any small executable stands in for the agent binary `run` uploads (the
+/// emulator boots nothing).
+fn agent_binary() -> &'static str {
+    static FILE: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
+    &FILE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("hoist-agent-linux");
+            std::fs::copy("/bin/true", &path).unwrap();
+            let path = path.to_str().unwrap().to_string();
+            (dir, path)
+        })
+        .1
+}
+
+/// What a job is made of, beyond the footprint: the bucket's objects (by
+/// key), each job record's attempts (status, whether an instance is
+/// recorded), and each instance with its state and tags.
+async fn run_state(emu: &Emulator) -> Vec<String> {
+    let sdk = emu.sdk_config_for(emu.admin_keys(), REGION).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let mut out = Vec::new();
+    for b in s3.list_buckets().send().await.unwrap().buckets() {
+        let Some(bucket) = b.name().filter(|n| n.starts_with("hoist-")) else { continue };
+        for o in s3.list_objects_v2().bucket(bucket).send().await.unwrap().contents() {
+            let key = o.key().unwrap_or_default();
+            out.push(format!("object {bucket}/{key}"));
+            if key.ends_with("/job.json") {
+                let body = s3.get_object().bucket(bucket).key(key).send().await.unwrap().body.collect().await.unwrap().into_bytes();
+                let record: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                for a in record["attempts"].as_array().into_iter().flatten() {
+                    out.push(format!(
+                        "job {}: attempt {} {} instance={}",
+                        record["id"].as_str().unwrap_or_default(),
+                        a["number"],
+                        a["status"].as_str().unwrap_or_default(),
+                        a["instance"]["instance_id"].as_str().unwrap_or("none"),
+                    ));
+                }
+            }
+        }
+    }
+    for r in ec2.describe_instances().send().await.unwrap().reservations() {
+        for i in r.instances() {
+            out.push(format!(
+                "instance {}: {} tags={}",
+                i.instance_id().unwrap_or_default(),
+                i.state().and_then(|s| s.name()).map(|n| n.as_str().to_string()).unwrap_or_default(),
+                sorted_tags(i.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()))),
+            ));
+        }
+    }
+    out
+}
+
+/// A line with its random ids made generic (the job id `crash-<8 hex>`,
+/// instance and volume ids), so two runs' states compare equal.
+fn anonymous(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while !rest.is_empty() {
+        let hex_after = |prefix: &str, min: usize| -> Option<usize> {
+            let tail = rest.strip_prefix(prefix)?;
+            let n = tail.bytes().take_while(u8::is_ascii_hexdigit).count();
+            (n >= min).then_some(prefix.len() + n)
+        };
+        if let Some(n) = hex_after("crash-", 8) {
+            out.push_str("crash-<id>");
+            rest = &rest[n..];
+        } else if let Some(n) = hex_after("i-", 8) {
+            out.push_str("i-<id>");
+            rest = &rest[n..];
+        } else if let Some(n) = hex_after("vol-", 8) {
+            out.push_str("vol-<id>");
+            rest = &rest[n..];
+        } else {
+            let c = rest.chars().next().unwrap();
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
 }
 
 /// The deploy file of [`Cmd::Deploy`], written once per test process.
@@ -396,7 +539,7 @@ async fn clean_run(emu: &Emulator, cmd: Cmd) -> (Vec<Exchange>, Vec<String>) {
     hoist(&via(emu, &proxy), &cmd.args()).await.expect_code(0);
     let sent = proxy.exchanges();
     assert!(sent.iter().all(|e| e.status.is_some() && e.injected.is_none()), "a clean run through the proxy: {sent:#?}");
-    (sent, state(emu).await)
+    (sent, cmd.state(emu).await)
 }
 
 /// On `workers` emulators side by side, each case: from the starting
@@ -435,8 +578,8 @@ async fn each_case(cmd: Cmd, workers: usize, cases: impl FnOnce(&[Exchange]) -> 
                 ready = !sent.iter().any(|e| e.forwarded() && is_write(e));
                 let mut outcome = Outcome { case, sent, faulted, rerun: None, difference: Vec::new(), adopted: None };
                 if !ready {
-                    outcome.rerun = Some(hoist(&direct(&emu), &cmd.args()).await);
-                    outcome.difference = difference(&reference, &state(&emu).await);
+                    outcome.rerun = Some(cmd.rerun(&emu).await);
+                    outcome.difference = difference(&reference, &cmd.state(&emu).await);
                 }
                 if cmd == Cmd::Init && !outcome.converged() && untagged_bucket_defect(&outcome) {
                     let adopted = hoist(&direct(&emu), &["init", "--yes", "--adopt"]).await;
@@ -551,6 +694,35 @@ async fn deploy_apply_interrupted_or_losing_a_response_converges_on_rerun() {
     for o in &lost {
         if o.faulted.code != 0 {
             problems.push(format!("{}: the faulted apply failed", o.describe()));
+        }
+    }
+    assert!(problems.is_empty(), "{}\n\n{summary}", problems.join("\n"));
+}
+
+/// `run --backend ec2 --detach` interrupted at any request: `hoist jobs`
+/// then `hoist run --resume JOB` (or, when no job was created, the same
+/// `hoist run`) converges to what a clean run leaves: one job record whose
+/// attempt names its instance, its bundle, the agent binary, one running
+/// instance tagged for the job, nothing else (no second instance, no
+/// bundle without a job). And the response to any of its writes lost
+/// (RunInstances included: its ClientToken makes the SDK's retry the same
+/// launch): the run succeeds, with one instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn run_on_ec2_interrupted_after_any_request_converges_on_resume() {
+    let started = Instant::now();
+    let ((clean, outcomes), (lost_clean, lost)) =
+        tokio::join!(each_case(Cmd::RunEc2, 2, crash_cases), each_case(Cmd::RunEc2, 1, lost_write_cases));
+    let summary = format!(
+        "{}\n{}",
+        report("run --backend ec2, interrupted", &clean, &outcomes, started),
+        report("run --backend ec2, a response lost", &lost_clean, &lost, started)
+    );
+    eprintln!("{summary}");
+    let mut problems = check_crashes(&outcomes);
+    problems.extend(check_converged(&lost));
+    for o in &lost {
+        if o.faulted.code != 0 {
+            problems.push(format!("{}: the faulted run failed", o.describe()));
         }
     }
     assert!(problems.is_empty(), "{}\n\n{summary}", problems.join("\n"));

@@ -427,7 +427,9 @@ impl Ec2 {
         let age = |t: Option<&str>| t.and_then(parse_time).and_then(|t| SystemTime::now().duration_since(t).ok());
         let verdict: Option<(Status, String, bool)> = match &a.instance {
             None => match age(Some(&a.created_at)) {
-                Some(d) if d > BOOT_TIMEOUT => Some((Status::Failed, "no instance was launched for this attempt".into(), false)),
+                // A launch interrupted after RunInstances leaves an instance
+                // no record names: found by its tags and terminated.
+                Some(d) if d > BOOT_TIMEOUT => Some((Status::Failed, "no instance was launched for this attempt".into(), true)),
                 _ => None,
             },
             Some(p) => {

@@ -42,6 +42,13 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
             let jobs = Jobs::open(ctx, false).await?;
             let mut record = jobs.find(workspace, Some(query)).await?;
             jobs.reconcile(&mut record).await?;
+            // A launch that never finished (hoist killed, the connection
+            // lost) is carried on, not refused: the same attempt, whose
+            // instance, if EC2 made it, is found by its tags.
+            if interrupted_launch(&record) {
+                ctx.printer.status(format!("hoist: job {} (attempt {}) was never launched to the end: launching it", record.id, record.attempt().number));
+                return run_ec2(ctx, args, &jobs, record, Start::Relaunch).await;
+            }
             if !record.status.is_terminal() {
                 return Err(still_running(&record).into());
             }
@@ -79,7 +86,7 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode> {
     };
     match record.backend {
         Backend::Local => run_local(ctx, args, &jobs, record, is_new).await,
-        Backend::Ec2 => run_ec2(ctx, args, &jobs, record, is_new).await,
+        Backend::Ec2 => run_ec2(ctx, args, &jobs, record, if is_new { Start::New } else { Start::Resume }).await,
         Backend::Sagemaker => super::run_sagemaker::run(ctx, args, &jobs, record, is_new).await,
     }
 }
@@ -90,6 +97,23 @@ fn task_region(task: &Task) -> Option<String> {
     let regions: Vec<&str> = task.resources.alternatives().iter().filter_map(|a| a.region.as_deref()).collect();
     let first = *regions.first()?;
     (regions.len() == task.resources.alternatives().len() && regions.iter().all(|r| *r == first)).then(|| first.to_string())
+}
+
+/// How `run_ec2` starts: a new job, the next attempt of a finished one, or
+/// the launch of an attempt that was interrupted before its instance was
+/// recorded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Start {
+    New,
+    Resume,
+    Relaunch,
+}
+
+/// An EC2 attempt still pending with no instance recorded: `hoist run` was
+/// stopped between creating the job and recording where it runs.
+fn interrupted_launch(record: &JobRecord) -> bool {
+    let a = record.attempt();
+    record.backend == Backend::Ec2 && a.status == Status::Pending && a.instance.is_none()
 }
 
 fn still_running(record: &JobRecord) -> UsageError {
@@ -207,7 +231,8 @@ pub(super) async fn finish(ctx: &Context, jobs: &Jobs, record: &JobRecord, last:
     Ok(exit_code_for(&last))
 }
 
-async fn run_ec2(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, is_new: bool) -> Result<ExitCode> {
+async fn run_ec2(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, start: Start) -> Result<ExitCode> {
+    let is_new = start == Start::New;
     let ec2 = jobs.aws()?;
     if !args.secrets.is_empty() {
         return Err(UsageError(
@@ -240,14 +265,25 @@ async fn run_ec2(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
         show_notices(ctx, &record.task.notices, &notes);
     }
     ctx.printer.status(format!("hoist: {} chosen: {}", plan.instance_type, plan.choice.reason));
-    let mut record = if is_new {
-        upload_bundle(ctx, &ec2.store, &record).await?;
-        ec2.store.create_record(&record).await?;
-        record
-    } else {
-        new_attempt(&ec2.store, &record).await?
-    };
+    // The record first, then the bundle: a run stopped in between leaves a
+    // job `hoist run --resume` can finish, never a bundle no job names.
+    // Remembered first: `hoist jobs` on this machine then lists the job
+    // even if this run is stopped right after creating it.
     jobs.mark_uses_aws();
+    let mut record = match start {
+        Start::New => {
+            ec2.store.create_record(&record).await?;
+            upload_bundle(ctx, &ec2.store, &record).await?;
+            record
+        }
+        Start::Relaunch => {
+            if record.task.workdir.is_some() && !ec2.store.exists(&job_key(&record.id, "bundle.tar.gz")).await? {
+                upload_bundle(ctx, &ec2.store, &record).await?;
+            }
+            record
+        }
+        Start::Resume => new_attempt(&ec2.store, &record).await?,
+    };
     let mut retries_left = args.retry_on_interruption;
     loop {
         let attempt = record.attempt().number;

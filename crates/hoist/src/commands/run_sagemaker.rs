@@ -51,6 +51,9 @@ pub async fn run(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
         show_notices(ctx, &record.task.notices, &notes);
     }
     ctx.printer.status(format!("hoist: {} chosen: {}", plan.instance_type, plan.choice.reason));
+    // Remembered first: `hoist jobs` on this machine then lists the job
+    // even if this run is stopped right after creating it.
+    jobs.mark_uses_aws();
     let record = if is_new {
         upload_bundle(ctx, &sm.store, &record).await?;
         sm.store.create_record(&record).await?;
@@ -58,7 +61,6 @@ pub async fn run(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
     } else {
         new_attempt(&sm.store, &record).await?
     };
-    jobs.mark_uses_aws();
     let attempt = record.attempt().number;
     let market = if plan.spot { "managed spot" } else { "on-demand" };
     let nodes = if plan.num_nodes > 1 { format!(" x {}", plan.num_nodes) } else { String::new() };

@@ -263,6 +263,9 @@ impl Store {
     pub async fn create_record(&self, record: &JobRecord) -> Result<()> {
         match self.save_record_if(record, None).await? {
             Some(_) => Ok(()),
+            // The SDK's retry of a create whose answer was lost meets the
+            // record its first attempt wrote: that one is ours.
+            None if self.load_record(&record.id).await?.as_ref() == Some(record) => Ok(()),
             None => anyhow::bail!("a job {} already exists", record.id),
         }
     }
