@@ -5,6 +5,7 @@ date and machine.
 
     python3 bench/latency.py                    # 25 ms per request, 7 runs
     python3 bench/latency.py --latency 50 --runs 5
+    python3 bench/latency.py --release          # the release build of hoist
 
 The measurement itself is the ignored test `bench_init_latency` in
 crates/hoist/tests/faults.rs (the test build, as bench/run.py measures
@@ -36,6 +37,9 @@ def arg(name, default):
 
 LATENCY = arg("--latency", 25)
 RUNS = arg("--runs", 7)
+# The release build (`cargo build --release -p hoist` first): the test
+# harness stays the debug one, the binary it runs is target/release/hoist.
+RELEASE = "--release" in sys.argv
 
 # The shortest chain init's data dependencies allow, from empty (see
 # docs/PERFORMANCE.md): GetCallerIdentity (the account is in every name)
@@ -53,6 +57,13 @@ def main():
         "--run-ignored", "only", "-E", "test(=bench_init_latency)", "--no-capture",
     ]
     env = dict(os.environ, HOIST_BENCH_RUNS=str(RUNS), HOIST_BENCH_LATENCY_MS=str(LATENCY))
+    build = "debug build"
+    if RELEASE:
+        binary = os.path.join(ROOT, "target", "release", "hoist")
+        if not os.path.exists(binary):
+            sys.exit(f"{binary} is missing: run `cargo build --release -p hoist` first")
+        env["HOIST_BENCH_BINARY"] = binary
+        build = "release build"
     env.pop("RUST_BACKTRACE", None)
     print(f"running {' '.join(cmd)} ...", file=sys.stderr)
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -65,7 +76,7 @@ def main():
     if LATENCY not in runs or 0 not in runs:
         sys.exit(f"no BENCH lines in the output:\n{text[-3000:]}")
 
-    print(f"`hoist init --yes` from empty, {RUNS} runs per latency, debug build.\n")
+    print(f"`hoist init --yes` from empty, {RUNS} runs per latency, {build}.\n")
     print("| added latency per request | median wall | min | requests | longest sequential chain |")
     print("|---:|---:|---:|---:|---:|")
     for latency in sorted(runs):

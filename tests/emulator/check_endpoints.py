@@ -350,6 +350,9 @@ def run(endpoint):
                  400, "ValidationException",
                  f'Could not find endpoint configuration "{arn("endpoint-config", "no-such-config")}".')
     check("... leaves the endpoint as it was", describe("hoist-endpoint-a") == d)
+    expect_error("ListTags of an endpoint that does not exist (deleted since it was listed)",
+                 lambda: sm.list_tags(ResourceArn=arn("endpoint", "no-such-endpoint")),
+                 400, "ValidationException", "Could not find endpoint with name no-such-endpoint")
     for missing in ("EndpointName", "EndpointConfigName"):
         given = {"EndpointName": "hoist-endpoint-a", "EndpointConfigName": "hoist-config-a"}
         given.pop(missing)

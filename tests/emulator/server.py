@@ -175,7 +175,11 @@ Patches:
    three `PayloadPart` events (`:message-type` event, `:event-type`
    PayloadPart, `:content-type` application/octet-stream), concatenated
    exactly the JSON; no model runs, so no `ModelStreamError` or
-   `InternalStreamFailure` event is ever sent.
+   `InternalStreamFailure` event is ever sent. AddTags, ListTags and
+   DeleteTags of a resource that does not exist (an endpoint deleted since
+   it was listed) fail in moto with HTTP 500 (an AttributeError on None);
+   here with the ValidationException moto meant to raise ("Could not find
+   endpoint with name NAME"), as AWS answers an unknown resource.
 13. RunInstances idempotency: AWS answers a RunInstances repeated with the
    same `ClientToken` with the original reservation and launches nothing
    ("Ensuring idempotency of Amazon EC2 API requests"); moto records the
@@ -1308,6 +1312,21 @@ SageMakerRuntimeResponse._authenticate_and_authorize_action = _runtime_authorize
 DomainDispatcherApplication.infer_service_region_host = _infer_host
 SageMakerRuntimeResponse.call_action = _runtime_call_action
 DomainDispatcherApplication.__call__ = _dispatch_12
+
+
+# 12, continued: tags of a resource that does not exist.
+_original_resource_from_arn = SageMakerModelBackend._get_resource_from_arn
+
+
+def _resource_from_arn(self, arn):
+    resource = _original_resource_from_arn(self, arn)
+    if resource is None:
+        kind, _, name = arn.split(":")[-1].partition("/")
+        raise ValidationError(message=f"Could not find {kind} with name {name}")
+    return resource
+
+
+SageMakerModelBackend._get_resource_from_arn = _resource_from_arn
 
 
 # 13. RunInstances is idempotent by ClientToken (on top of patch 10's).

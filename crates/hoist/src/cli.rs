@@ -380,7 +380,7 @@ pub struct RunArgs {
     #[arg(value_name = "TASK.yaml", required_unless_present = "resume", conflicts_with = "resume")]
     pub task: Option<PathBuf>,
 
-    /// Start a new attempt of a finished job, from its last checkpoint
+    /// Start a new attempt of a finished job, from its last checkpoint (or carry on an EC2 launch that was interrupted)
     #[arg(long, value_name = "JOB")]
     pub resume: Option<String>,
 

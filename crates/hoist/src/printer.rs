@@ -54,6 +54,17 @@ impl Printer {
     }
 }
 
+impl Printer {
+    /// A problem a long-running command goes on after (a watch's failed
+    /// round): on stderr even with `-q`, which quiets progress, not errors.
+    pub fn problem(&self, message: impl std::fmt::Display) {
+        let line = message.to_string();
+        if !crate::progress::println(&line) {
+            let _ = writeln!(io::stderr(), "{line}");
+        }
+    }
+}
+
 /// `1 resource`, `2 resources`: a count with its noun (regular plurals).
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }

@@ -155,7 +155,7 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
     let keys = emu.create_user_with_managed_policies("deployer", &docs).await;
     let mut env = emu.env_for(&keys);
     env.set("HOIST_WORKSPACE", WS);
-    env.set("MLFLOW_TRACKING_URI", &mlflow.uri());
+    env.set("MLFLOW_TRACKING_URI", mlflow.uri());
     let sdk = emu.sdk_config().await;
     let dir = tempfile::tempdir().unwrap();
 
@@ -222,7 +222,7 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
     let mut child = Killed(
         w.env
             .command(env!("CARGO_BIN_EXE_hoist"))
-            .args(["deploy", "apply", f, "--watch", "--interval", "1h", "--registry-interval", "500ms"])
+            .args(["deploy", "apply", f, "--watch", "--interval", "1h", "--registry-interval", "1s"])
             .env("HOIST_RECORD_CALLS", &watch_calls)
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -241,13 +241,13 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
     // (The server logs each request it answers: one line per request.)
     let count = |what: &str| w.mlflow.log().matches(what).count();
     let (polls_before, requests_before) = (count("registered-models/alias"), count("/api/2.0/mlflow"));
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
     let idle_aws = read_calls(&watch_calls).len() - before;
     let (polls, requests) = (count("registered-models/alias") - polls_before, count("/api/2.0/mlflow") - requests_before);
     assert_eq!(idle_aws, 0, "idle polls sent AWS requests: {:?}", &read_calls(&watch_calls)[before..]);
-    assert!(polls >= 4, "the registry was polled {polls} times in 3 s");
+    assert!(polls >= 3, "the registry was polled {polls} times in 4 s");
     assert_eq!(requests, polls, "a poll is one request (the alias)");
-    eprintln!("idle: {polls} registry polls in 3 s, {requests} registry requests, {idle_aws} AWS requests");
+    eprintln!("idle: {polls} registry polls in 4 s, {requests} registry requests, {idle_aws} AWS requests");
 
     // The alias moves: the endpoint is updated to version 2, with no
     // mutating call beyond the update's own.
@@ -274,7 +274,7 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
     assert_eq!(w.tags().await["hoist:mlflow-version"], "2");
     assert!(w.s3.head_object().bucket(bucket()).key(key_of(&served)).send().await.is_err(), "version 1's package is left");
     eprintln!(
-        "alias moved -> UpdateEndpoint sent: {:.2} s (registry interval 0.5 s); the update: {} requests, {} mutating",
+        "alias moved -> UpdateEndpoint sent: {:.2} s (registry interval 1 s); the update: {} requests, {} mutating",
         to_update.as_secs_f64(),
         update_calls.len(),
         mutating(&update_calls).len()
@@ -350,13 +350,33 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
     let said_all = std::fs::read_to_string(&log).unwrap();
     assert_eq!(status.code(), Some(130), "{said_all}");
 
+    // An apply stopped between switching the endpoint and retagging it
+    // (here: `--no-wait` switches and tags, and the tags are then put back
+    // as an interrupted update leaves them): the next apply retags it and
+    // deletes what it replaced, the package included.
+    w.mlflow.set_alias("churn", "champion", "3");
+    let (switched, _) = w.run(&["deploy", "apply", f, "--no-wait"], &w.dir.path().join("no-wait.jsonl"));
+    switched.expect_code(0);
+    let arn = format!("arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{ENDPOINT}");
+    let stale = aws_sdk_sagemaker::types::Tag::builder().key("hoist:mlflow-version").value("2").build();
+    w.sm.add_tags().resource_arn(&arn).tags(stale).send().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (healed, healed_calls) = w.run(&["deploy", "apply", f], &w.dir.path().join("healed.jsonl"));
+    healed.expect_code(0);
+    assert_eq!(w.tags().await["hoist:mlflow-version"], "3", "{}", healed.stderr);
+    assert!(w.served_data().contains("/mlflow-churn-v3-"));
+    assert!(mutating(&healed_calls).contains(&"DeleteObjects".to_string()), "version 2's package is left: {:?}", mutating(&healed_calls));
+    assert!(w.s3.head_object().bucket(bucket()).key(key_of(&served2)).send().await.is_err(), "version 2's package is left");
+    let configs = w.sm.list_endpoint_configs().name_contains(ENDPOINT).send().await.unwrap();
+    assert_eq!(configs.endpoint_configs().len(), 1, "{configs:?}");
+
     // Proof on the wire: `hoist policy deploy` allows every authorization of
     // what deploy sent to AWS outside the MLflow artifact store (read with
     // the administrator's extra grant, judged by the emulator's S3).
     let policies = common::proof::generated(&admin, "deploy", REGION);
     let mut known = Known::default();
     let mut proven = 0;
-    let all: Vec<Call> = create_calls.iter().chain(&read_calls(&watch_calls)).cloned().collect();
+    let all: Vec<Call> = create_calls.iter().chain(&read_calls(&watch_calls)).chain(&healed_calls).cloned().collect();
     for c in &all {
         known.apply(c, ACCOUNT, REGION, "aws");
         for (op, a) in authorizations(std::slice::from_ref(c), REGION, &known) {
@@ -428,11 +448,20 @@ async fn a_proxied_registry_serves_a_stage_with_only_the_deploy_policy() {
         assert!(names.iter().any(|n| n == want), "{want} is not in the package: {names:?}");
     }
 
-    // A version that does not exist: exit 2, naming model and version.
+    // A URI that is not a tracking server's (here the AWS emulator's): said
+    // so, exit 4, not "no such model".
+    // (The environment variable wins over the config file.)
+    let wrong = env.command(env!("CARGO_BIN_EXE_hoist")).args(["deploy", "plan", f]).env("MLFLOW_TRACKING_URI", emu.endpoint()).output().unwrap();
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert_eq!(wrong.status.code(), Some(4), "{said}");
+    assert!(said.contains("does not answer as an MLflow tracking server") && said.contains("fraud.yaml:2"), "{said}");
+
+    // A version that does not exist: exit 2, naming model, version and
+    // the versions there are.
     std::fs::write(&file, "endpoints:\n  - name: fraud\n    model:\n      mlflow: {model: fraud, version: 9}\n    serverless: {memory_mb: 2048}\n").unwrap();
     let calls = dir.path().join("missing.jsonl");
     let missing = common::hoist_recorded(&env, &["deploy", "apply", f], &calls);
     assert_eq!(missing.code, 2, "{}", missing.stderr);
-    assert!(missing.stderr.contains("MLflow model \"fraud\" has no version 9"), "{}", missing.stderr);
+    assert!(missing.stderr.contains("MLflow model \"fraud\" has no version 9 (its versions: 1)") && missing.stderr.contains("fraud.yaml:2: endpoint \"fraud\""), "{}", missing.stderr);
     assert!(mutating(&read_calls(&calls)).is_empty());
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use hoist_aws::Session;
 use hoist_aws::endpoints::Endpoints;
 use serde::Serialize;
@@ -31,6 +31,13 @@ pub async fn run(ctx: &Context, cmd: &DeployCommand) -> Result<ExitCode> {
     // found offline, without credentials.
     let (DeployCommand::Plan(crate::cli::DeployPlanArgs { file: path, .. }) | DeployCommand::Apply(DeployApplyArgs { file: path, .. })) = cmd;
     let decls = file::load(path, crate::footprint::names::max_endpoint_name(ctx.settings.workspace.value.as_str()))?;
+    if let DeployCommand::Apply(a) = cmd {
+        for (flag, d) in [("--interval", *a.interval), ("--registry-interval", *a.registry_interval)] {
+            if d < MIN_INTERVAL {
+                anyhow::bail!(crate::exit::UsageError(format!("{flag} {}: at least 1s (each round or poll sends requests)", humantime::format_duration(d))));
+            }
+        }
+    }
     let resolver = registry(ctx, path, &decls)?;
     match cmd {
         DeployCommand::Plan(args) => {
@@ -63,12 +70,13 @@ fn registry(ctx: &Context, path: &Path, decls: &[file::Endpoint]) -> Result<Opti
     Ok(Some(Resolver::new(registry)))
 }
 
-/// The file's registry references, by endpoint name.
-fn registry_refs(decls: &[file::Endpoint]) -> Vec<(String, ModelRef)> {
+/// The file's registry references: the endpoint's name and line, and what
+/// it names in the registry.
+fn registry_refs(decls: &[file::Endpoint]) -> Vec<(String, usize, ModelRef)> {
     decls
         .iter()
         .filter_map(|e| match &e.model.data {
-            Some(Data::Mlflow(r)) => Some((e.name.clone(), r.clone())),
+            Some(Data::Mlflow(r)) => Some((e.name.clone(), e.line, r.clone())),
             _ => None,
         })
         .collect()
@@ -90,12 +98,15 @@ async fn prepare(session: &Session, n: &Names, path: &Path, resolver: Option<&Re
     let mut versions = Vec::new();
     let mut resolved = BTreeMap::new();
     if let Some(resolver) = resolver {
-        let (names, refs): (Vec<String>, Vec<ModelRef>) = refs.into_iter().unzip();
-        versions = resolver.versions(&refs).await?;
-        for (name, v) in names.into_iter().zip(&versions) {
-            resolved.insert(name, resolver.describe(session, v.clone()).await?);
+        for (name, line, r) in refs {
+            // Which endpoint of the file, as the file's own errors say it.
+            let at = || format!("{}:{line}: endpoint {name:?} ({r})", path.display());
+            let v = resolver.registry.resolve(&r).await.map_err(|e| anyhow::Error::new(e).context(at()))?;
+            versions.push(v.clone());
+            let described = resolver.describe(session, v).await.with_context(at)?;
+            resolved.insert(name, described);
         }
-    } else if let Some((name, _)) = refs.first() {
+    } else if let Some((name, _, _)) = refs.first() {
         // The file gained an `mlflow:` model while watching.
         anyhow::bail!(crate::exit::UsageError(format!("endpoint {name:?} takes its model from the MLflow registry: restart with MLFLOW_TRACKING_URI set")));
     }
@@ -139,6 +150,7 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs, resolver: Option<Resolver>
         interval: *args.interval,
         registry: resolver.map(|r| (r, *args.registry_interval)),
         printer: &ctx.printer,
+        registry_down: std::cell::Cell::new(false),
     };
     let mut rounds = 0u32;
     // Watching, what a round that changed nothing says is said once, until
@@ -164,15 +176,19 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs, resolver: Option<Resolver>
         let mut changes = match changes {
             Ok((c, v)) => {
                 versions = v;
+                watch.registry_back();
                 c
             }
             // Watching, a bad edit of the file (or AWS failing) is reported
             // and the endpoints are left as they are until the next change.
             Err(e) if args.watch && rounds > 1 => {
                 let said = format!("{e:#}");
-                if said != last_said {
+                // An unreachable registry is said once, by a round or a poll.
+                let unreachable = e.chain().any(|c| matches!(c.downcast_ref(), Some(crate::mlflow::RegistryError::Unreachable { .. })));
+                let already = unreachable && watch.registry_down.replace(true);
+                if said != last_said && !already {
                     let left = if said.contains("left as they are") { "" } else { "; endpoints left as they are" };
-                    ctx.printer.status(format!("hoist: {}{said}{left}", when()));
+                    ctx.printer.problem(format!("hoist: {}{said}{left}", when()));
                     last_said = said;
                 }
                 if watch.wait(&mut seen_file, &versions, &interrupted, &stop).await {
@@ -243,11 +259,13 @@ async fn apply(ctx: &Context, args: &DeployApplyArgs, resolver: Option<Resolver>
             )));
         }
         for (key, e) in &failures {
-            ctx.printer.status(format!("error: {key}: {e:#}"));
+            ctx.printer.problem(format!("error: {key}: {e:#}"));
         }
         let summary = report.summary();
         let done = DeployReport { applied: failed == 0, ..report };
-        if ctx.printer.is_json() && !args.watch {
+        // One JSON document per apply; watching, one per round that
+        // changed something.
+        if ctx.printer.is_json() && (!args.watch || to_do) {
             ctx.printer.report(&done)?;
         }
         // A Failed endpoint the file still asks for is not what the file says.
@@ -316,6 +334,9 @@ fn hold_rolled_back(c: &mut Change, rolled_back: &BTreeMap<String, String>) {
     ];
 }
 
+/// The shortest `--interval` and `--registry-interval`.
+const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Exit status after Ctrl-C, as a shell reports SIGINT.
 const INTERRUPTED: u8 = 130;
 
@@ -354,6 +375,8 @@ struct Watch<'a> {
     /// The registry's aliases and stages, polled this often.
     registry: Option<(&'a Resolver, Duration)>,
     printer: &'a crate::printer::Printer,
+    /// The registry did not answer (said once, until it answers again).
+    registry_down: std::cell::Cell<bool>,
 }
 
 impl Watch<'_> {
@@ -364,7 +387,6 @@ impl Watch<'_> {
     async fn wait(&self, seen: &mut Option<SystemTime>, versions: &[Version], interrupted: &tokio::sync::Notify, stop: &AtomicBool) -> bool {
         let until = Instant::now() + self.interval;
         let mut next_poll = self.registry.map(|(_, every)| Instant::now() + every);
-        let mut unreachable = false;
         loop {
             if stop.load(Ordering::SeqCst) {
                 return true;
@@ -394,14 +416,9 @@ impl Watch<'_> {
                         }
                         return false;
                     }
-                    Ok(_) if unreachable => {
-                        unreachable = false;
-                        self.printer.status(format!("hoist: [{}] the MLflow registry answers again; nothing moved", humantime::format_rfc3339_seconds(SystemTime::now())));
-                    }
-                    Ok(_) => {}
-                    Err(e) if !unreachable => {
-                        unreachable = true;
-                        self.printer.status(format!("hoist: [{}] {e}", humantime::format_rfc3339_seconds(SystemTime::now())));
+                    Ok(_) => self.registry_back(),
+                    Err(e) if !self.registry_down.replace(true) => {
+                        self.printer.problem(format!("hoist: [{}] {e}", humantime::format_rfc3339_seconds(SystemTime::now())));
                     }
                     Err(_) => {}
                 }
@@ -418,11 +435,18 @@ impl Watch<'_> {
         }
     }
 
+    /// Said once when the registry answers after it did not.
+    fn registry_back(&self) {
+        if self.registry_down.replace(false) {
+            self.printer.status(format!("hoist: [{}] the MLflow registry answers again", humantime::format_rfc3339_seconds(SystemTime::now())));
+        }
+    }
+
     /// The registry references of the file as last read (a file that no
     /// longer parses is the next round's to report).
     fn refs(&self) -> Vec<ModelRef> {
         let max = usize::MAX;
-        file::load(self.path, max).map(|d| registry_refs(&d).into_iter().map(|(_, r)| r).collect()).unwrap_or_default()
+        file::load(self.path, max).map(|d| registry_refs(&d).into_iter().map(|(_, _, r)| r).collect()).unwrap_or_default()
     }
 }
 

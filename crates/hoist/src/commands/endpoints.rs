@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::{EndpointsArgs, EndpointsCommand};
 use crate::deploy::apply::Applier;
-use crate::deploy::plan::{Action, Change, Observed, Step, parts_of};
+use crate::deploy::plan::{Action, Change, Observed, Served, Step, parts_of};
 use crate::exit::UsageError;
 use crate::printer::Report;
 
@@ -42,12 +42,6 @@ struct Row {
     /// The MLflow model version it serves (from its tags).
     #[serde(skip_serializing_if = "Option::is_none")]
     mlflow: Option<Served>,
-}
-
-#[derive(Serialize)]
-struct Served {
-    model: String,
-    version: String,
 }
 
 #[derive(Serialize)]
@@ -183,7 +177,7 @@ async fn delete(ctx: &Context, name: &str, yes: bool) -> Result<ExitCode> {
     steps.extend(configs.into_iter().map(Step::DeleteConfig));
     steps.extend(models.into_iter().map(Step::DeleteModel));
     steps.extend(uploads.into_iter().map(Step::DeleteUpload));
-    let change = Change { endpoint: name.to_string(), name: full.clone(), action: Action::Delete, details: Vec::new(), steps };
+    let change = Change { endpoint: name.to_string(), name: full.clone(), action: Action::Delete, details: Vec::new(), mlflow: None, steps };
     let stop = AtomicBool::new(false);
     let applier = Applier { session: &session, bucket: &n.bucket, printer: &ctx.printer, stop: &stop, registry: None };
     let applied = applier.apply(&[change]).await?;

@@ -179,7 +179,7 @@ pub fn parse(path: &Path, text: &str, max_name: usize) -> Result<Vec<Endpoint>, 
             }
         }
         let Some(model) = e.model else {
-            return Err(at(nl, nc, "endpoints.model", format!("endpoint {:?} has no `model`: give `model: {{image: ..., data: ...}}` or `model: {{huggingface: <model id>, task: ...}}`", name.value)));
+            return Err(at(nl, nc, "endpoints.model", format!("endpoint {:?} has no `model`: give `model: {{image: ..., data: ...}}`, `model: {{huggingface: <model id>, task: ...}}` or `model: {{mlflow: {{model: <registered model>, alias: <alias>}}}}`", name.value)));
         };
         let model = validate_model(path, base, model).map_err(|(l, c, f, m)| at(l, c, &format!("endpoints.model.{f}"), m))?;
         let capacity = match (e.serverless, e.instance_type) {
@@ -246,7 +246,12 @@ fn validate_model(path: &Path, base: &Path, m: Spanned<RawModel>) -> Result<Mode
     };
     if let Some(ml) = m.mlflow {
         let (l, c) = pos(&ml.referenced);
-        for (field, given) in [("data", m.data.as_ref().map(|d| &d.referenced)), ("huggingface", m.huggingface.as_ref().map(|h| &h.referenced))] {
+        let given = [
+            ("data", m.data.as_ref().map(|d| &d.referenced)),
+            ("huggingface", m.huggingface.as_ref().map(|h| &h.referenced)),
+            ("task", m.task.as_ref().map(|t| &t.referenced)),
+        ];
+        for (field, given) in given {
             if let Some(at) = given {
                 let (l, c) = pos(at);
                 return Err((l, c, field, format!("the model comes from the MLflow registry: remove `{field}`")));
@@ -291,6 +296,9 @@ fn validate_model(path: &Path, base: &Path, m: Spanned<RawModel>) -> Result<Mode
     Ok(Model { image, data, env, huggingface: None })
 }
 
+/// The stages MLflow promotes versions to (its fourth, `None`, is none).
+const MLFLOW_STAGES: &[&str] = &["Staging", "Production", "Archived"];
+
 /// `{model: churn, alias: champion}` (or `version: 7`, or `stage: Production`).
 /// Errors without a position of their own carry line 0 (the block's).
 fn mlflow_ref(m: RawMlflow) -> Result<crate::mlflow::ModelRef, FieldError> {
@@ -312,9 +320,15 @@ fn mlflow_ref(m: RawMlflow) -> Result<crate::mlflow::ModelRef, FieldError> {
         0 => Err((0, 0, "mlflow", format!("which version of {:?}? give one of `alias: champion`, `version: 3`, `stage: Production`", model.value))),
         1 => {
             let ((l, c), selector) = chosen.remove(0);
-            let empty = matches!(&selector, Selector::Alias(v) | Selector::Stage(v) if v.trim().is_empty());
-            if empty || selector == Selector::Version("0".into()) {
-                return Err((l, c, "mlflow", "expected an alias name, a stage name, or a version number from 1".into()));
+            match &selector {
+                Selector::Alias(v) if v.trim().is_empty() => return Err((l, c, "mlflow.alias", "expected an alias's name, as in `alias: champion`".into())),
+                Selector::Version(v) if v == "0" => return Err((l, c, "mlflow.version", "MLflow numbers versions from 1".into())),
+                // MLflow's stages (ignoring case, as MLflow does); `None`
+                // is "no stage", which names no version in particular.
+                Selector::Stage(v) if !MLFLOW_STAGES.iter().any(|s| s.eq_ignore_ascii_case(v.trim())) => {
+                    return Err((l, c, "mlflow.stage", format!("{v:?} is not a stage a version can be promoted to: one of {}", MLFLOW_STAGES.join(", "))));
+                }
+                _ => {}
             }
             Ok(ModelRef { model: model.value, selector })
         }
@@ -482,10 +496,16 @@ mod tests {
         assert!(e.starts_with("deploy.yaml:4:") && e.contains("which version"), "{e}");
         let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {alias: champion}\n    instance_type: ml.m5.large\n");
         assert!(e.contains("`endpoints.model.mlflow.model`"), "{e}");
-        let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {model: churn, alis: champion}\n    instance_type: ml.m5.large\n");
+        let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {model: churn, alais: champion}\n    instance_type: ml.m5.large\n");
         assert!(e.contains("deploy.yaml:4") && e.contains("did you mean `alias`"), "{e}");
         let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {model: churn, version: 1}\n      data: s3://b/k\n    instance_type: ml.m5.large\n");
         assert!(e.starts_with("deploy.yaml:5:") && e.contains("remove `data`"), "{e}");
+        let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {model: churn, version: 1}\n      task: summarization\n    instance_type: ml.m5.large\n");
+        assert!(e.starts_with("deploy.yaml:5:") && e.contains("remove `task`"), "{e}");
+        let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {model: churn, stage: None}\n    instance_type: ml.m5.large\n");
+        assert!(e.contains("`endpoints.model.mlflow.stage`") && e.contains("Staging, Production, Archived"), "{e}");
+        let e = parse_err("endpoints:\n  - name: a\n    model:\n      mlflow: {model: churn, version: 0}\n    instance_type: ml.m5.large\n");
+        assert!(e.contains("`endpoints.model.mlflow.version`") && e.contains("from 1"), "{e}");
     }
 
     #[test]

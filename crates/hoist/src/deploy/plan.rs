@@ -105,8 +105,18 @@ pub struct Change {
     pub action: Action,
     /// What is created, which fields change and how, or why nothing is.
     pub details: Vec<String>,
+    /// The MLflow model version the file's endpoint is to serve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mlflow: Option<Served>,
     #[serde(skip)]
     pub steps: Vec<Step>,
+}
+
+/// An MLflow model version, as plans and `hoist endpoints` show it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Served {
+    pub model: String,
+    pub version: String,
 }
 
 /// One call (or wait) of an apply.
@@ -357,7 +367,7 @@ pub async fn plan(sm: &Endpoints<'_>, n: &Names, desired: &[Desired], seen: &Obs
     for name in others {
         let short = name.strip_prefix(&prefix).unwrap_or(&name).to_string();
         let exists = seen.endpoint(&name).is_some();
-        let mut change = Change { endpoint: short, name: name.clone(), action: Action::Kept, details: Vec::new(), steps: Vec::new() };
+        let mut change = Change { endpoint: short, name: name.clone(), action: Action::Kept, details: Vec::new(), mlflow: None, steps: Vec::new() };
         let parts = parts_of(seen, &name);
         if !opts.prune {
             change.details.push(match exists {
@@ -413,7 +423,14 @@ fn foreign_data_note(d: &Desired, bucket: &str) -> Option<String> {
 
 async fn plan_one(sm: &Endpoints<'_>, n: &Names, d: &Desired, seen: &Observed, opts: Options) -> Result<Change> {
     let mut change =
-        Change { endpoint: d.decl.name.clone(), name: d.endpoint.clone(), action: Action::Unchanged, details: Vec::new(), steps: Vec::new() };
+        Change {
+            endpoint: d.decl.name.clone(),
+            name: d.endpoint.clone(),
+            action: Action::Unchanged,
+            details: Vec::new(),
+            mlflow: d.mlflow.as_ref().map(|r| Served { model: r.version.model.clone(), version: r.version.version.clone() }),
+            steps: Vec::new(),
+        };
     let (configs, models) = parts_of(seen, &d.endpoint);
     let have_config = configs.contains(&d.part);
     let have_model = models.contains(&d.part);
@@ -467,13 +484,24 @@ async fn plan_one(sm: &Endpoints<'_>, n: &Names, d: &Desired, seen: &Observed, o
         } else if info.status != "InService" {
             change.details.push(format!("status {}", info.status));
         }
-        // Only clean-up is left: old parts an interrupted apply kept.
+        // Only clean-up is left: old parts an interrupted apply kept (and,
+        // for an MLflow model, the tags it may not have got to; their
+        // package files).
         if !stale.is_empty() && opts.wait {
             if change.action == Action::Unchanged {
                 change.action = Action::Update;
             }
             change.details.push(format!("delete {} left by an earlier apply", crate::printer::count(stale.len(), "old model/configuration")));
+            if d.mlflow.is_some() && info.status == "InService" {
+                change.steps.push(Step::TagEndpoint { arn: n.endpoint_arn(&d.endpoint), tags: d.model.tags.clone() });
+            }
             cleanup(&mut change, opts, stale.iter(), &configs, &models);
+            let stale_models: Vec<String> = stale.iter().filter(|p| models.contains(p)).cloned().collect();
+            for key in uploads_of(sm, n, &d.endpoint, &stale_models).await? {
+                if d.upload.as_ref().is_none_or(|u| u.key != key) {
+                    change.steps.push(Step::DeleteUpload(key));
+                }
+            }
         }
         return Ok(change);
     }

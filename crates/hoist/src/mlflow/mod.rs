@@ -85,12 +85,15 @@ fn tag_value(v: &str) -> String {
     v.chars().map(|c| if ok(c) { c } else { '_' }).take(256).collect()
 }
 
+/// What a version's MLmodel says: its flavours and MLflow version.
+pub type MlModelInfo = (Vec<String>, Option<String>);
+
 /// Resolves the file's registry models; remembers what each version's
 /// MLmodel says (versions are immutable), so a watch that polls the
 /// registry reads only the registry.
 pub struct Resolver {
     pub registry: Registry,
-    mlmodels: Mutex<HashMap<String, (Vec<String>, Option<String>)>>,
+    mlmodels: Mutex<HashMap<String, MlModelInfo>>,
 }
 
 impl Resolver {

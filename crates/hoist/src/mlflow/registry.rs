@@ -32,6 +32,8 @@ pub enum RegistryError {
     Failed { uri: String, status: u16, what: String, message: String },
     #[error("{0}")]
     Setup(String),
+    #[error("{uri} does not answer as an MLflow tracking server (HTTP {status}{kind} to {what}): check MLFLOW_TRACKING_URI (or `mlflow.tracking_uri`)")]
+    NotTracking { uri: String, status: u16, kind: String, what: String },
     #[error("AccessDenied reading {uri}: hoist reads an MLflow model's files with your AWS credentials, and `hoist policy deploy` covers only the workspace's bucket: ask an administrator for s3:ListBucket and s3:GetObject on them")]
     ArtifactsDenied { uri: String },
 }
@@ -73,10 +75,13 @@ impl Registry {
     /// MLflow's usual credentials from the environment.
     pub fn new(uri: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, RegistryError> {
         let base = uri.trim_end_matches('/').to_string();
-        if !(base.starts_with("http://") || base.starts_with("https://")) || base.parse::<hyper::Uri>().is_err() {
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(RegistryError::Setup(format!(
                 "MLflow tracking URI {uri:?}: hoist talks to a tracking server over HTTP(S), as in `http://mlflow.internal:5000`"
             )));
+        }
+        if let Err(e) = base.parse::<hyper::Uri>() {
+            return Err(RegistryError::Setup(format!("MLflow tracking URI {uri:?} is not a valid URL ({e}), as in `http://mlflow.internal:5000`")));
         }
         let auth = match (env("MLFLOW_TRACKING_TOKEN"), env("MLFLOW_TRACKING_USERNAME"), env("MLFLOW_TRACKING_PASSWORD")) {
             (Some(token), _, _) => Some(format!("Bearer {token}")),
@@ -183,9 +188,19 @@ impl Registry {
             .filter_map(|a| Some(format!("{} (version {})", a.get("alias")?.as_str()?, a.get("version")?.as_str()?)))
             .collect();
         let have = if aliases.is_empty() { "it has no aliases".to_string() } else { format!("its aliases: {}", aliases.join(", ")) };
+        let versions = || async {
+            let filter = format!("name='{}'", name.replace('\'', "\\'"));
+            let found = self.get("model-versions/search", &[("filter", &filter), ("max_results", "200")]).await.ok()?;
+            let mut v: Vec<u64> = found.get("model_versions")?.as_array()?.iter().filter_map(|m| m.get("version")?.as_str()?.parse().ok()).collect();
+            v.sort_unstable();
+            Some(v.iter().map(u64::to_string).collect::<Vec<_>>().join(", "))
+        };
         RegistryError::NotFound(match &r.selector {
             Selector::Alias(a) => format!("MLflow model {name:?} has no alias {a:?} ({have})"),
-            Selector::Version(v) => format!("MLflow model {name:?} has no version {v} ({have})"),
+            Selector::Version(v) => match versions().await.filter(|v| !v.is_empty()) {
+                Some(list) => format!("MLflow model {name:?} has no version {v} (its versions: {list})"),
+                None => format!("MLflow model {name:?} has no version {v}"),
+            },
             Selector::Stage(s) => format!("MLflow model {name:?}: stage {s:?}: {message}"),
         })
     }
@@ -239,13 +254,21 @@ impl Registry {
         let answer = tokio::time::timeout(TIMEOUT, async {
             let resp = self.client.request(req).await.map_err(|e| unreachable(connect_cause(&e)))?;
             let status = resp.status().as_u16();
+            let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).map(|t| t.split(';').next().unwrap_or(t).to_string());
             let bytes = resp.into_body().collect().await.map_err(|e| unreachable(e.to_string()))?.to_bytes();
-            Ok::<_, RegistryError>((status, bytes))
+            Ok::<_, RegistryError>((status, content_type, bytes))
         })
         .await
         .map_err(|_| unreachable(format!("no answer in {} s", TIMEOUT.as_secs())))??;
-        let (status, bytes) = answer;
+        let (status, content_type, bytes) = answer;
         let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+        let kind = content_type.map(|t| format!(", {t}")).unwrap_or_default();
+        // MLflow's errors are JSON with an error_code; anything else (a web
+        // page, another service) is not a tracking server's answer.
+        let from_mlflow = json.as_ref().is_some_and(|j| j.get("error_code").is_some());
+        if !(200..=299).contains(&status) && !from_mlflow && status != 401 && status != 403 {
+            return Err(RegistryError::NotTracking { uri: self.base.clone(), status, kind, what: format!("/api/2.0/{}", path.split('?').next().unwrap_or(path)) });
+        }
         let message = || {
             json.as_ref()
                 .and_then(|j| j.get("message").and_then(Value::as_str).map(str::to_string))
