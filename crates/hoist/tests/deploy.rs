@@ -526,18 +526,7 @@ async fn fifty_endpoints_then_one_change_costs_only_the_change() {
     assert!(left.is_empty(), "destroy left: {left:?}");
 }
 
-/// Poll `check` every 100 ms for up to 30 s.
-async fn eventually<F, Fut>(what: &str, log: &Path, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = Instant::now();
-    while !check().await {
-        assert!(started.elapsed().as_secs() < 30, "{what}: not after 30 s; hoist said:\n{}", std::fs::read_to_string(log).unwrap_or_default());
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
+use common::eventually;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_follows_the_file_and_repairs_drift_until_interrupted() {

@@ -27,7 +27,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::proof::{authorizations, decide};
-use common::{Run, hoist};
+use common::{Run, eventually, hoist};
 use hoist_aws::record::{Call, CallLog};
 use hoist_iam::Decision;
 use hoist_testkit::wire::Known;
@@ -52,18 +52,6 @@ fn read_calls(file: &Path) -> Vec<Call> {
     if file.exists() { CallLog::read_file(file).unwrap() } else { Vec::new() }
 }
 
-/// Poll `check` (every 100 ms, up to 60 s); panic with the watch's log.
-async fn eventually<F, Fut>(what: &str, log: &Path, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < Duration::from_secs(60), "{what}: not after 60 s; the watch said:\n{}", std::fs::read_to_string(log).unwrap_or_default());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 struct World {
     emu: Emulator,

@@ -417,10 +417,14 @@ impl Watch<'_> {
                         return false;
                     }
                     Ok(_) => self.registry_back(),
-                    Err(e) if !self.registry_down.replace(true) => {
-                        self.printer.problem(format!("hoist: [{}] {e}", humantime::format_rfc3339_seconds(SystemTime::now())));
+                    Err(e @ crate::mlflow::RegistryError::Unreachable { .. }) => {
+                        if !self.registry_down.replace(true) {
+                            self.printer.problem(format!("hoist: [{}] {e}", humantime::format_rfc3339_seconds(SystemTime::now())));
+                        }
                     }
-                    Err(_) => {}
+                    // An alias or version gone: a round says which endpoint
+                    // (once; it changes nothing).
+                    Err(_) => return false,
                 }
                 next_poll = Some(Instant::now() + every);
             }

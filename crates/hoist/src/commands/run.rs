@@ -265,11 +265,11 @@ async fn run_ec2(ctx: &Context, args: &RunArgs, jobs: &Jobs, record: JobRecord, 
         show_notices(ctx, &record.task.notices, &notes);
     }
     ctx.printer.status(format!("hoist: {} chosen: {}", plan.instance_type, plan.choice.reason));
-    // The record first, then the bundle: a run stopped in between leaves a
-    // job `hoist run --resume` can finish, never a bundle no job names.
     // Remembered first: `hoist jobs` on this machine then lists the job
     // even if this run is stopped right after creating it.
     jobs.mark_uses_aws();
+    // The record first, then the bundle: a run stopped in between leaves a
+    // job `hoist run --resume` can finish, never a bundle no job names.
     let mut record = match start {
         Start::New => {
             ec2.store.create_record(&record).await?;

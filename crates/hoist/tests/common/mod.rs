@@ -149,3 +149,17 @@ pub mod proof {
         docs.iter().map(|d| Policy::from_value(d).expect("a valid policy")).collect()
     }
 }
+
+/// Poll `check` every 100 ms for up to 60 s; panic naming `what`, with the
+/// log of the `hoist` process being watched.
+pub async fn eventually<F, Fut>(what: &str, log: &std::path::Path, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < Duration::from_secs(60), "{what}: not after 60 s; hoist said:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
