@@ -59,10 +59,7 @@ async fn world(enforce_iam: bool) -> World {
     admin.set("HOIST_WORKSPACE", WS);
     hoist(&admin, &["init", "--yes", "-q"]).expect_code(0);
     let env = if enforce_iam {
-        let docs = match hoist(&admin, &["policy", "deploy", "--account", ACCOUNT, "--region", REGION, "-o", "json"]).expect_code(0).json() {
-            Value::Array(d) => d,
-            d => vec![d],
-        };
+        let docs = common::policy_documents(&admin, "deploy", ACCOUNT, REGION);
         let keys = emu.create_user_with_managed_policies("deployer", &docs).await;
         let mut env = emu.env_for(&keys);
         env.set("HOIST_WORKSPACE", WS);
@@ -601,10 +598,7 @@ const UNCHECKED_BY_EMULATOR: &[(&str, &str)] = &[
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_action_in_the_deploy_policy_is_needed() {
     let w = world(false).await;
-    let docs = match hoist(&w.admin, &["policy", "deploy", "--account", ACCOUNT, "--region", REGION, "-o", "json"]).expect_code(0).json() {
-        Value::Array(d) => d,
-        d => vec![d],
-    };
+    let docs = common::policy_documents(&w.admin, "deploy", ACCOUNT, REGION);
     let statements: Vec<Value> = docs.iter().flat_map(|d| d["Statement"].as_array().unwrap().clone()).collect();
     let mut actions: Vec<String> = statements
         .iter()

@@ -130,10 +130,7 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
     let mut admin = emu.env();
     admin.set("HOIST_WORKSPACE", WS);
     hoist(&admin, &["init", "--yes", "-q"]).expect_code(0);
-    let mut docs = match hoist(&admin, &["policy", "deploy", "--account", ACCOUNT, "--region", REGION, "-o", "json"]).expect_code(0).json() {
-        Value::Array(d) => d,
-        d => vec![d],
-    };
+    let mut docs = common::policy_documents(&admin, "deploy", ACCOUNT, REGION);
     // What hoist's "AccessDenied reading ..." message asks an administrator for.
     let artifacts = mlflow.artifact_bucket().to_string();
     docs.push(json!({"Version": "2012-10-17", "Statement": [
@@ -390,10 +387,7 @@ async fn a_proxied_registry_serves_a_stage_with_only_the_deploy_policy() {
     let mut admin = emu.env();
     admin.set("HOIST_WORKSPACE", WS);
     hoist(&admin, &["init", "--yes", "-q"]).expect_code(0);
-    let docs = match hoist(&admin, &["policy", "deploy", "--account", ACCOUNT, "--region", REGION, "-o", "json"]).expect_code(0).json() {
-        Value::Array(d) => d,
-        d => vec![d],
-    };
+    let docs = common::policy_documents(&admin, "deploy", ACCOUNT, REGION);
     let keys = emu.create_user_with_managed_policies("deployer", &docs).await;
     let mut env = emu.env_for(&keys);
     env.set("HOIST_WORKSPACE", WS);

@@ -163,3 +163,12 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// `hoist policy COMMAND -o json` for the account and region: its documents
+/// (the managed policies a user is given in the enforced-IAM tests).
+pub fn policy_documents(env: &IsolatedEnv, command: &str, account: &str, region: &str) -> Vec<serde_json::Value> {
+    match hoist(env, &["policy", command, "--account", account, "--region", region, "-o", "json"]).expect_code(0).json() {
+        serde_json::Value::Array(docs) => docs,
+        doc => vec![doc],
+    }
+}
