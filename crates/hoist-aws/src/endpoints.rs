@@ -217,11 +217,9 @@ impl<'a> Endpoints<'a> {
 
     /// Switch a live endpoint to another configuration: SageMaker brings
     /// the new one up, moves traffic, then retires the old (no downtime).
-    /// Returns the endpoint's ARN.
-    pub async fn update_endpoint(&self, name: &str, config: &str) -> Result<String, AwsError> {
+    pub async fn update_endpoint(&self, name: &str, config: &str) -> Result<(), AwsError> {
         let req = self.client.update_endpoint().endpoint_name(name).endpoint_config_name(config).send();
-        let out = self.session.call(ops::UPDATE_ENDPOINT, Some(name), req).await?;
-        Ok(out.endpoint_arn().unwrap_or_default().to_string())
+        self.session.call(ops::UPDATE_ENDPOINT, Some(name), req).await.map(drop)
     }
 
     /// Add or replace tags on an endpoint (what an update now serves:

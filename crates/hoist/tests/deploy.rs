@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use common::proof::{authorizations, decide};
 use common::{Run, hoist};
-use hoist_aws::record::{Call, CallLog};
+use hoist_aws::record::Call;
 use hoist_iam::Decision;
 use hoist_testkit::wire::{Authz, Known};
 use hoist_testkit::{ACCOUNT, Emulator, EmulatorOptions, IsolatedEnv};
@@ -94,7 +94,7 @@ impl World {
         self.calls.set(n + 1);
         let file = self.dir.path().join(format!("calls-{n}.jsonl"));
         let run = common::hoist_recorded(&self.env, args, &file);
-        let calls = if file.exists() { CallLog::read_file(&file).unwrap() } else { Vec::new() };
+        let calls = common::recorded(&file);
         // Whatever it sent, the catalog declares for the command.
         common::assert_declared(args[0], &file_or_empty(&file));
         (run, calls)

@@ -39,31 +39,24 @@ const MAX_ATTEMPTS: usize = 3;
 
 /// Run the binary off the async runtime (it blocks until hoist exits).
 async fn hoist(env: &Arc<IsolatedEnv>, args: &[&str]) -> Run {
-    let env = env.clone();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || common::hoist(&env, &args.iter().map(String::as_str).collect::<Vec<_>>()))
-        .await
-        .expect("hoist runner")
+    run_program(env!("CARGO_BIN_EXE_hoist").into(), env, args).await
 }
 
 /// As [`hoist`], with the binary HOIST_BENCH_BINARY names when set
 /// (`bench/latency.py --release`: the release build).
 async fn bench_hoist(env: &Arc<IsolatedEnv>, args: &[&str]) -> Run {
-    let Some(binary) = std::env::var_os("HOIST_BENCH_BINARY") else { return hoist(env, args).await };
+    match std::env::var_os("HOIST_BENCH_BINARY") {
+        Some(binary) => run_program(binary.into(), env, args).await,
+        None => hoist(env, args).await,
+    }
+}
+
+async fn run_program(program: std::path::PathBuf, env: &Arc<IsolatedEnv>, args: &[&str]) -> Run {
     let env = env.clone();
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let started = Instant::now();
-        let out = env.command(&binary).args(&args).output().expect("run hoist");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            elapsed: started.elapsed(),
-        }
-    })
-    .await
-    .expect("hoist runner")
+    tokio::task::spawn_blocking(move || common::hoist_program(&program, &env, &args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .expect("hoist runner")
 }
 
 /// The emulator's admin environment, its requests sent through `proxy`.
@@ -700,20 +693,27 @@ async fn destroy_interrupted_after_any_request_converges_on_rerun() {
 /// varies with timing; every crash point is tried all the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deploy_apply_interrupted_or_losing_a_response_converges_on_rerun() {
+    crashes_and_lost_answers(Cmd::Deploy, "deploy apply", 2, 2).await;
+}
+
+/// Both fault kinds for `cmd` side by side (crash cases on `crash_workers`
+/// emulators, lost answers on `lost_workers`): every crash fails and its
+/// re-run converges; every run that lost an answer succeeds and converges.
+async fn crashes_and_lost_answers(cmd: Cmd, title: &str, crash_workers: usize, lost_workers: usize) {
     let started = Instant::now();
     let ((crash_clean, crashes), (lost_clean, lost)) =
-        tokio::join!(each_case(Cmd::Deploy, 2, crash_cases), each_case(Cmd::Deploy, 2, lost_write_cases));
+        tokio::join!(each_case(cmd, crash_workers, crash_cases), each_case(cmd, lost_workers, lost_write_cases));
     let summary = format!(
         "{}\n{}",
-        report("deploy apply, interrupted", &crash_clean, &crashes, started),
-        report("deploy apply, a response lost", &lost_clean, &lost, started)
+        report(&format!("{title}, interrupted"), &crash_clean, &crashes, started),
+        report(&format!("{title}, a response lost"), &lost_clean, &lost, started)
     );
     eprintln!("{summary}");
     let mut problems = check_crashes(&crashes);
     problems.extend(check_converged(&lost));
     for o in &lost {
         if o.faulted.code != 0 {
-            problems.push(format!("{}: the faulted apply failed", o.describe()));
+            problems.push(format!("{}: the faulted {title} failed", o.describe()));
         }
     }
     assert!(problems.is_empty(), "{}\n\n{summary}", problems.join("\n"));
@@ -729,23 +729,7 @@ async fn deploy_apply_interrupted_or_losing_a_response_converges_on_rerun() {
 /// launch): the run succeeds, with one instance.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn run_on_ec2_interrupted_after_any_request_converges_on_resume() {
-    let started = Instant::now();
-    let ((clean, outcomes), (lost_clean, lost)) =
-        tokio::join!(each_case(Cmd::RunEc2, 2, crash_cases), each_case(Cmd::RunEc2, 1, lost_write_cases));
-    let summary = format!(
-        "{}\n{}",
-        report("run --backend ec2, interrupted", &clean, &outcomes, started),
-        report("run --backend ec2, a response lost", &lost_clean, &lost, started)
-    );
-    eprintln!("{summary}");
-    let mut problems = check_crashes(&outcomes);
-    problems.extend(check_converged(&lost));
-    for o in &lost {
-        if o.faulted.code != 0 {
-            problems.push(format!("{}: the faulted run failed", o.describe()));
-        }
-    }
-    assert!(problems.is_empty(), "{}\n\n{summary}", problems.join("\n"));
+    crashes_and_lost_answers(Cmd::RunEc2, "run --backend ec2", 2, 1).await;
 }
 
 /// Each write of a clean run, its response lost once.

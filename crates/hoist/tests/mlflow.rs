@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use common::proof::{authorizations, decide};
 use common::{Run, eventually, hoist};
-use hoist_aws::record::{Call, CallLog};
+use hoist_aws::record::Call;
 use hoist_iam::Decision;
 use hoist_testkit::wire::Known;
 use hoist_testkit::{ACCOUNT, Emulator, EmulatorOptions, IsolatedEnv, MlflowServer};
@@ -48,9 +48,6 @@ fn mutating(calls: &[Call]) -> Vec<String> {
     calls.iter().filter(|c| hoist_aws::catalog::is_mutating_name(&c.operation)).map(|c| c.operation.clone()).collect()
 }
 
-fn read_calls(file: &Path) -> Vec<Call> {
-    if file.exists() { CallLog::read_file(file).unwrap() } else { Vec::new() }
-}
 
 
 struct World {
@@ -65,7 +62,7 @@ struct World {
 impl World {
     fn run(&self, args: &[&str], calls: &Path) -> (Run, Vec<Call>) {
         let run = common::hoist_recorded(&self.env, args, calls);
-        (run, read_calls(calls))
+        (run, common::recorded(calls))
     }
 
     /// The model the endpoint serves, as the endpoint answers an invocation.
@@ -119,6 +116,21 @@ impl Drop for Killed {
     }
 }
 
+/// The workspace set up by its administrator (whose environment is
+/// returned first), and a user holding `hoist policy deploy` as managed
+/// policies, and `extra` too when given.
+async fn deployer(emu: &Emulator, extra: Option<Value>) -> (IsolatedEnv, IsolatedEnv) {
+    let mut admin = emu.env();
+    admin.set("HOIST_WORKSPACE", WS);
+    hoist(&admin, &["init", "--yes", "-q"]).expect_code(0);
+    let mut docs = common::policy_documents(&admin, "deploy", ACCOUNT, REGION);
+    docs.extend(extra);
+    let keys = emu.create_user_with_managed_policies("deployer", &docs).await;
+    let mut env = emu.env_for(&keys);
+    env.set("HOIST_WORKSPACE", WS);
+    (admin, env)
+}
+
 fn key_of(data_url: &str) -> String {
     data_url.strip_prefix(&format!("s3://{}/", bucket())).unwrap_or_else(|| panic!("not in the workspace bucket: {data_url}")).to_string()
 }
@@ -127,19 +139,13 @@ fn key_of(data_url: &str) -> String {
 async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_removal() {
     let emu = Emulator::start_with(EmulatorOptions { enforce_iam: true, ..Default::default() }).await;
     let mlflow = MlflowServer::start(&emu).await;
-    let mut admin = emu.env();
-    admin.set("HOIST_WORKSPACE", WS);
-    hoist(&admin, &["init", "--yes", "-q"]).expect_code(0);
-    let mut docs = common::policy_documents(&admin, "deploy", ACCOUNT, REGION);
     // What hoist's "AccessDenied reading ..." message asks an administrator for.
     let artifacts = mlflow.artifact_bucket().to_string();
-    docs.push(json!({"Version": "2012-10-17", "Statement": [
+    let read_artifacts = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": format!("arn:aws:s3:::{artifacts}")},
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{artifacts}/*")},
-    ]}));
-    let keys = emu.create_user_with_managed_policies("deployer", &docs).await;
-    let mut env = emu.env_for(&keys);
-    env.set("HOIST_WORKSPACE", WS);
+    ]});
+    let (admin, mut env) = deployer(&emu, Some(read_artifacts)).await;
     env.set("MLFLOW_TRACKING_URI", mlflow.uri());
     let sdk = emu.sdk_config().await;
     let dir = tempfile::tempdir().unwrap();
@@ -222,32 +228,32 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
         }
     };
     eventually("the first round", &log, said("nothing to change")).await;
-    let before = read_calls(&watch_calls).len();
+    let before = common::recorded(&watch_calls).len();
     // (The server logs each request it answers: one line per request.)
     let count = |what: &str| w.mlflow.log().matches(what).count();
     let (polls_before, requests_before) = (count("registered-models/alias"), count("/api/2.0/mlflow"));
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let idle_aws = read_calls(&watch_calls).len() - before;
+    let idle_aws = common::recorded(&watch_calls).len() - before;
     let (polls, requests) = (count("registered-models/alias") - polls_before, count("/api/2.0/mlflow") - requests_before);
-    assert_eq!(idle_aws, 0, "idle polls sent AWS requests: {:?}", &read_calls(&watch_calls)[before..]);
+    assert_eq!(idle_aws, 0, "idle polls sent AWS requests: {:?}", &common::recorded(&watch_calls)[before..]);
     assert!(polls >= 3, "the registry was polled {polls} times in 4 s");
     assert_eq!(requests, polls, "a poll is one request (the alias)");
     eprintln!("idle: {polls} registry polls in 4 s, {requests} registry requests, {idle_aws} AWS requests");
 
     // The alias moves: the endpoint is updated to version 2, with no
     // mutating call beyond the update's own.
-    let before = read_calls(&watch_calls).len();
+    let before = common::recorded(&watch_calls).len();
     let moved = Instant::now();
     w.mlflow.set_alias("churn", "champion", "2");
     let wc = watch_calls.clone();
     eventually("UpdateEndpoint", &log, || {
         let wc = wc.clone();
-        async move { read_calls(&wc).iter().any(|c| c.operation == "UpdateEndpoint") }
+        async move { common::recorded(&wc).iter().any(|c| c.operation == "UpdateEndpoint") }
     })
     .await;
     let to_update = moved.elapsed();
     eventually("the update is applied", &log, said("] applied ")).await;
-    let update_calls: Vec<Call> = read_calls(&watch_calls)[before..].to_vec();
+    let update_calls: Vec<Call> = common::recorded(&watch_calls)[before..].to_vec();
     assert_eq!(
         mutating(&update_calls),
         ["PutObject", "CreateModel", "CreateEndpointConfig", "UpdateEndpoint", "AddTags", "DeleteEndpointConfig", "DeleteModel", "DeleteObjects"],
@@ -267,10 +273,10 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
 
     // The registry goes down: the outage is reported once, nothing changes.
     w.mlflow.stop();
-    let before = read_calls(&watch_calls).len();
+    let before = common::recorded(&watch_calls).len();
     eventually("the outage is reported", &log, said("cannot be reached")).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(mutating(&read_calls(&watch_calls)[before..]).is_empty());
+    assert!(mutating(&common::recorded(&watch_calls)[before..]).is_empty());
     let text = std::fs::read_to_string(&log).unwrap();
     assert_eq!(text.matches("cannot be reached").count(), 1, "{text}");
     assert!(text.contains(&w.mlflow.uri()), "the message names the registry: {text}");
@@ -285,11 +291,11 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
     // Version 3 fails to come up: SageMaker keeps version 2 serving; hoist
     // reports it, keeps version 2's parts and does not retry it.
     hoist_testkit::fail_next_endpoint_update(w.emu.endpoint(), ENDPOINT, "The primary container for production variant AllTraffic did not pass the ping health check.");
-    let before = read_calls(&watch_calls).len();
+    let before = common::recorded(&watch_calls).len();
     w.mlflow.set_alias("churn", "champion", "3");
     eventually("the rollback is reported", &log, said("rolled it back")).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = read_calls(&watch_calls)[before..].to_vec();
+    let after = common::recorded(&watch_calls)[before..].to_vec();
     assert_eq!(after.iter().filter(|c| c.operation == "UpdateEndpoint").count(), 1, "version 3 was tried again");
     assert!(!mutating(&after).iter().any(|o| o.starts_with("Delete")), "something was deleted: {:?}", mutating(&after));
     let (status, _, reason) = w.serving_config().await;
@@ -319,11 +325,11 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
         }
     })
     .await;
-    let before = read_calls(&watch_calls).len();
+    let before = common::recorded(&watch_calls).len();
     w.mlflow.delete_alias("churn", "champion");
     eventually("the missing alias is reported", &log, said("has no alias \"champion\"")).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(mutating(&read_calls(&watch_calls)[before..]).is_empty());
+    assert!(mutating(&common::recorded(&watch_calls)[before..]).is_empty());
     let (gone, gone_calls) = w.run(&["deploy", "apply", f], &w.dir.path().join("gone.jsonl"));
     assert_eq!(gone.code, 2, "{}", gone.stderr);
     assert!(gone.stderr.contains("MLflow model \"churn\" has no alias \"champion\""), "{}", gone.stderr);
@@ -361,7 +367,7 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
     let policies = common::proof::generated(&admin, "deploy", REGION);
     let mut known = Known::default();
     let mut proven = 0;
-    let all: Vec<Call> = create_calls.iter().chain(&read_calls(&watch_calls)).chain(&healed_calls).cloned().collect();
+    let all: Vec<Call> = create_calls.iter().chain(&common::recorded(&watch_calls)).chain(&healed_calls).cloned().collect();
     for c in &all {
         known.apply(c, ACCOUNT, REGION, "aws");
         for (op, a) in authorizations(std::slice::from_ref(c), REGION, &known) {
@@ -384,13 +390,7 @@ async fn an_alias_drives_the_endpoint_through_moves_outages_rollbacks_and_remova
 async fn a_proxied_registry_serves_a_stage_with_only_the_deploy_policy() {
     let emu = Emulator::start_with(EmulatorOptions { enforce_iam: true, ..Default::default() }).await;
     let mlflow = MlflowServer::start_proxied(&emu).await;
-    let mut admin = emu.env();
-    admin.set("HOIST_WORKSPACE", WS);
-    hoist(&admin, &["init", "--yes", "-q"]).expect_code(0);
-    let docs = common::policy_documents(&admin, "deploy", ACCOUNT, REGION);
-    let keys = emu.create_user_with_managed_policies("deployer", &docs).await;
-    let mut env = emu.env_for(&keys);
-    env.set("HOIST_WORKSPACE", WS);
+    let (_, env) = deployer(&emu, None).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fraud.yaml");
     std::fs::write(&file, "endpoints:\n  - name: fraud\n    model:\n      mlflow: {model: fraud, stage: Production}\n    serverless: {memory_mb: 2048}\n").unwrap();
@@ -401,7 +401,7 @@ async fn a_proxied_registry_serves_a_stage_with_only_the_deploy_policy() {
     let no_uri = common::hoist_recorded(&env, &["deploy", "apply", f], &calls);
     assert_eq!(no_uri.code, 2, "{}", no_uri.stderr);
     assert!(no_uri.stderr.contains("fraud.yaml:2") && no_uri.stderr.contains("MLFLOW_TRACKING_URI"), "{}", no_uri.stderr);
-    assert!(read_calls(&calls).is_empty());
+    assert!(common::recorded(&calls).is_empty());
 
     let v = mlflow.register("fraud", &[7.0]);
     assert!(v[0].artifact_uri.starts_with("mlflow-artifacts:"), "not proxied: {}", v[0].artifact_uri);
@@ -445,5 +445,5 @@ async fn a_proxied_registry_serves_a_stage_with_only_the_deploy_policy() {
     let missing = common::hoist_recorded(&env, &["deploy", "apply", f], &calls);
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     assert!(missing.stderr.contains("MLflow model \"fraud\" has no version 9 (its versions: 1)") && missing.stderr.contains("fraud.yaml:2: endpoint \"fraud\""), "{}", missing.stderr);
-    assert!(mutating(&read_calls(&calls)).is_empty());
+    assert!(mutating(&common::recorded(&calls)).is_empty());
 }

@@ -42,6 +42,14 @@ pub struct Desired {
     pub mlflow: Option<Box<Resolved>>,
 }
 
+impl Desired {
+    /// Give the endpoint the tags of what it is to serve (after an update:
+    /// the MLflow version changes with it).
+    fn retag(&self, n: &Names) -> Step {
+        Step::TagEndpoint { arn: n.endpoint_arn(&self.endpoint), tags: self.model.tags.clone() }
+    }
+}
+
 /// A model file for the bucket's `models/`, and where it comes from.
 #[derive(Debug, Clone)]
 pub struct Upload {
@@ -493,7 +501,7 @@ async fn plan_one(sm: &Endpoints<'_>, n: &Names, d: &Desired, seen: &Observed, o
             }
             change.details.push(format!("delete {} left by an earlier apply", crate::printer::count(stale.len(), "old model/configuration")));
             if d.mlflow.is_some() && info.status == "InService" {
-                change.steps.push(Step::TagEndpoint { arn: n.endpoint_arn(&d.endpoint), tags: d.model.tags.clone() });
+                change.steps.push(d.retag(n));
             }
             cleanup(&mut change, opts, stale.iter(), &configs, &models);
             let stale_models: Vec<String> = stale.iter().filter(|p| models.contains(p)).cloned().collect();
@@ -527,7 +535,6 @@ async fn plan_one(sm: &Endpoints<'_>, n: &Names, d: &Desired, seen: &Observed, o
         change.action = Action::Update;
         change.steps.push(Step::UpdateEndpoint { name: d.endpoint.clone(), config: d.part.clone() });
     }
-    let retag = || Step::TagEndpoint { arn: n.endpoint_arn(&d.endpoint), tags: d.model.tags.clone() };
     if opts.wait {
         if change.action == Action::Update {
             change.steps.push(Step::AwaitUpdated { name: d.endpoint.clone(), config: d.part.clone() });
@@ -536,7 +543,7 @@ async fn plan_one(sm: &Endpoints<'_>, n: &Names, d: &Desired, seen: &Observed, o
         }
         // Once it serves the new version (a recreated endpoint has its tags).
         if d.mlflow.is_some() && change.action == Action::Update {
-            change.steps.push(retag());
+            change.steps.push(d.retag(n));
         }
         // The old configuration and model go once the new one serves (an
         // update that fails rolls back to them).
@@ -549,7 +556,7 @@ async fn plan_one(sm: &Endpoints<'_>, n: &Names, d: &Desired, seen: &Observed, o
             change.steps.push(Step::DeleteUpload(key));
         }
     } else if d.mlflow.is_some() && change.action == Action::Update {
-        change.steps.push(retag());
+        change.steps.push(d.retag(n));
     }
     Ok(change)
 }

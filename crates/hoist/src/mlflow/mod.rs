@@ -101,15 +101,6 @@ impl Resolver {
         Self { registry, mlmodels: Mutex::new(HashMap::new()) }
     }
 
-    /// Which version each reference names now (registry calls only).
-    pub async fn versions(&self, refs: &[ModelRef]) -> Result<Vec<Version>, RegistryError> {
-        let mut out = Vec::new();
-        for r in refs {
-            out.push(self.registry.resolve(r).await?);
-        }
-        Ok(out)
-    }
-
     /// Only the version numbers the references name now: one registry
     /// request each, no AWS request (a watch's poll).
     pub async fn current(&self, refs: &[ModelRef]) -> Result<Vec<String>, RegistryError> {

@@ -139,12 +139,12 @@ impl Registry {
         let raw = match &r.selector {
             Selector::Alias(alias) => {
                 match self.get("registered-models/alias", &[("name", name), ("alias", alias)]).await {
-                    Ok(v) => parse_version(v, "model_version", self.uri())?,
+                    Ok(v) => self.version_in(v.get("model_version"))?,
                     Err(e) => return Err(self.not_found(e, r).await),
                 }
             }
             Selector::Version(v) => match self.get("model-versions/get", &[("name", name), ("version", v)]).await {
-                Ok(v) => parse_version(v, "model_version", self.uri())?,
+                Ok(v) => self.version_in(v.get("model_version"))?,
                 Err(e) => return Err(self.not_found(e, r).await),
             },
             Selector::Stage(stage) => {
@@ -154,7 +154,7 @@ impl Registry {
                     Err(e) => return Err(self.not_found(e, r).await),
                 };
                 match answer.get("model_versions").and_then(Value::as_array).and_then(|v| v.first()) {
-                    Some(v) => serde_json::from_value(v.clone()).map_err(|e| self.bad_answer(e))?,
+                    Some(v) => self.version_in(Some(v))?,
                     None => return Err(RegistryError::NotFound(format!("MLflow model {name:?} has no version in stage {stage:?}"))),
                 }
             }
@@ -203,6 +203,11 @@ impl Registry {
             },
             Selector::Stage(s) => format!("MLflow model {name:?}: stage {s:?}: {message}"),
         })
+    }
+
+    /// A model version object of an answer.
+    fn version_in(&self, v: Option<&Value>) -> Result<RawVersion, RegistryError> {
+        serde_json::from_value(v.cloned().unwrap_or(Value::Null)).map_err(|e| self.bad_answer(e))
     }
 
     fn bad_answer(&self, e: impl std::fmt::Display) -> RegistryError {
@@ -280,16 +285,6 @@ impl Registry {
             _ => Err(RegistryError::Failed { uri: self.base.clone(), status, what: path.split('?').next().unwrap_or(path).to_string(), message: message() }),
         }
     }
-}
-
-fn parse_version(v: Value, field: &str, uri: &str) -> Result<RawVersion, RegistryError> {
-    let inner = v.get(field).cloned().unwrap_or(Value::Null);
-    serde_json::from_value(inner).map_err(|e| RegistryError::Failed {
-        uri: uri.to_string(),
-        status: 200,
-        what: "a model version request".into(),
-        message: format!("unexpected answer: {e}"),
-    })
 }
 
 /// The innermost cause of a connection failure ("Connection refused"),

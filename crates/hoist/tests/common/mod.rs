@@ -32,8 +32,13 @@ impl Run {
 }
 
 pub fn hoist(env: &IsolatedEnv, args: &[&str]) -> Run {
+    hoist_program(std::path::Path::new(env!("CARGO_BIN_EXE_hoist")), env, args)
+}
+
+/// As [`hoist`], with another build of it (a benchmark's release binary).
+pub fn hoist_program(program: &std::path::Path, env: &IsolatedEnv, args: &[&str]) -> Run {
     let started = Instant::now();
-    let out = env.command(env!("CARGO_BIN_EXE_hoist")).args(args).output().expect("run hoist");
+    let out = env.command(program).args(args).output().expect("run hoist");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -171,4 +176,9 @@ pub fn policy_documents(env: &IsolatedEnv, command: &str, account: &str, region:
         serde_json::Value::Array(docs) => docs,
         doc => vec![doc],
     }
+}
+
+/// The calls `hoist_recorded` wrote to `file` (none when it sent nothing).
+pub fn recorded(file: &std::path::Path) -> Vec<hoist_aws::record::Call> {
+    if file.exists() { hoist_aws::record::CallLog::read_file(file).unwrap() } else { Vec::new() }
 }
